@@ -1,0 +1,1 @@
+"""Request/reply models, one module per serving service."""

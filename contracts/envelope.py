@@ -1,0 +1,58 @@
+"""CloudEvents 1.0, structured JSON mode (the released NATS protocol binding).
+
+The whole event travels as one JSON document with `datacontenttype: application/json`; the
+JetStream header `Nats-Msg-Id` carries the event id so the stream dedupes re-publishes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CONTENT_TYPE = "application/cloudevents+json"
+D = TypeVar("D", bound=BaseModel)
+
+
+class CloudEvent(BaseModel, Generic[D]):
+    """The envelope. Extension attributes (lower-case alphanumerics) are allowed, as the spec says."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=128)
+    source: str = Field(min_length=1, max_length=256)
+    type: str = Field(min_length=1, max_length=256)
+    time: AwareDatetime
+    subject: str | None = Field(default=None, max_length=256)
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    data: D
+
+
+class RawCloudEvent(CloudEvent[Any]):  # type: ignore[type-var]
+    """Envelope with unparsed data: consumers read the type first, then validate data by type."""
+
+    data: Any = None
+
+
+def new_event_id() -> str:
+    # uuid7 would sort by time; uuid4 is enough for dedupe keys and is in the stdlib of 3.11.
+    return str(uuid.uuid4())
+
+
+def build_event(*, type_: str, source: str, data: BaseModel, time: datetime,
+                subject: str | None = None, id_: str | None = None) -> dict[str, Any]:
+    """The JSON-ready dict of an event (what the outbox stores and the relay publishes)."""
+    return {
+        "specversion": "1.0",
+        "id": id_ or new_event_id(),
+        "source": source,
+        "type": type_,
+        "time": time.isoformat(),
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": data.model_dump(mode="json"),
+    }

@@ -1,0 +1,120 @@
+"""Request/reply endpoints through the NATS Services API (ADR-32 "micro").
+
+Every endpoint of `contracts.catalogue.ENDPOINTS` for a service is registered under the micro
+service `congdoan-<service>`, discoverable with $SRV.PING/INFO/STATS. A request is checked for
+size, UTF-8 JSON and the request model (unknown fields refused) before the handler runs; every
+failure answers with an `ErrorReply` body and the standard `Nats-Service-Error` /
+`Nats-Service-Error-Code` headers. Requests are handled concurrently up to a bound."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.micro import add_service
+from nats.micro.request import Request
+from pydantic import BaseModel, ValidationError
+
+from contracts import naming
+from contracts.api.common import STATUS, ErrorCode, error_reply
+from contracts.catalogue import EndpointSpec, endpoints_of
+from runtime.errors import ApiError
+from runtime.logging import get_logger
+from runtime.metrics import REQUEST_SECONDS, REQUESTS
+
+log = get_logger("runtime.api")
+
+ApiHandler = Callable[[Any], Awaitable[BaseModel]]
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+class ApiServer:
+    def __init__(self, nc: Any, service: str, handlers: dict[str, ApiHandler], *, version: str = "1.0.0",
+                 max_bytes: int = 256 * 1024, concurrency: int = 64) -> None:
+        specs = {s.name: s for s in endpoints_of(service)}
+        missing = set(specs) - set(handlers)
+        extra = set(handlers) - set(specs)
+        if missing or extra:
+            raise ValueError(f"endpoints of {service} do not match the catalogue: missing={missing} extra={extra}")
+        self.nc = nc
+        self.service = service
+        self.specs = specs
+        self.handlers = handlers
+        self.version = version
+        self.max_bytes = max_bytes
+        self._sem = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._svc: Any = None
+
+    async def start(self) -> None:
+        self._svc = await add_service(self.nc, name=naming.micro_name(self.service), version=self.version,
+                                      description=f"congdoan {self.service} service",
+                                      metadata={"contracts": "contracts/asyncapi/" + self.service + ".yaml"})
+        for name, spec in self.specs.items():
+            await self._svc.add_endpoint(name=name, subject=spec.subject, handler=self._dispatcher(spec),
+                                         metadata={"request": spec.request.__name__, "reply": spec.reply.__name__})
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stop taking requests, then let those in hand finish."""
+        if self._svc is not None:
+            await self._svc.stop()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace_s)
+
+    def _dispatcher(self, spec: EndpointSpec) -> Callable[[Request], Awaitable[None]]:
+        async def dispatch(req: Request) -> None:
+            # micro delivers one request at a time per endpoint; handle each in its own task.
+            await self._sem.acquire()
+            task = asyncio.create_task(self._serve(spec, req))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
+        return dispatch
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._sem.release()
+
+    async def _serve(self, spec: EndpointSpec, req: Request) -> None:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            reply = await self.handle(spec, req.data)
+            await req.respond(reply.model_dump_json().encode())
+        except ApiError as err:
+            outcome = err.code.value
+            await self._error(req, err)
+        except Exception as exc:  # a bug or an outage: the caller still gets a structured answer
+            outcome = "internal_error"
+            log.exception("request failed", endpoint=spec.name)
+            await self._error(req, ApiError(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}"))
+        finally:
+            REQUESTS.labels(self.service, spec.name, outcome).inc()
+            REQUEST_SECONDS.labels(self.service, spec.name).observe(time.perf_counter() - started)
+
+    async def handle(self, spec: EndpointSpec, data: bytes) -> BaseModel:
+        if len(data) > self.max_bytes:
+            raise ApiError(ErrorCode.TOO_LARGE, f"request of {len(data)} bytes exceeds the limit of {self.max_bytes}")
+        try:
+            obj = json.loads(data) if data else {}
+        except UnicodeDecodeError:
+            raise ApiError(ErrorCode.BAD_REQUEST, "request body is not valid UTF-8") from None
+        except ValueError as exc:
+            raise ApiError(ErrorCode.BAD_REQUEST, f"request body is not JSON: {exc}") from None
+        try:
+            request = spec.request.model_validate(obj)
+        except ValidationError as exc:
+            raise ApiError(ErrorCode.VALIDATION, f"invalid {spec.request.__name__}",
+                           [{"field": _loc(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()[:50]]) from None
+        return await self.handlers[spec.name](request)
+
+    async def _error(self, req: Request, err: ApiError) -> None:
+        body = error_reply(err.code, err.message, err.details).model_dump_json().encode()
+        # Header values must be one line of bounded size.
+        await req.respond_error(str(STATUS[err.code]), " ".join(err.message.split())[:500], data=body)

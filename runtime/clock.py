@@ -1,0 +1,119 @@
+"""One clock for every service of a running stack, in Asia/Ho_Chi_Minh.
+
+Real time plus an offset. The offset lives in the NATS KV bucket `congdoan_clock` (key `offset`),
+so moving it once (`python -m runtime.clockctl`, or a test) moves every service; services watch the
+key and wake whatever waits on time (deadline scheduling) when it changes. Production leaves the
+offset at zero: `CONGDOAN_CLOCK_LOCKED=1` makes services ignore the bucket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from contracts.naming import CLOCK_BUCKET
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+KEY = "offset"
+
+
+class Clock:
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self._offset = offset
+        self._changed = asyncio.Event()
+        self._listeners: list[Callable[[], None]] = []
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(TZ) + self._offset
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def set_offset(self, offset: timedelta) -> None:
+        if offset == self._offset:
+            return
+        self._offset = offset
+        self._changed.set()
+        self._changed = asyncio.Event()
+        for listener in self._listeners:
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    async def sleep_until(self, when: datetime, max_wait: float = 60.0) -> None:
+        """Sleep until `when` on this clock, waking early when the clock is moved."""
+        delay = (when - self.now()).total_seconds()
+        if delay <= 0:
+            return
+        changed = self._changed
+        try:
+            await asyncio.wait_for(changed.wait(), timeout=min(delay, max_wait))
+        except TimeoutError:
+            pass
+
+
+class FixedClock(Clock):
+    """For unit tests: time stands still until moved."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__()
+        self._at = at if at.tzinfo else at.replace(tzinfo=TZ)
+
+    def now(self) -> datetime:
+        return (self._at + self._offset).astimezone(TZ)
+
+
+async def _bucket(js):  # type: ignore[no-untyped-def]
+    try:
+        return await js.key_value(CLOCK_BUCKET)
+    except Exception:  # bucket not found: the first service (or clockctl) creates it
+        return await js.create_key_value(bucket=CLOCK_BUCKET, history=5)
+
+
+async def follow_shared_clock(js, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    """Run forever: apply every change of the shared offset to `clock`."""
+    kv = await _bucket(js)
+    watcher = await kv.watch(KEY)
+    async for entry in watcher:
+        if entry is None or entry.value is None:
+            continue
+        if entry.operation in ("DEL", "PURGE") or not entry.value:
+            clock.set_offset(timedelta(0))
+            continue
+        try:
+            clock.set_offset(timedelta(seconds=float(json.loads(entry.value)["offset_s"])))
+        except (ValueError, KeyError, TypeError):
+            continue
+
+
+async def read_shared_offset(js) -> timedelta:  # type: ignore[no-untyped-def]
+    kv = await _bucket(js)
+    try:
+        entry = await kv.get(KEY)
+    except Exception:
+        return timedelta(0)
+    if not entry.value:
+        return timedelta(0)
+    return timedelta(seconds=float(json.loads(entry.value)["offset_s"]))
+
+
+async def set_shared_offset(js, offset: timedelta) -> None:  # type: ignore[no-untyped-def]
+    kv = await _bucket(js)
+    await kv.put(KEY, json.dumps({"offset_s": offset.total_seconds()}).encode())
+
+
+async def set_shared_time(js, at: datetime) -> timedelta:  # type: ignore[no-untyped-def]
+    """Move the shared clock so that now() reads `at` (naive datetimes are Vietnamese local time)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=TZ)
+    offset = at - datetime.now(TZ)
+    await set_shared_offset(js, offset)
+    return offset

@@ -1,0 +1,253 @@
+"""Durable JetStream pull consumers with explicit acks, an idempotent inbox, bounded redelivery and
+a dead-letter stream.
+
+One fetched batch is handled in one database transaction: the handlers' effects and the inbox rows
+of the batch's event ids commit together, then the messages are acked. Duplicates (ids already in
+the inbox, or twice in a batch) are acked without effect. If the batch transaction fails, its
+messages are retried one by one so that one bad message cannot hold back the others:
+
+* malformed, oversized, unknown or invalid messages, and `PermanentError`s → parked at once;
+* any other exception → NAK with a growing delay; at the last allowed delivery → parked.
+
+Parking publishes the original payload and headers, plus the reason, to CONGDOAN_DLQ
+(congdoan.dlq.<service>.<durable>), and acks the original only once the DLQ publish is
+acknowledged. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import nats.errors
+import sqlalchemy as sa
+from nats.js.api import AckPolicy as JsAckPolicy  # server-side ack policy (not faststream.AckPolicy)
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import BaseModel, ValidationError
+
+from contracts import naming
+from contracts.catalogue import EVENTS_BY_TYPE
+from contracts.envelope import CloudEvent, RawCloudEvent
+from runtime.db import UnitOfWork, inbox
+from runtime.errors import PermanentError
+from runtime.logging import get_logger
+from runtime.metrics import HANDLE_SECONDS, MESSAGES
+
+log = get_logger("runtime.consumer")
+
+Handler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
+
+
+class Poison(Exception):
+    """A message that can never be handled as it is."""
+
+
+@dataclass
+class Subscription:
+    """What one service consumes from one producer's stream: event type → handler."""
+
+    producer: str
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+
+def _header_safe(text: str, limit: int = 1000) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def decode(data: bytes, subject: str, max_bytes: int, accepted: dict[str, Handler]) -> CloudEvent[Any]:
+    """Parse and validate one message, or raise Poison with a reason a person can act on."""
+    if len(data) > max_bytes:
+        raise Poison(f"oversized: {len(data)} bytes > limit {max_bytes}")
+    try:
+        obj = json.loads(data)  # bytes: invalid UTF-8 raises too
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Poison(f"malformed: not UTF-8 JSON ({exc})") from None
+    try:
+        raw = RawCloudEvent.model_validate(obj)
+    except ValidationError as exc:
+        raise Poison(f"invalid CloudEvent envelope: {_errors(exc)}") from None
+    spec = EVENTS_BY_TYPE.get(raw.type)
+    if spec is None or raw.type not in accepted:
+        raise Poison(f"unknown event type {raw.type!r} for this consumer")
+    if spec.subject != subject:
+        raise Poison(f"type {raw.type!r} does not belong on subject {subject!r}")
+    try:
+        data_model: BaseModel = spec.model.model_validate(raw.data)
+    except ValidationError as exc:
+        raise Poison(f"invalid data for {raw.type}: {_errors(exc)}") from None
+    return raw.model_copy(update={"data": data_model})
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:10])
+
+
+class EventConsumer:
+    def __init__(self, *, service: str, subscription: Subscription, js: Any,
+                 uow_factory: Callable[[], UnitOfWork], batch: int = 256, max_deliver: int = 5,
+                 nak_delay_s: float = 1.0, ack_wait_s: float = 30.0, max_message_bytes: int = 256 * 1024) -> None:
+        self.service = service
+        self.sub = subscription
+        self.js = js
+        self.uow_factory = uow_factory
+        self.batch = batch
+        self.max_deliver = max_deliver
+        self.nak_delay_s = nak_delay_s
+        self.ack_wait_s = ack_wait_s
+        self.max_bytes = max_message_bytes
+        self.durable = naming.durable_name(service, subscription.producer)
+        self.stream = naming.stream_name(subscription.producer)
+        self.subjects = sorted(EVENTS_BY_TYPE[t].subject for t in subscription.handlers)
+        self.ready = asyncio.Event()
+        self._stopping = False
+        self._busy = asyncio.Lock()
+        self._psub: Any = None
+
+    async def start(self) -> None:
+        cfg = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            filter_subjects=self.subjects,
+            ack_wait=self.ack_wait_s,
+            # The server-side bound is a backstop one above ours: we park at max_deliver ourselves,
+            # so a message never sits undeliverable in the stream without a record in the DLQ.
+            max_deliver=self.max_deliver + 1,
+            max_ack_pending=max(1000, self.batch * 4),
+        )
+        await self.js.add_consumer(self.stream, cfg)
+        self._psub = await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+        self.ready.set()
+
+    async def run(self) -> None:
+        if self._psub is None:
+            await self.start()
+        while not self._stopping:
+            try:
+                msgs = await self._psub.fetch(batch=self.batch, timeout=1.0)
+            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                continue
+            except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
+                    nats.errors.NoRespondersError) as exc:
+                log.warning("fetch failed; retrying", consumer=self.durable, error=repr(exc))
+                await asyncio.sleep(0.5)
+                continue
+            if not msgs:
+                continue
+            async with self._busy:  # stop() waits for the batch in hand
+                started = time.perf_counter()
+                try:
+                    await self.handle_batch(msgs)
+                except Exception as exc:  # never let the loop die: unacked messages come back after ack_wait
+                    log.error("batch handling failed", consumer=self.durable, error=repr(exc))
+                    await asyncio.sleep(0.5)
+                HANDLE_SECONDS.labels(self.service, self.durable).observe(time.perf_counter() - started)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        async with self._busy:
+            if self._psub is not None:
+                try:
+                    await self._psub.unsubscribe()
+                except Exception:
+                    pass
+
+    async def handle_batch(self, msgs: list[Any]) -> None:
+        good: list[tuple[Any, CloudEvent[Any]]] = []
+        for msg in msgs:
+            try:
+                good.append((msg, decode(msg.data, msg.subject, self.max_bytes, self.sub.handlers)))
+            except Poison as exc:
+                await self.park(msg, str(exc))
+        if not good:
+            return
+        try:
+            outcomes = await self._apply(good)
+        except Exception as exc:
+            if len(good) == 1:
+                await self._failed(good[0][0], exc)
+                return
+            log.info("batch failed; isolating", consumer=self.durable, size=len(good), error=repr(exc))
+            for item in good:
+                try:
+                    outcomes = await self._apply([item])
+                except Exception as one_exc:
+                    await self._failed(item[0], one_exc)
+                    continue
+                await self._ack([item[0]], outcomes)
+            return
+        await self._ack([m for m, _ in good], outcomes)
+
+    async def _apply(self, items: list[tuple[Any, CloudEvent[Any]]]) -> dict[str, int]:
+        processed = duplicate = 0
+        async with self.uow_factory() as uow:
+            ids = [ev.id for _, ev in items]
+            seen = set((await uow.session.execute(
+                sa.select(inbox.c.event_id).where(inbox.c.consumer == self.durable, inbox.c.event_id.in_(ids))
+            )).scalars())
+            rows = []
+            now = datetime.now(UTC)
+            for _, ev in items:
+                if ev.id in seen:
+                    duplicate += 1
+                    continue
+                seen.add(ev.id)
+                await self.sub.handlers[ev.type](ev, uow)
+                rows.append({"consumer": self.durable, "event_id": ev.id, "event_type": ev.type, "processed_at": now})
+                processed += 1
+            if rows:
+                await uow.session.execute(inbox.insert(), rows)
+            await uow.commit()
+        return {"processed": processed, "duplicate": duplicate}
+
+    async def _ack(self, msgs: list[Any], outcomes: dict[str, int]) -> None:
+        for msg in msgs:
+            await msg.ack()
+        for outcome, n in outcomes.items():
+            if n:
+                MESSAGES.labels(self.service, self.durable, outcome).inc(n)
+
+    async def _failed(self, msg: Any, exc: Exception) -> None:
+        if isinstance(exc, PermanentError):
+            await self.park(msg, f"rejected by handler: {exc}")
+            return
+        delivered = msg.metadata.num_delivered
+        if delivered >= self.max_deliver:
+            await self.park(msg, f"failed {delivered} deliveries; last error: {exc!r}")
+            return
+        delay = self.nak_delay_s * (2 ** (delivered - 1))
+        log.warning("handler failed; will retry", consumer=self.durable, delivered=delivered,
+                    retry_in_s=delay, error=repr(exc))
+        MESSAGES.labels(self.service, self.durable, "nak").inc()
+        await msg.nak(delay=delay)
+
+    async def park(self, msg: Any, reason: str) -> None:
+        md = msg.metadata
+        headers = {k: v for k, v in (msg.headers or {}).items() if k != "Nats-Msg-Id"}
+        original_id = (msg.headers or {}).get("Nats-Msg-Id", "")
+        headers.update({
+            "Nats-Msg-Id": f"{md.stream}:{md.sequence.stream}:{self.durable}",
+            "Congdoan-Parked-Reason": _header_safe(reason),
+            "Congdoan-Parked-By": f"{self.service}/{self.durable}",
+            "Congdoan-Parked-At": datetime.now(UTC).isoformat(),
+            "Congdoan-Original-Subject": msg.subject,
+            "Congdoan-Original-Stream": md.stream,
+            "Congdoan-Original-Seq": str(md.sequence.stream),
+            "Congdoan-Original-Msg-Id": _header_safe(original_id, 200),
+            "Congdoan-Deliveries": str(md.num_delivered),
+        })
+        try:
+            await self.js.publish(naming.dlq_subject(self.service, self.durable), msg.data, headers=headers, timeout=10)
+        except Exception as exc:  # keep the message: it comes back and is parked next time
+            log.error("parking failed; message kept for redelivery", consumer=self.durable, error=repr(exc))
+            await msg.nak(delay=self.nak_delay_s)
+            return
+        log.warning("message parked", consumer=self.durable, reason=_header_safe(reason, 300),
+                    subject=msg.subject, stream_seq=md.sequence.stream)
+        MESSAGES.labels(self.service, self.durable, "parked").inc()
+        await msg.ack()

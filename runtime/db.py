@@ -1,0 +1,200 @@
+"""Database plumbing: engines for SQLite (embedded default) and PostgreSQL (production), the
+outbox and inbox tables every service carries, Alembic migrations run at start-up, and the base
+unit of work."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# Tables of the plumbing, present in every service's database (created by each service's first
+# migration through `create_plumbing_tables`). Kept in their own MetaData: services own theirs.
+plumbing = sa.MetaData()
+
+outbox = sa.Table(
+    "outbox", plumbing,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(128), nullable=False, unique=True),
+    sa.Column("type", sa.String(256), nullable=False),
+    sa.Column("subject", sa.String(256), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+sa.Index("ix_outbox_pending", outbox.c.id,
+         sqlite_where=outbox.c.published_at.is_(None), postgresql_where=outbox.c.published_at.is_(None))
+
+inbox = sa.Table(
+    "inbox", plumbing,
+    sa.Column("consumer", sa.String(128), primary_key=True),
+    sa.Column("event_id", sa.String(128), primary_key=True),
+    sa.Column("event_type", sa.String(256), nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def create_plumbing_tables(op: Any) -> None:
+    """Called from each service's first Alembic migration."""
+    op.create_table("outbox", *[c.copy() for c in outbox.columns])
+    op.create_index("ix_outbox_pending", "outbox", ["id"],
+                    sqlite_where=sa.text("published_at IS NULL"), postgresql_where=sa.text("published_at IS NULL"))
+    op.create_table("inbox", *[c.copy() for c in inbox.columns])
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if is_sqlite(url):
+        if url.startswith("sqlite+aiosqlite:///") and ":memory:" not in url:
+            Path(url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # One connection: SQLite has one writer anyway; a single connection avoids "database is locked".
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
+                                     connect_args={"timeout": 30}, json_serializer=_dumps)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+            cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def run_migrations_sync(connection: sa.Connection, script_location: Path, version_table: str = "alembic_version") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.attributes["connection"] = connection
+    cfg.attributes["version_table"] = version_table
+    command.upgrade(cfg, "head")
+
+
+async def migrate(engine: AsyncEngine, script_location: Path) -> None:
+    """Bring the schema to head. On PostgreSQL an advisory lock keeps two replicas from racing."""
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(sa.text("SELECT pg_advisory_lock(715517)"))
+        try:
+            await conn.run_sync(run_migrations_sync, script_location)
+            await conn.commit()
+        finally:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(715517)"))
+                await conn.commit()
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class UnitOfWork:
+    """cosmicpython's unit of work: one database transaction; nothing is kept unless `commit()`
+    is called. Events recorded with `emit()` land in the outbox inside the same transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str,
+                 now: Callable[[], datetime], on_commit: Callable[[], None] | None = None) -> None:
+        self._sessions = sessions
+        self._source = source
+        self._now = now
+        self._on_commit = on_commit
+        self._emitted = 0
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessions()
+        self._emitted = 0
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def now(self) -> datetime:
+        return self._now()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._emitted and self._on_commit:
+            self._on_commit()
+        self._emitted = 0
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self._emitted = 0
+
+    async def emit(self, type_: str, data: Any, *, subject: str | None = None, event_id: str | None = None) -> str:
+        """Record an event in the outbox (same transaction as the state change)."""
+        from contracts.envelope import build_event
+        from contracts.naming import subject_for_type
+
+        ev = build_event(type_=type_, source=self._source, data=data, time=self._now(), subject=subject, id_=event_id)
+        await self.session.execute(outbox.insert().values(
+            event_id=ev["id"], type=type_, subject=subject_for_type(type_),
+            payload=json.dumps(ev, ensure_ascii=False, separators=(",", ":")), created_at=self._now(), attempts=0))
+        self._emitted += 1
+        return ev["id"]
+
+
+def run_alembic_env() -> None:
+    """The body of every service's migrations/env.py: migrations run on the connection handed
+    over by `migrate()` (online), or print SQL for a URL given on the alembic command line."""
+    from alembic import context
+
+    cfg = context.config
+    connection = cfg.attributes.get("connection")
+    if connection is None:
+        context.configure(url=cfg.get_main_option("sqlalchemy.url"), literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite",
+                      version_table=cfg.attributes.get("version_table", "alembic_version"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+class AwareDateTime(sa.types.TypeDecorator):  # type: ignore[type-arg]
+    """Timestamps stored in UTC and read back aware, in Asia/Ho_Chi_Minh, on SQLite and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (clock.now())")
+        from datetime import UTC
+        v = value.astimezone(UTC)
+        return v.replace(tzinfo=None) if dialect.name == "sqlite" else v
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        from datetime import UTC
+
+        from runtime.clock import TZ
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(TZ)

@@ -1,0 +1,56 @@
+"""Settings from environment variables (pydantic-settings).
+
+Shared settings use the prefix CONGDOAN_ (and NATS_URL as is); per-service ones use
+CONGDOAN_<SERVICE>_, e.g. CONGDOAN_REPORTS_DATABASE_URL, CONGDOAN_REPORTS_HTTP_PORT.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HTTP_PORTS = {"plans": 8081, "reports": 8082, "notify": 8083, "awards": 8084}
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service: str
+    nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "CONGDOAN_NATS_URL"))
+    data_dir: Path = Field(default=Path("var"), validation_alias="CONGDOAN_DATA_DIR")
+    log_level: str = Field(default="INFO", validation_alias="CONGDOAN_LOG_LEVEL")
+    log_json: bool | None = Field(default=None, validation_alias="CONGDOAN_LOG_JSON")
+    # Per-service (filled from CONGDOAN_<SERVICE>_… in load_settings):
+    database_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    instance: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+    # Reliability knobs, shared by all services:
+    max_deliver: int = Field(default=5, validation_alias="CONGDOAN_MAX_DELIVER", ge=1, le=100)
+    nak_delay_s: float = Field(default=1.0, validation_alias="CONGDOAN_NAK_DELAY_S", ge=0)
+    ack_wait_s: float = Field(default=30.0, validation_alias="CONGDOAN_ACK_WAIT_S", gt=0)
+    fetch_batch: int = Field(default=256, validation_alias="CONGDOAN_FETCH_BATCH", ge=1, le=5000)
+    max_message_bytes: int = Field(default=256 * 1024, validation_alias="CONGDOAN_MAX_MESSAGE_BYTES")
+    relay_batch: int = Field(default=500, validation_alias="CONGDOAN_RELAY_BATCH", ge=1)
+    relay_poll_s: float = Field(default=0.5, validation_alias="CONGDOAN_RELAY_POLL_S", gt=0)
+    request_concurrency: int = Field(default=64, validation_alias="CONGDOAN_REQUEST_CONCURRENCY", ge=1)
+    shutdown_grace_s: float = Field(default=10.0, validation_alias="CONGDOAN_SHUTDOWN_GRACE_S")
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
+
+
+def load_settings(service: str, **overrides: object) -> ServiceSettings:
+    prefix = f"CONGDOAN_{service.upper()}_"
+    per_service: dict[str, object] = {}
+    for key in ("DATABASE_URL", "HTTP_HOST", "HTTP_PORT", "INSTANCE"):
+        if (value := os.environ.get(prefix + key)) is not None:
+            per_service[key.lower()] = value
+    per_service.setdefault("http_port", DEFAULT_HTTP_PORTS.get(service, 0))
+    return ServiceSettings(service=service, **{**per_service, **overrides})  # type: ignore[arg-type]

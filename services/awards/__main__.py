@@ -1,0 +1,3 @@
+from services.awards.entrypoints.main import main
+
+main()

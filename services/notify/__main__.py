@@ -1,0 +1,3 @@
+from services.notify.entrypoints.main import main
+
+main()

@@ -1,0 +1,3 @@
+from services.plans.entrypoints.main import main
+
+main()

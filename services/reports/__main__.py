@@ -1,0 +1,3 @@
+from services.reports.entrypoints.main import main
+
+main()
