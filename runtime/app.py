@@ -129,8 +129,11 @@ class Runtime:
         if self.nc and not self.nc.is_closed:
             try:
                 await asyncio.wait_for(self.nc.drain(), timeout=5)
-            except Exception:
-                await self.nc.close()
+            except Exception:  # NATS already gone: nothing left to flush
+                try:
+                    await self.nc.close()
+                except Exception:
+                    pass
         if self.health:
             await self.health.stop()
         await self.engine.dispose()
@@ -161,7 +164,11 @@ class Runtime:
             await asyncio.sleep(5)
 
     async def _nats_error(self, exc: Exception) -> None:
-        self.log.warning("nats error", error=repr(exc))
+        # While reconnecting every failed attempt reports here: once a second is noise, not news.
+        if self.nc is not None and self.nc.is_reconnecting:
+            self.log.debug("nats reconnect attempt failed", error=repr(exc))
+        else:
+            self.log.warning("nats error", error=repr(exc))
 
     async def _nats_disconnected(self) -> None:
         if self._stop.is_set():

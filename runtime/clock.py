@@ -1,7 +1,7 @@
 """One clock for every service of a running stack, in Asia/Ho_Chi_Minh.
 
 Real time plus an offset. The offset lives in the NATS KV bucket `congdoan_clock` (key `offset`),
-so moving it once (`python -m runtime.clockctl`, or a test) moves every service; services watch the
+so moving it once (`python -m runtime.clockctl`, or a test) moves every service; services poll the
 key and wake whatever waits on time (deadline scheduling) when it changes. Production leaves the
 offset at zero: `CONGDOAN_CLOCK_LOCKED=1` makes services ignore the bucket.
 """
@@ -13,6 +13,8 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 
 from contracts.naming import CLOCK_BUCKET
 
@@ -74,31 +76,26 @@ class FixedClock(Clock):
 async def _bucket(js):  # type: ignore[no-untyped-def]
     try:
         return await js.key_value(CLOCK_BUCKET)
-    except Exception:  # bucket not found: the first service (or clockctl) creates it
+    except BucketNotFoundError:  # the first service (or clockctl) creates it
         return await js.create_key_value(bucket=CLOCK_BUCKET, history=5)
 
 
-async def follow_shared_clock(js, clock: Clock) -> None:  # type: ignore[no-untyped-def]
-    """Run forever: apply every change of the shared offset to `clock`."""
-    kv = await _bucket(js)
-    watcher = await kv.watch(KEY)
-    async for entry in watcher:
-        if entry is None or entry.value is None:
-            continue
-        if entry.operation in ("DEL", "PURGE") or not entry.value:
-            clock.set_offset(timedelta(0))
-            continue
+async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None:  # type: ignore[no-untyped-def]
+    """Run forever: apply the shared offset to `clock`. Polling (not a KV watch) so that it simply
+    carries on after NATS outages and reconnects."""
+    while True:
         try:
-            clock.set_offset(timedelta(seconds=float(json.loads(entry.value)["offset_s"])))
-        except (ValueError, KeyError, TypeError):
-            continue
+            clock.set_offset(await read_shared_offset(js))
+        except Exception:  # NATS away: keep the last known offset
+            pass
+        await asyncio.sleep(interval_s)
 
 
 async def read_shared_offset(js) -> timedelta:  # type: ignore[no-untyped-def]
     kv = await _bucket(js)
     try:
         entry = await kv.get(KEY)
-    except Exception:
+    except KeyNotFoundError:
         return timedelta(0)
     if not entry.value:
         return timedelta(0)

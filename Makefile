@@ -1,0 +1,44 @@
+# congdoan — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test test-fast lint contracts contracts-check asyncapi-validate bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "congdoan needs Python >= 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the embedded stack (nats-server + four services) in the foreground; Ctrl-C stops it.
+run: $(STAMP)
+	$(PY) -m runtime.launcher
+
+## Run the whole suite (unit, integration on SQLite and PostgreSQL, end-to-end, crash, bad input).
+test: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not e2e and not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+
+## Regenerate JSON Schemas and AsyncAPI documents from the pydantic models.
+contracts: $(STAMP)
+	$(PY) -m contracts.generate
+
+asyncapi-validate:
+	for f in contracts/asyncapi/*.yaml; do npx --yes @asyncapi/cli@4 validate $$f || exit 1; done
+
+bench: $(STAMP)
+	$(PY) -m bench.e2e $(BENCH_ARGS)
+
+clean:
+	rm -rf var .pytest_cache

