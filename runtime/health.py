@@ -25,7 +25,8 @@ class HealthServer:
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=False)
+        # SO_REUSEADDR: a restart right after a crash must not trip over TIME_WAIT sockets.
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()  # OSError when the port is taken: the caller says what to set
 
     async def stop(self) -> None:
