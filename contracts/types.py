@@ -53,3 +53,81 @@ class Role(StrEnum):
 
 
 PositiveCount = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class Output(StrEnum):
+    """What a plan item is expected to produce."""
+
+    PLAN = "plan"  # an implementation plan of the unit (kế hoạch)
+    REPORT = "report"  # a results report (báo cáo)
+    CONFERENCE = "conference"  # hội nghị
+    REGULATION = "regulation"  # quy chế, quy định
+    GUIDANCE = "guidance"  # hướng dẫn
+    POSTS = "posts"  # tin, bài on the website / fanpage
+    AWARD_ROUND = "award_round"  # đợt khen thưởng
+    INDIVIDUAL_PLAN = "individual_plan"  # kế hoạch cá nhân
+    ACTIVITY = "activity"  # ongoing activity, reported on
+
+
+class TimingKind(StrEnum):
+    ONGOING = "ongoing"  # thường xuyên: no due date
+    ONCE_BY_DATE = "once_by_date"
+    ONCE_BY_MONTH = "once_by_month"  # "tháng 12/2021": by the month's last day
+    ONCE_BY_QUARTER = "once_by_quarter"  # "quý IV/2021": by the quarter's last day
+    YEARLY_BY_DAY = "yearly_by_day"  # "trước ngày 30/11 hằng năm"
+    YEARLY_BY_MONTH = "yearly_by_month"  # "vào tháng 12 hằng năm"
+    YEARLY_WINDOW = "yearly_window"  # "Tháng Công nhân" (1/5–31/5, around 19/5)
+
+
+class Timing(Model):
+    """A timing of the seed's vocabulary, as data. Fields used depend on `kind`."""
+
+    kind: TimingKind
+    text: str | None = Field(default=None, max_length=300, description="the words of the plan, e.g. 'trước ngày 30/11 hằng năm'")
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+    quarter: int | None = Field(default=None, ge=1, le=4)
+    end_month: int | None = Field(default=None, ge=1, le=12)
+    end_day: int | None = Field(default=None, ge=1, le=31)
+
+
+class PartyKind(StrEnum):
+    UNIT = "unit"  # a named unit
+    DEPARTMENT = "department"  # a department of the issuer, by code (BAN_TGNC…)
+    UNITS_OF_KIND = "units_of_kind"  # every unit of these kinds under the issuer
+    PEOPLE_OF_ROLE = "people_of_role"  # every person with one of these roles
+
+
+class ResponsibleParty(Model):
+    kind: PartyKind
+    unit_id: Id | None = None
+    code: Code | None = None
+    unit_kinds: list[UnitKind] = Field(default_factory=list, max_length=10)
+    roles: list[Role] = Field(default_factory=list, max_length=10)
+
+
+class Rating(StrEnum):
+    """Year-end self-assessment of an individual plan (xếp loại)."""
+
+    EXCELLENT = "excellent"  # Hoàn thành xuất sắc nhiệm vụ
+    GOOD = "good"  # Hoàn thành tốt nhiệm vụ
+    DONE = "done"  # Hoàn thành nhiệm vụ
+    NOT_DONE = "not_done"  # Không hoàn thành nhiệm vụ
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class Channel(StrEnum):
+    INBOX = "inbox"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class NomineeKind(StrEnum):
+    COLLECTIVE = "collective"  # tập thể (a unit)
+    INDIVIDUAL = "individual"  # cá nhân (a person)

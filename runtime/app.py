@@ -16,6 +16,7 @@ import nats
 import sqlalchemy as sa
 
 from contracts import naming
+from contracts.catalogue import CONSUMES
 from runtime.api import ApiHandler, ApiServer
 from runtime.clock import Clock, follow_shared_clock, read_shared_offset
 from runtime.consumer import EventConsumer, Subscription
@@ -87,7 +88,12 @@ class Runtime:
         self._spawn(follow_shared_clock(self.js, self.clock), "clock")
         self.relay = OutboxRelay(self.engine, self.js, batch=s.relay_batch, poll_s=s.relay_poll_s, service=s.service)
         self._spawn(self.relay.run(), "relay")
-        for sub in self.definition.subscriptions(self):
+        subscriptions = self.definition.subscriptions(self)
+        handled = {t for sub in subscriptions for t in sub.handlers}
+        declared = set(CONSUMES.get(s.service, ()))
+        if handled != declared:  # the AsyncAPI documents are generated from CONSUMES: keep them true
+            raise RuntimeError(f"{s.service} handles {sorted(handled)} but contracts declare {sorted(declared)}")
+        for sub in subscriptions:
             consumer = EventConsumer(service=s.service, subscription=sub, js=self.js, uow_factory=self.uow,
                                      batch=s.fetch_batch, max_deliver=s.max_deliver, nak_delay_s=s.nak_delay_s,
                                      ack_wait_s=s.ack_wait_s, max_message_bytes=s.max_message_bytes)

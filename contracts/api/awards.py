@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.spec import EndpointSpec
 from contracts.types import Id, Model, Period
 
 
@@ -15,3 +16,9 @@ class Eligibility(Model):
     period: Period
     eligible: bool
     reasons: list[str]
+
+
+ENDPOINTS = (
+    EndpointSpec("awards", "get_eligibility", GetEligibility, Eligibility, "Eligibility of a unit for awards in a period."),
+)
+CONSUMES: tuple[str, ...] = ("vn.congdoan.reports.report.submitted.v1",)

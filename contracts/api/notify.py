@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field
 
 from contracts.api.common import Page
+from contracts.spec import EndpointSpec
 from contracts.types import Id, Model
 
 
@@ -28,3 +29,13 @@ class InboxPage(Model):
     items: list[InboxItem]
     unread: int
     next_cursor: str | None = None
+
+
+ENDPOINTS = (
+    EndpointSpec("notify", "list_inbox", ListInbox, InboxPage, "A person's in-app notifications."),
+)
+CONSUMES: tuple[str, ...] = (
+    "vn.congdoan.plans.unit.registered.v1",
+    "vn.congdoan.plans.person.registered.v1",
+    "vn.congdoan.reports.report.submitted.v1",
+)

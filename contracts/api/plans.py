@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import Field
 
+from contracts.spec import EndpointSpec
 from contracts.types import Code, Email, Id, Model, Role, Text, UnitKind
 
 
@@ -43,3 +44,10 @@ class PersonReply(Model):
     roles: list[Role]
     email: Email | None
     phone: str | None
+
+
+ENDPOINTS = (
+    EndpointSpec("plans", "register_unit", RegisterUnit, UnitReply, "Register a union unit."),
+    EndpointSpec("plans", "register_person", RegisterPerson, PersonReply, "Register a person with roles and contacts."),
+)
+CONSUMES: tuple[str, ...] = ()

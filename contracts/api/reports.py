@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, Field
 
+from contracts.spec import EndpointSpec
 from contracts.types import Id, LongText, Model, Period
 
 
@@ -28,3 +29,9 @@ class SubmissionReceipt(Model):
     duplicate: bool = Field(default=False, description="true when this report id was already stored")
 
 
+
+
+ENDPOINTS = (
+    EndpointSpec("reports", "submit_report", SubmitReport, SubmissionReceipt, "Submit a unit's report for a period."),
+)
+CONSUMES: tuple[str, ...] = ("vn.congdoan.plans.unit.registered.v1",)

@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
-from contracts.types import Id, Model, Period
+from contracts.spec import ev
+from contracts.types import Id, LongText, Model, Period, Text, UnitKind
+
+
+class RequirementOpened(Model):
+    """A reporting requirement: who reports what to whom, for which period, by when."""
+
+    requirement_id: Id
+    name: Text
+    issuer_unit_id: Id
+    receiving_unit_id: Id
+    receiving_department: Text | None = None
+    reporting_kinds: list[UnitKind] = Field(max_length=10)
+    period: Period
+    due_date: date
+    grace_days: int = Field(default=0, ge=0, le=365)
+    cutoff_date: date | None = None
+    form_id: Id
+    form_version: int = Field(ge=1)
+    source_plan_id: Id | None = None
+    source_item_id: Id | None = None
 
 
 class ReportSubmitted(Model):
@@ -21,3 +41,73 @@ class ReportSubmitted(Model):
     submitted_at: AwareDatetime
     due_date: date | None = None
     on_time: bool
+
+
+class ReportReturned(Model):
+    """The receiving level (or a higher one) returned a report with comments."""
+
+    report_id: Id
+    requirement_id: Id
+    period: Period
+    unit_id: Id
+    by_unit_id: Id
+    revision: int
+    comment: LongText
+    returned_at: AwareDatetime
+
+
+class ReportAccepted(Model):
+    report_id: Id
+    requirement_id: Id
+    period: Period
+    unit_id: Id
+    by_unit_id: Id
+    revision: int
+    on_time: bool
+    accepted_at: AwareDatetime
+
+
+class ReportDeadlineApproaching(Model):
+    requirement_id: Id
+    period: Period
+    unit_id: Id
+    receiving_unit_id: Id
+    name: Text
+    due_date: date
+    days_before: int = Field(ge=0)
+
+
+class ReportOverdue(Model):
+    requirement_id: Id
+    period: Period
+    unit_id: Id
+    receiving_unit_id: Id
+    name: Text
+    due_date: date
+
+
+class ReportConsolidated(Model):
+    """A unit consolidated the reports of its subtree for a requirement and period."""
+
+    consolidation_id: Id
+    requirement_id: Id
+    period: Period
+    unit_id: Id
+    expected: int
+    submitted: int
+    on_time: int
+    late: int
+    missing: int
+    docx: str | None = Field(default=None, max_length=500, description="path or reference of the DOCX export")
+    xlsx: str | None = Field(default=None, max_length=500)
+
+
+EVENTS = (
+    ev("reports", "requirement", "opened", RequirementOpened, "A reporting requirement was opened."),
+    ev("reports", "report", "submitted", ReportSubmitted, "A unit submitted its report."),
+    ev("reports", "report", "returned", ReportReturned, "A report was returned with comments."),
+    ev("reports", "report", "accepted", ReportAccepted, "A report was accepted by the receiving level."),
+    ev("reports", "report", "deadline_approaching", ReportDeadlineApproaching, "A unit's report is due in N days."),
+    ev("reports", "report", "overdue", ReportOverdue, "A unit's report passed its due date (with grace) missing."),
+    ev("reports", "report", "consolidated", ReportConsolidated, "A unit consolidated its subtree's reports."),
+)

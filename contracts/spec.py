@@ -1,0 +1,52 @@
+"""What a catalogue entry is: an event type with its data model, or an endpoint with its request and
+reply models. Each service's contract modules list their own entries; `contracts.catalogue` joins
+them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from contracts import naming
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    model: type[BaseModel]
+    summary: str
+
+    @property
+    def producer(self) -> str:
+        return naming.parse_type(self.type)[0]
+
+    @property
+    def subject(self) -> str:
+        return naming.subject_for_type(self.type)
+
+    @property
+    def stream(self) -> str:
+        return naming.stream_name(self.producer)
+
+    @property
+    def schema_name(self) -> str:
+        return self.type  # file contracts/schemas/<type>.json
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    service: str
+    name: str
+    request: type[BaseModel]
+    reply: type[BaseModel]
+    summary: str
+    version: int = 1
+
+    @property
+    def subject(self) -> str:
+        return naming.endpoint_subject(self.service, self.name, self.version)
+
+
+def ev(producer: str, entity: str, action: str, model: type[BaseModel], summary: str, version: int = 1) -> EventSpec:
+    return EventSpec(naming.event_type(producer, entity, action, version), model, summary)

@@ -1,0 +1,253 @@
+"""The organisation directory as every service sees it: units with effective-dated parents,
+closures and merges, and people with roles and contacts.
+
+plans owns the directory and publishes it as events; reports, notify and awards each keep their
+own projection, built by the handlers below from those events, in their own database. plans keeps
+its authoritative copy in the same tables. Written once here so that "the hierarchy as of a date"
+means the same thing in every service.
+
+History: a unit's parent is a list of (parent, valid_from, valid_to) rows, half-open
+[valid_from, valid_to). What a unit did before a move counts where it belonged at that time:
+callers ask `snapshot(as_of)` with the period's date, not today's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.errors import ApiError, forbidden, not_found
+
+directory = sa.MetaData()
+
+dir_units = sa.Table(
+    "dir_units", directory,
+    sa.Column("unit_id", sa.String(100), primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=True),
+    sa.Column("merged_into", sa.String(100), nullable=True),
+)
+
+dir_parents = sa.Table(
+    "dir_parents", directory,
+    sa.Column("unit_id", sa.String(100), primary_key=True),
+    sa.Column("valid_from", sa.Date, primary_key=True),
+    sa.Column("valid_to", sa.Date, nullable=True),
+    sa.Column("parent_id", sa.String(100), nullable=True, index=True),
+)
+
+dir_people = sa.Table(
+    "dir_people", directory,
+    sa.Column("person_id", sa.String(100), primary_key=True),
+    sa.Column("unit_id", sa.String(100), nullable=False, index=True),
+    sa.Column("full_name", sa.String(500), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("phone", sa.String(32), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+
+def create_directory_tables(op: Any) -> None:
+    """Called from a service's migration."""
+    for table in (dir_units, dir_parents, dir_people):
+        op.create_table(table.name, *[c.copy() for c in table.columns])
+    op.create_index("ix_dir_parents_parent", "dir_parents", ["parent_id"])
+    op.create_index("ix_dir_people_unit", "dir_people", ["unit_id"])
+
+
+class Retry(Exception):
+    """An event came before the one it builds on (e.g. a move before the registration): retry later."""
+
+
+# Roles that act for their unit, and for the units below it.
+ACTING_ROLES = {"chairperson", "executive_member", "head_of_unit", "cadre"}
+
+
+@dataclass
+class Snapshot:
+    """The hierarchy as it stood on one date."""
+
+    as_of: date
+    parent: dict[str, str | None]
+    children: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    units: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def subtree(self, root: str, include_root: bool = True) -> list[str]:
+        out, stack = [], [root]
+        while stack:
+            u = stack.pop()
+            out.append(u)
+            stack.extend(self.children.get(u, ()))
+        return out if include_root else out[1:]
+
+    def ancestors(self, unit: str) -> list[str]:
+        out, seen = [], set()
+        p = self.parent.get(unit)
+        while p is not None and p not in seen:
+            out.append(p)
+            seen.add(p)
+            p = self.parent.get(p)
+        return out
+
+    def is_ancestor(self, ancestor: str, unit: str) -> bool:
+        return ancestor in self.ancestors(unit)
+
+
+class Directory:
+    """Queries and projection updates over the directory tables, inside a unit of work's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- projection updates (idempotent; safe to replay) -------------------------------------
+    async def register_unit(self, unit_id: str, code: str, name: str, kind: str, parent_id: str | None,
+                            on: date) -> None:
+        existing = await self.unit(unit_id)
+        if existing is None:
+            await self.session.execute(dir_units.insert().values(unit_id=unit_id, code=code, name=name, kind=kind,
+                                                                registered_on=on))
+            await self.session.execute(dir_parents.insert().values(unit_id=unit_id, parent_id=parent_id,
+                                                                  valid_from=on, valid_to=None))
+        else:
+            await self.session.execute(dir_units.update().where(dir_units.c.unit_id == unit_id)
+                                       .values(code=code, name=name, kind=kind))
+
+    async def move_unit(self, unit_id: str, to_parent: str | None, on: date) -> None:
+        rows = (await self.session.execute(sa.select(dir_parents).where(dir_parents.c.unit_id == unit_id)
+                                           .order_by(dir_parents.c.valid_from))).all()
+        if not rows:
+            raise Retry(f"unit {unit_id} moved before it was registered here")
+        if any(r.valid_from == on and r.parent_id == to_parent for r in rows):
+            return  # replay
+        current = rows[-1]
+        if on <= current.valid_from:
+            raise ValueError(f"move of {unit_id} on {on} is not after its last change on {current.valid_from}")
+        await self.session.execute(dir_parents.update().where(dir_parents.c.unit_id == unit_id,
+                                                              dir_parents.c.valid_from == current.valid_from)
+                                   .values(valid_to=on))
+        await self.session.execute(dir_parents.insert().values(unit_id=unit_id, parent_id=to_parent, valid_from=on,
+                                                              valid_to=None))
+
+    async def close_unit(self, unit_id: str, on: date, merged_into: str | None = None) -> None:
+        if await self.unit(unit_id) is None:
+            raise Retry(f"unit {unit_id} closed before it was registered here")
+        await self.session.execute(dir_units.update().where(dir_units.c.unit_id == unit_id)
+                                   .values(closed_on=on, merged_into=merged_into))
+        await self.session.execute(dir_parents.update().where(dir_parents.c.unit_id == unit_id,
+                                                              dir_parents.c.valid_to.is_(None))
+                                   .values(valid_to=on))
+
+    async def upsert_person(self, person_id: str, unit_id: str, full_name: str, roles: list[str],
+                            email: str | None, phone: str | None, active: bool = True) -> None:
+        values = dict(unit_id=unit_id, full_name=full_name, roles=list(roles), email=email, phone=phone, active=active)
+        found = (await self.session.execute(sa.select(dir_people.c.person_id)
+                                            .where(dir_people.c.person_id == person_id))).first()
+        if found:
+            await self.session.execute(dir_people.update().where(dir_people.c.person_id == person_id).values(**values))
+        else:
+            await self.session.execute(dir_people.insert().values(person_id=person_id, **values))
+
+    # --- queries ------------------------------------------------------------------------------
+    async def unit(self, unit_id: str) -> Any:
+        return (await self.session.execute(sa.select(dir_units).where(dir_units.c.unit_id == unit_id))).first()
+
+    async def person(self, person_id: str) -> Any:
+        return (await self.session.execute(sa.select(dir_people).where(dir_people.c.person_id == person_id))).first()
+
+    async def parent_as_of(self, unit_id: str, on: date) -> str | None:
+        row = (await self.session.execute(sa.select(dir_parents.c.parent_id).where(
+            dir_parents.c.unit_id == unit_id, dir_parents.c.valid_from <= on,
+            sa.or_(dir_parents.c.valid_to.is_(None), dir_parents.c.valid_to > on)))).first()
+        return row.parent_id if row else None
+
+    async def snapshot(self, on: date) -> Snapshot:
+        """Every unit that existed on `on`, under the parent it had that day (one query)."""
+        q = (sa.select(dir_parents.c.unit_id, dir_parents.c.parent_id, dir_units.c.name, dir_units.c.kind,
+                       dir_units.c.code)
+             .join(dir_units, dir_units.c.unit_id == dir_parents.c.unit_id)
+             .where(dir_parents.c.valid_from <= on,
+                    sa.or_(dir_parents.c.valid_to.is_(None), dir_parents.c.valid_to > on)))
+        snap = Snapshot(as_of=on, parent={})
+        for r in (await self.session.execute(q)).all():
+            snap.parent[r.unit_id] = r.parent_id
+            snap.units[r.unit_id] = {"name": r.name, "kind": r.kind, "code": r.code}
+            if r.parent_id is not None:
+                snap.children[r.parent_id].append(r.unit_id)
+        return snap
+
+    async def people_of(self, unit_id: str, roles: set[str] | None = None) -> list[Any]:
+        rows = (await self.session.execute(sa.select(dir_people).where(dir_people.c.unit_id == unit_id,
+                                                                       dir_people.c.active.is_(True))
+                                           .order_by(dir_people.c.person_id))).all()
+        return [r for r in rows if roles is None or roles & set(r.roles)]
+
+    async def successor(self, unit_id: str) -> str:
+        """Where a merged unit's history lives now (itself when not merged)."""
+        seen = {unit_id}
+        while True:
+            row = await self.unit(unit_id)
+            if row is None or not row.merged_into or row.merged_into in seen:
+                return unit_id
+            unit_id = row.merged_into
+            seen.add(unit_id)
+
+    async def authorize(self, actor_id: str, unit_id: str, on: date, *, write: bool) -> Any:
+        """An actor acts on its own unit; on units below it only as an ancestor (and, to change
+        them, with an acting role). Reads of a subtree are for ancestors. Returns the actor row."""
+        actor = await self.person(actor_id)
+        if actor is None or not actor.active:
+            raise forbidden(f"unknown or inactive actor {actor_id}")
+        if await self.unit(unit_id) is None:
+            raise not_found(f"unit {unit_id}")
+        if actor.unit_id == unit_id:
+            return actor
+        snap_parent = unit_id
+        seen = set()
+        while snap_parent is not None and snap_parent not in seen:
+            seen.add(snap_parent)
+            snap_parent = await self.parent_as_of(snap_parent, on)
+            if snap_parent == actor.unit_id:
+                if write and not (ACTING_ROLES & set(actor.roles)):
+                    raise forbidden(f"{actor_id} has no role that may act for units below {actor.unit_id}")
+                return actor
+        raise forbidden(f"{actor_id} of unit {actor.unit_id} may not {'change' if write else 'read'} unit {unit_id}")
+
+
+# --- event handlers, for the services that project the directory ------------------------------
+async def on_unit_registered(event: Any, uow: Any) -> None:
+    d = event.data
+    await Directory(uow.session).register_unit(d.unit_id, d.code, d.name, str(d.kind), d.parent_id, d.effective_from)
+
+
+async def on_unit_moved(event: Any, uow: Any) -> None:
+    d = event.data
+    await Directory(uow.session).move_unit(d.unit_id, d.to_parent_id, d.effective_from)
+
+
+async def on_unit_closed(event: Any, uow: Any) -> None:
+    d = event.data
+    await Directory(uow.session).close_unit(d.unit_id, d.effective_from, d.merged_into)
+
+
+async def on_person_changed(event: Any, uow: Any) -> None:
+    d = event.data
+    await Directory(uow.session).upsert_person(d.person_id, d.unit_id, d.full_name, [str(r) for r in d.roles],
+                                               d.email, d.phone, getattr(d, "active", True))
+
+
+DIRECTORY_HANDLERS = {
+    "vn.congdoan.plans.unit.registered.v1": on_unit_registered,
+    "vn.congdoan.plans.unit.moved.v1": on_unit_moved,
+    "vn.congdoan.plans.unit.closed.v1": on_unit_closed,
+    "vn.congdoan.plans.person.registered.v1": on_person_changed,
+    "vn.congdoan.plans.person.updated.v1": on_person_changed,
+}
