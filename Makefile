@@ -34,6 +34,9 @@ lint: $(STAMP)
 contracts: $(STAMP)
 	$(PY) -m contracts.generate
 
+contracts-check: $(STAMP)
+	$(PY) -m contracts.generate --check
+
 asyncapi-validate:
 	for f in contracts/asyncapi/*.yaml; do npx --yes @asyncapi/cli@4 validate $$f || exit 1; done
 

@@ -46,13 +46,15 @@ def new_event_id() -> str:
 def build_event(*, type_: str, source: str, data: BaseModel, time: datetime,
                 subject: str | None = None, id_: str | None = None) -> dict[str, Any]:
     """The JSON-ready dict of an event (what the outbox stores and the relay publishes)."""
-    return {
+    event = {
         "specversion": "1.0",
         "id": id_ or new_event_id(),
         "source": source,
         "type": type_,
         "time": time.isoformat(),
-        "subject": subject,
         "datacontenttype": "application/json",
         "data": data.model_dump(mode="json"),
     }
+    if subject is not None:  # absent rather than null: the official CloudEvents SDK refuses null
+        event["subject"] = subject
+    return event

@@ -27,6 +27,14 @@ async def test_slice_register_submit_notify_eligibility(nc, nats_server, make_db
             "person_id": "chair", "unit_id": "prov", "full_name": "Nguyễn Mạnh Hùng", "roles": ["chairperson"],
             "email": "chair@example.org"})
         assert person["roles"] == ["chairperson"]
+        js = nc.jetstream()
+
+        async def notify_knows_the_directory() -> bool:
+            info = await js.consumer_info("CONGDOAN_PLANS", "notify-from-plans")
+            return info.delivered.stream_seq >= 3 and info.num_ack_pending == 0
+
+        # The chairperson must be in notify's projection before the report arrives through another stream.
+        await wait_until(notify_knows_the_directory, what="notify to project the directory")
 
         async def reports_knows_g1() -> bool:
             h, body = await call(nc, api("reports", "submit_report"),

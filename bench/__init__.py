@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.e2e` (see bench/README.md)."""
