@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from contracts.catalogue import CONSUMES, ENDPOINTS, EVENTS_BY_TYPE
 from contracts.naming import SERVICES
 from tests.conftest import wait_until
 from tests.e2e.conftest import scalar
+from tests.observer.observer import observe
 from tests.support import api, call
 
 pytestmark = pytest.mark.e2e
@@ -57,6 +59,12 @@ async def test_services_are_discoverable_and_the_slice_runs(stack, client):
     await wait_until(notified, what="the notification")
     _, elig = await call(client, api("awards", "get_eligibility"), {"unit_id": "g0", "period": "2026"})
     assert elig == {"unit_id": "g0", "period": "2026", "eligible": True, "reasons": []}
+
+    # What an outside system sees: every event is a CloudEvent valid against its published schema.
+    found = await observe(stack.nats_url, Path(__file__).resolve().parents[2] / "contracts" / "schemas")
+    assert found.problems == []
+    assert found.by_type["vn.congdoan.plans.unit.registered.v1"] == 2
+    assert found.by_type["vn.congdoan.reports.report.submitted.v1"] == 1
 
 
 async def _collect(sub, into, n) -> bool:  # type: ignore[no-untyped-def]
