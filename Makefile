@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint contracts contracts-check asyncapi-validate bench clean
+.PHONY: install run demo test test-fast lint contracts contracts-check asyncapi-validate bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "congdoan needs Python >= 3.11")'
@@ -18,6 +18,10 @@ install: $(STAMP)
 ## Start the embedded stack (nats-server + four services) in the foreground; Ctrl-C stops it.
 run: $(STAMP)
 	$(PY) -m runtime.launcher
+
+## The seed plan's year end to end through all four services, with a summary at the end.
+demo: $(STAMP)
+	$(PY) -m demo $(DEMO_ARGS)
 
 ## Run the whole suite (unit, integration on SQLite and PostgreSQL, end-to-end, crash, bad input).
 test: $(STAMP)

@@ -59,6 +59,8 @@ class ApiServer:
         for name, spec in self.specs.items():
             await self._svc.add_endpoint(name=name, subject=spec.subject, handler=self._dispatcher(spec),
                                          metadata={"request": spec.request.__name__, "reply": spec.reply.__name__})
+        # Make sure the server has every subscription before we report ready.
+        await self.nc.flush(timeout=5)
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stop taking requests, then let those in hand finish."""

@@ -127,6 +127,9 @@ class Stack:
     log_dir: Path | None = None  # None: services write to this process's stdout/stderr
     nats: NatsServer | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Helper processes started before the services (e.g. the local mail catcher), by name → argv.
+    extras: dict[str, list[str]] = field(default_factory=dict)
+    extra_procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def check_ports(self) -> None:
         for name in self.services:
@@ -148,6 +151,10 @@ class Stack:
                                    log_file=(self.log_dir / "nats.log") if self.log_dir else self.data_dir / "nats.log")
             self.nats.start()
             self.nats_url = self.nats.url
+        for name, argv in self.extras.items():
+            out = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
+            self.extra_procs[name] = subprocess.Popen(argv, env={**os.environ, **self.env}, stdout=out,
+                                                      stderr=subprocess.STDOUT if out else None)
         for name in self.services:
             self.start_service(name)
         self.wait_ready(ready_timeout)
@@ -206,6 +213,14 @@ class Stack:
                 proc.kill()
                 codes[name] = proc.wait(5)
         self.procs.clear()
+        for proc in self.extra_procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.extra_procs.clear()
         if self.nats:
             self.nats.stop()
         return codes
@@ -235,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"congdoan: {exc}", file=sys.stderr)
             stack.stop()
             return 1
+        if os.environ.get("CONGDOAN_DEMO", "1") != "0":
+            # The demo hierarchy and the seed plan (idempotent: a second `make run` changes nothing).
+            subprocess.run([sys.executable, "-m", "services.plans.cli", "--nats-url", stack.nats_url or "",
+                            "load-demo"], check=False)
         print(f"\ncongdoan is up in {time.monotonic() - started:.1f}s", flush=True)
         print(f"  NATS        {stack.nats_url}  (services: nats micro ls, or request $SRV.INFO)")
         for name in SERVICES:

@@ -1,14 +1,28 @@
-"""Requests served by the plans service."""
+"""Requests served by the plans service: the organisation directory (units, people, reorganisation
+with history, CSV import), plans (draft → issued → closed, revisions), their cascade into task
+occurrences, implementation plans, progress rollups and individual plans.
+
+Every request carries `actor_id`, the person acting as the front-end authenticated them; the
+service authorises it by unit scope against its directory. A request without `actor_id` is a
+*system* request (the CLI, the launcher's demo loading); the service accepts those only while
+`CONGDOAN_PLANS_ALLOW_SYSTEM_REQUESTS` is on (the default of the embedded stack)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
+from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
+from contracts.api.common import Page
 from contracts.spec import EndpointSpec
-from contracts.types import Code, Email, Id, Model, Role, Text, UnitKind
+from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind
 
+ACTOR = Field(default=None, description="the person acting; absent = a system request (see the module docstring)")
+
+
+# --- directory ------------------------------------------------------------------------------------
 
 class RegisterUnit(Model):
     unit_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries; minted when absent")
@@ -17,6 +31,7 @@ class RegisterUnit(Model):
     kind: UnitKind
     parent_id: Id | None = None
     effective_from: date | None = Field(default=None, description="defaults to today (Asia/Ho_Chi_Minh)")
+    actor_id: Id | None = ACTOR
 
 
 class UnitReply(Model):
@@ -35,6 +50,7 @@ class RegisterPerson(Model):
     roles: list[Role] = Field(default_factory=list, max_length=10)
     email: Email | None = None
     phone: str | None = Field(default=None, max_length=32)
+    actor_id: Id | None = ACTOR
 
 
 class PersonReply(Model):
@@ -46,8 +62,604 @@ class PersonReply(Model):
     phone: str | None
 
 
+class UpdatePerson(Model):
+    """Change a person's unit, roles, contacts or activity; fields left out keep their value."""
+
+    person_id: Id
+    unit_id: Id | None = None
+    full_name: Text | None = None
+    roles: list[Role] | None = Field(default=None, max_length=10)
+    email: Email | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    active: bool | None = None
+    actor_id: Id | None = ACTOR
+
+
+class PersonView(Model):
+    person_id: Id
+    unit_id: Id
+    full_name: Text
+    roles: list[Role]
+    email: Email | None
+    phone: str | None
+    active: bool
+
+
+class MoveUnit(Model):
+    unit_id: Id
+    to_parent_id: Id
+    effective_from: date | None = Field(default=None, description="defaults to today")
+    actor_id: Id | None = ACTOR
+
+
+class MoveReply(Model):
+    unit_id: Id
+    from_parent_id: Id | None
+    to_parent_id: Id
+    effective_from: date
+    unchanged: bool = Field(default=False, description="true when the unit already sat there (a retry)")
+    withdrawn_tasks: int = Field(default=0, description="open task occurrences ahead under plans of units no longer "
+                                                         "above it (moved out of the issuer's tree), withdrawn")
+
+
+class MergeUnits(Model):
+    survivor_id: Id
+    absorbed_ids: list[Id] = Field(min_length=1, max_length=200)
+    effective_from: date | None = Field(default=None, description="defaults to today")
+    actor_id: Id | None = ACTOR
+
+
+class MergeReply(Model):
+    survivor_id: Id
+    absorbed_ids: list[Id]
+    effective_from: date
+    moved_children: list[Id] = Field(description="units that moved from absorbed units to the survivor")
+    withdrawn_tasks: int = Field(description="open task occurrences of the absorbed units after the merge, withdrawn")
+
+
+class CloseUnit(Model):
+    unit_id: Id
+    effective_from: date | None = Field(default=None, description="defaults to today")
+    actor_id: Id | None = ACTOR
+
+
+class CloseReply(Model):
+    unit_id: Id
+    effective_from: date
+    withdrawn_tasks: int
+
+
+class GetUnit(Model):
+    unit_id: Id
+    as_of: date | None = Field(default=None, description="the date the parent is asked for; defaults to today")
+    actor_id: Id | None = ACTOR
+
+
+class ParentSpan(Model):
+    parent_id: Id | None
+    valid_from: date
+    valid_to: date | None = Field(description="exclusive; null while it holds")
+
+
+class UnitView(Model):
+    unit_id: Id
+    code: Code
+    name: Text
+    kind: UnitKind
+    as_of: date
+    active: bool = Field(description="whether the unit existed on as_of")
+    parent_id: Id | None = Field(description="the parent on as_of")
+    registered_on: date
+    closed_on: date | None
+    merged_into: Id | None
+    successor_id: Id = Field(description="where the unit's history lives now (itself unless merged)")
+    history: list[ParentSpan]
+
+
+class ListUnits(Model):
+    root_id: Id | None = Field(default=None, description="list this unit's subtree; absent = every root")
+    as_of: date | None = None
+    kinds: list[UnitKind] = Field(default_factory=list, max_length=10)
+    include_root: bool = True
+    actor_id: Id | None = ACTOR
+    page: Page = Field(default_factory=Page)
+
+
+class UnitRow(Model):
+    unit_id: Id
+    code: Code
+    name: Text
+    kind: UnitKind
+    parent_id: Id | None
+    depth: int
+
+
+class UnitPage(Model):
+    as_of: date
+    total: int
+    items: list[UnitRow]
+    next_cursor: str | None = None
+
+
+class ListPeople(Model):
+    unit_id: Id
+    subtree: bool = False
+    roles: list[Role] = Field(default_factory=list, max_length=10)
+    include_inactive: bool = False
+    actor_id: Id | None = ACTOR
+    page: Page = Field(default_factory=Page)
+
+
+class PersonPage(Model):
+    total: int
+    items: list[PersonView]
+    next_cursor: str | None = None
+
+
+class ImportUnits(Model):
+    """One part of a CSV import. Columns: `code,name,kind,parent_code` (header row required;
+    optional `unit_id`, `parent_id`, `effective_from`). Send the parts of one import under one
+    `import_id`, each ending on a line boundary; when all `parts` are in, the whole file is
+    checked and imported in one transaction — or, with any bad row, nothing is imported and every
+    bad row is reported by line number."""
+
+    import_id: Id
+    part: int = Field(default=1, ge=1, le=64)
+    parts: int = Field(default=1, ge=1, le=64)
+    csv: str = Field(min_length=1, max_length=240_000)
+    effective_from: date | None = Field(default=None, description="for rows without effective_from; defaults to today")
+    actor_id: Id | None = ACTOR
+
+
+class ImportReply(Model):
+    import_id: Id
+    received_parts: list[int]
+    complete: bool
+    imported: int = 0
+    unchanged: int = Field(default=0, description="rows that match units already registered (a re-import)")
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+class PartySpec(Model):
+    """Who an item falls to, or who receives or is reported to.
+    issuer: the issuing unit; unit: a named unit; department: a department of the issuer by code
+    (BAN_TGNC…); units_of_kind: every unit of these kinds below `under` (the issuer unless a unit
+    id); people_of_role: the units of the people with these roles below `under` (their own unit
+    included); standing_committee, external, party_cell: bodies outside the task cascade."""
+
+    kind: Literal["issuer", "unit", "department", "units_of_kind", "people_of_role", "standing_committee",
+                  "external", "party_cell"]
+    unit_id: Id | None = None
+    code: Code | None = None
+    unit_kinds: list[UnitKind] | None = Field(default=None, max_length=10)
+    roles: list[Role] | None = Field(default=None, max_length=10)
+    under: str | None = Field(default=None, max_length=100, description="'issuer' or a unit id")
+    name: Text | None = None
+    unit_kind: UnitKind | None = None
+
+
+class TimingSpec(Model):
+    """A timing in the seed's vocabulary (services/plans/domain/timing.py); fields by kind:
+    ongoing (periodic), once_by_date (date), once_by_month_end (year, month), once_by_quarter_end
+    (year, quarter), yearly (—), yearly_by_day (month, day), yearly_by_month_end (month),
+    yearly_window (start_month, start_day, end_month, end_day, anchor_month, anchor_day, occasion)."""
+
+    kind: Literal["ongoing", "once_by_date", "once_by_month_end", "once_by_quarter_end", "yearly", "yearly_by_day",
+                  "yearly_by_month_end", "yearly_window"]
+    periodic: bool | None = None
+    date: dt.date | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    month: int | None = Field(default=None, ge=1, le=12)
+    quarter: int | None = Field(default=None, ge=1, le=4)
+    day: int | None = Field(default=None, ge=1, le=31)
+    start_month: int | None = Field(default=None, ge=1, le=12)
+    start_day: int | None = Field(default=None, ge=1, le=31)
+    end_month: int | None = Field(default=None, ge=1, le=12)
+    end_day: int | None = Field(default=None, ge=1, le=31)
+    anchor_month: int | None = Field(default=None, ge=1, le=12)
+    anchor_day: int | None = Field(default=None, ge=1, le=31)
+    occasion: str | None = Field(default=None, max_length=64)
+
+
+class PlanItemSpec(Model):
+    item_id: Id
+    content: LongText = Field(min_length=1)
+    responsible: list[PartySpec] = Field(min_length=1, max_length=20)
+    output: Output
+    timing_text: str | None = Field(default=None, max_length=300, description="the plan's words; parsed when `timing` is absent")
+    timing: TimingSpec | None = Field(default=None, description="absent with no timing_text: ongoing")
+    reports_to: list[PartySpec] = Field(default_factory=list, max_length=20)
+    see_also: list[Id] = Field(default_factory=list, max_length=20)
+    note: LongText | None = None
+
+
+class SectionSpec(Model):
+    code: str = Field(min_length=1, max_length=50)
+    title: Text
+    paragraphs: list[LongText] = Field(default_factory=list, max_length=50)
+    items: list[PlanItemSpec] = Field(default_factory=list, max_length=200)
+
+
+class BasisSpec(Model):
+    kind: str | None = Field(default=None, max_length=32, description="ket_luan, chi_thi, cong_van, ke_hoach, quy_dinh…")
+    number: Code
+    issued_on: date | None = None
+    issuer: Text | None = None
+    title: LongText | None = None
+    relation: str | None = Field(default=None, max_length=32, description="implements, context, cited")
+
+
+class RecipientSpec(Model):
+    label: Text
+    parties: list[PartySpec] = Field(default_factory=list, max_length=20)
+    purpose: str | None = Field(default=None, max_length=32, description="for_information, for_action, archive")
+
+
+class PlanDocument(Model):
+    """A plan as written: number, date, issuer, basis documents, distribution list (Nơi nhận),
+    sections and items."""
+
+    number: Code
+    number_is_placeholder: bool = False
+    title: Text
+    issuer_unit_id: Id
+    issuer_name: Text | None = None
+    issuing_body: Text | None = None
+    parent_plan_id: Id | None = None
+    issued_on: date | None = Field(default=None, description="the date printed on the plan; issue_plan may set it")
+    issued_not_before: date | None = None
+    first_year: int | None = Field(default=None, ge=2000, le=2100, description="first year yearly items apply to")
+    until_year: int | None = Field(default=None, ge=2000, le=2100,
+                                   description="last year the plan runs; absent = until the plan is closed")
+    basis: list[BasisSpec] = Field(default_factory=list, max_length=50)
+    sections: list[SectionSpec] = Field(default_factory=list, max_length=50)
+    recipients: list[RecipientSpec] = Field(default_factory=list, max_length=100)
+    signed_by: dict[str, Text] = Field(default_factory=dict, max_length=10)
+
+
+class CreatePlan(Model):
+    plan_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries; minted when absent")
+    document: PlanDocument
+    actor_id: Id | None = ACTOR
+
+
+class UpdatePlan(Model):
+    """Replace the document of a draft (an issued plan changes through revise_plan)."""
+
+    plan_id: Id
+    document: PlanDocument
+    actor_id: Id | None = ACTOR
+
+
+class RevisionInfo(Model):
+    revision: int
+    issued_on: date
+    issued_at: AwareDatetime
+    issued_by: Id | None
+    note: LongText | None
+
+
+class PlanView(Model):
+    plan_id: Id
+    status: Literal["draft", "issued", "closed"]
+    revision: int = Field(description="the revision shown (0: a draft never issued)")
+    current_revision: int
+    number: Code
+    title: Text
+    issuer_unit_id: Id
+    parent_plan_id: Id | None
+    issued_on: date | None
+    closed_on: date | None
+    materialized_to: int | None = Field(description="last year whose task occurrences exist")
+    revisions: list[RevisionInfo]
+    document: PlanDocument
+
+
+class IssuePlan(Model):
+    plan_id: Id
+    issued_on: date | None = Field(default=None, description="defaults to the document's date, else today")
+    actor_id: Id | None = ACTOR
+
+
+class RevisePlan(Model):
+    """Change an issued plan: the new document becomes the next revision (the old stays queryable);
+    occurrences still ahead are re-derived from it, history is never rewritten."""
+
+    plan_id: Id
+    document: PlanDocument
+    issued_on: date | None = Field(default=None, description="date of the revision; defaults to today")
+    note: LongText | None = None
+    actor_id: Id | None = ACTOR
+
+
+class IssueReply(Model):
+    plan_id: Id
+    revision: int
+    issued_on: date
+    units: int = Field(description="units that received (new or changed) task occurrences")
+    occurrences: int = Field(description="task occurrences created")
+    changed: int = 0
+    withdrawn: int = 0
+    reminders: int = Field(description="deadline reminders scheduled")
+    duplicate: bool = Field(default=False, description="true when this revision was already issued (a retry)")
+
+
+class ClosePlan(Model):
+    plan_id: Id
+    closed_on: date | None = Field(default=None, description="defaults to today")
+    actor_id: Id | None = ACTOR
+
+
+class ClosePlanReply(Model):
+    plan_id: Id
+    closed_on: date
+    withdrawn: int
+
+
+class GetPlan(Model):
+    plan_id: Id
+    revision: int | None = Field(default=None, ge=1, description="absent: the current revision (or the draft)")
+    actor_id: Id | None = ACTOR
+
+
+class ListPlans(Model):
+    issuer_unit_id: Id | None = None
+    parent_plan_id: Id | None = None
+    status: Literal["draft", "issued", "closed"] | None = None
+    actor_id: Id | None = ACTOR
+    page: Page = Field(default_factory=Page)
+
+
+class PlanSummary(Model):
+    plan_id: Id
+    status: Literal["draft", "issued", "closed"]
+    current_revision: int
+    number: Code
+    title: Text
+    issuer_unit_id: Id
+    parent_plan_id: Id | None
+    issued_on: date | None
+    closed_on: date | None
+
+
+class PlanPage(Model):
+    total: int
+    items: list[PlanSummary]
+    next_cursor: str | None = None
+
+
+# --- tasks ----------------------------------------------------------------------------------------
+
+Category = Literal["done_on_time", "done_late", "in_progress", "overdue", "open"]
+
+
+class ListTasks(Model):
+    unit_id: Id
+    plan_id: Id | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    status: TaskStatus | None = None
+    category: Category | None = None
+    actor_id: Id | None = ACTOR
+    page: Page = Field(default_factory=Page)
+
+
+class TaskView(Model):
+    occurrence_id: Id
+    plan_id: Id
+    revision: int
+    item_id: Id
+    unit_id: Id
+    period: str
+    start_date: date | None
+    due_date: date | None
+    output: Output
+    content: LongText
+    status: TaskStatus
+    category: Category
+    done_on: date | None
+    on_time: bool | None
+    evidence: LongText | None
+
+
+class TaskPage(Model):
+    total: int
+    items: list[TaskView]
+    next_cursor: str | None = None
+
+
+class UpdateTask(Model):
+    occurrence_id: Id
+    status: Literal["in_progress", "done"]
+    evidence: LongText | None = Field(default=None, description="a note or a link; required for done")
+    done_on: date | None = Field(default=None, description="defaults to today; not in the future")
+    actor_id: Id | None = ACTOR
+
+
+class RegisterImplementationPlan(Model):
+    """A unit's own plan implementing a parent plan: completes its "build your plan" task."""
+
+    plan_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries")
+    unit_id: Id
+    parent_plan_id: Id
+    number: Code
+    title: Text | None = None
+    registered_on: date | None = Field(default=None, description="defaults to today")
+    year: int | None = Field(default=None, ge=2000, le=2100, description="the year it plans; defaults to registered_on's")
+    link: str | None = Field(default=None, max_length=1000)
+    actor_id: Id | None = ACTOR
+
+
+class ImplementationPlanReply(Model):
+    plan_id: Id
+    parent_plan_id: Id
+    unit_id: Id
+    number: Code
+    year: int
+    registered_on: date
+    on_time: bool
+    completed: list[Id] = Field(description="the task occurrences it completed")
+    duplicate: bool = False
+
+
+class GetRollup(Model):
+    """Progress in the categories of government task tracking, for a plan and/or a unit subtree.
+    An occurrence counts where its unit belonged on its due date (or its period's end, or today
+    for later ones): moves do not rewrite history."""
+
+    root_unit_id: Id | None = Field(default=None, description="defaults to the plan's issuer")
+    plan_id: Id | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    by_child: bool = True
+    actor_id: Id | None = ACTOR
+
+
+class Counts(Model):
+    done_on_time: int = 0
+    done_late: int = 0
+    in_progress: int = 0
+    overdue: int = 0
+    open: int = 0
+    total: int = 0
+
+
+class ChildRollup(Model):
+    unit_id: Id
+    name: Text
+    counts: Counts
+
+
+class RollupReply(Model):
+    root_unit_id: Id
+    plan_id: Id | None
+    year: int | None
+    as_of: date
+    labels: dict[str, str] = Field(description="Vietnamese labels of the categories")
+    totals: Counts
+    own: Counts = Field(description="the root unit's own occurrences")
+    children: list[ChildRollup]
+
+
+# --- individual plans -------------------------------------------------------------------------------
+
+class SubmitIndividualPlan(Model):
+    person_id: Id
+    year: int = Field(ge=2000, le=2100)
+    commitments: list[LongText] = Field(min_length=1, max_length=50)
+    parent_plan_id: Id | None = None
+    actor_id: Id | None = ACTOR
+
+
+class AssessIndividualPlan(Model):
+    person_id: Id
+    year: int = Field(ge=2000, le=2100)
+    results: LongText = Field(min_length=1, description="the year-end self-assessment")
+    rating: Rating
+    supplement: list[LongText] = Field(default_factory=list, max_length=50,
+                                       description="additions for next year's plan")
+    actor_id: Id | None = ACTOR
+
+
+class GetIndividualPlan(Model):
+    person_id: Id
+    year: int = Field(ge=2000, le=2100)
+    actor_id: Id | None = ACTOR
+
+
+class IndividualPlanView(Model):
+    individual_plan_id: Id | None
+    person_id: Id
+    unit_id: Id
+    year: int
+    status: Literal["missing", "submitted", "assessed"]
+    required: bool = Field(description="whether the person must keep one (executive member, head of unit)")
+    commitments: list[LongText]
+    carried_over: list[LongText] = Field(description="the supplement written at the end of the year before")
+    submitted_on: date | None
+    results: LongText | None
+    rating: Rating | None
+    assessed_on: date | None
+    supplement: list[LongText]
+
+
+class GetCoverage(Model):
+    unit_id: Id
+    year: int = Field(ge=2000, le=2100)
+    subtree: bool = True
+    actor_id: Id | None = ACTOR
+    page: Page = Field(default_factory=Page)
+
+
+class PersonRef(Model):
+    person_id: Id
+    full_name: Text
+    roles: list[Role]
+
+
+class UnitCoverage(Model):
+    unit_id: Id
+    name: Text
+    required: int
+    submitted: int
+    assessed: int
+    missing: list[PersonRef]
+
+
+class CoverageReply(Model):
+    unit_id: Id
+    year: int
+    required: int
+    submitted: int
+    assessed: int
+    units: list[UnitCoverage]
+    next_cursor: str | None = None
+
+
+class ExportIndividualPlans(Model):
+    unit_id: Id
+    year: int = Field(ge=2000, le=2100)
+    format: Literal["csv", "xlsx"] = "csv"
+    actor_id: Id | None = ACTOR
+
+
+class ExportReply(Model):
+    filename: str
+    content_type: str
+    content_base64: str
+    rows: int
+
+
 ENDPOINTS = (
     EndpointSpec("plans", "register_unit", RegisterUnit, UnitReply, "Register a union unit."),
     EndpointSpec("plans", "register_person", RegisterPerson, PersonReply, "Register a person with roles and contacts."),
+    EndpointSpec("plans", "update_person", UpdatePerson, PersonView, "Change a person's unit, roles or contacts."),
+    EndpointSpec("plans", "move_unit", MoveUnit, MoveReply, "Move a unit under another parent (effective-dated)."),
+    EndpointSpec("plans", "merge_units", MergeUnits, MergeReply, "Merge units into a survivor (effective-dated)."),
+    EndpointSpec("plans", "close_unit", CloseUnit, CloseReply, "Close a unit (effective-dated)."),
+    EndpointSpec("plans", "get_unit", GetUnit, UnitView, "A unit as of a date, with its history."),
+    EndpointSpec("plans", "list_units", ListUnits, UnitPage, "A unit's subtree (or the roots) as of a date."),
+    EndpointSpec("plans", "list_people", ListPeople, PersonPage, "People of a unit or subtree, by role."),
+    EndpointSpec("plans", "import_units", ImportUnits, ImportReply, "Bulk import of units from CSV (all or nothing)."),
+    EndpointSpec("plans", "create_plan", CreatePlan, PlanView, "Create a plan as a draft."),
+    EndpointSpec("plans", "update_plan", UpdatePlan, PlanView, "Replace a draft plan's document."),
+    EndpointSpec("plans", "issue_plan", IssuePlan, IssueReply, "Issue a draft plan and cascade its items."),
+    EndpointSpec("plans", "revise_plan", RevisePlan, IssueReply, "Issue a new revision of an issued plan."),
+    EndpointSpec("plans", "close_plan", ClosePlan, ClosePlanReply, "Close a plan."),
+    EndpointSpec("plans", "get_plan", GetPlan, PlanView, "A plan, at its current or a given revision."),
+    EndpointSpec("plans", "list_plans", ListPlans, PlanPage, "Plans visible to the actor, by issuer and status."),
+    EndpointSpec("plans", "list_tasks", ListTasks, TaskPage, "A unit's task occurrences."),
+    EndpointSpec("plans", "update_task", UpdateTask, TaskView, "Mark a task occurrence in progress or done."),
+    EndpointSpec("plans", "register_implementation_plan", RegisterImplementationPlan, ImplementationPlanReply,
+                 "Register a unit's implementation plan of a parent plan."),
+    EndpointSpec("plans", "get_rollup", GetRollup, RollupReply, "Progress per plan and unit subtree."),
+    EndpointSpec("plans", "submit_individual_plan", SubmitIndividualPlan, IndividualPlanView,
+                 "Write (or amend) a person's individual plan for a year."),
+    EndpointSpec("plans", "assess_individual_plan", AssessIndividualPlan, IndividualPlanView,
+                 "Year-end self-assessment of an individual plan, with a rating and next year's supplement."),
+    EndpointSpec("plans", "get_individual_plan", GetIndividualPlan, IndividualPlanView, "A person's individual plan."),
+    EndpointSpec("plans", "get_individual_plan_coverage", GetCoverage, CoverageReply,
+                 "Who must keep an individual plan, and who has, per unit."),
+    EndpointSpec("plans", "export_individual_plans", ExportIndividualPlans, ExportReply,
+                 "Individual plan results of a subtree (CSV or XLSX, Vietnamese headers), for cadre evaluation."),
 )
 CONSUMES: tuple[str, ...] = ()

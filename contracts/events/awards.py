@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import Field
 
 from contracts.spec import ev
-from contracts.types import Id, LongText, Model, NomineeKind, Text
+from contracts.types import Id, LongText, Model, NomineeKind, Period, Text
 
 
 class RoundOpened(Model):
@@ -19,6 +19,15 @@ class RoundOpened(Model):
     closes_on: date
     categories: list[Text] = Field(default_factory=list, max_length=50)
     forms: list[Text] = Field(default_factory=list, max_length=50)
+    # Optional detail (added after v1 was first published; absent from older events):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    anchor_on: date | None = Field(default=None, description="the focal day of the window, e.g. 19/5")
+    report_period: Period | None = Field(default=None, description="the reporting period whose report counts")
+    collective_categories: list[Text] = Field(default_factory=list, max_length=50)
+    individual_categories: list[Text] = Field(default_factory=list, max_length=50)
+    form_codes: list[Id] = Field(default_factory=list, max_length=50)
+    source_plan_id: Id | None = Field(default=None, description="the plan whose item called for the round")
+    source_item_id: Id | None = None
 
 
 class NominationSubmitted(Model):
@@ -30,6 +39,10 @@ class NominationSubmitted(Model):
     form: Text
     eligible: bool
     reasons: list[str] = Field(default_factory=list)
+    # Optional detail:
+    form_code: Id | None = None
+    category: Text | None = None
+    nominee_unit_id: Id | None = Field(default=None, description="the unit nominated, or the person's unit")
 
 
 class NominationDecided(Model):
@@ -41,6 +54,9 @@ class NominationDecided(Model):
     form: Text
     decided_on: date
     note: LongText | None = None
+    # Optional detail:
+    form_code: Id | None = None
+    by_unit_id: Id | None = None
 
 
 class AwardGranted(Model):
@@ -53,6 +69,11 @@ class AwardGranted(Model):
     nominee_id: Id
     unit_id: Id
     form: Text
+    # Optional detail:
+    form_code: Id | None = None
+    decision_id: Id | None = None
+    nomination_id: Id | None = None
+    nominee_name: Text | None = None
 
 
 class ExemplaryModelRegistered(Model):

@@ -27,6 +27,8 @@ class RequirementOpened(Model):
     form_version: int = Field(ge=1)
     source_plan_id: Id | None = None
     source_item_id: Id | None = None
+    hierarchy_as_of: date | None = Field(default=None, description="the day whose hierarchy the period uses "
+                                                                   "(who must report, rollup); null = the due date")
 
 
 class ReportSubmitted(Model):

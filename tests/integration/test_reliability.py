@@ -91,7 +91,7 @@ async def test_inbox_drops_duplicates_beyond_the_dedupe_window(nc, nats_server, 
         await wait_until(lambda: _eq(count(rt, "inbox"), 1), what="one inbox row")
         await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="both acked")
         assert await count(rt, "inbox") == 1
-        assert await count(rt, "unit_standing") == 1
+        assert await count(rt, "report_facts") == 1
 
 
 async def _eq(awaitable, n: int) -> bool:  # type: ignore[no-untyped-def]

@@ -173,6 +173,21 @@ ENDPOINT_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                              "link": None, "created_at": "2026-12-20T09:31:00+07:00", "read": False}],
                   "unread": 1, "next_cursor": None},
     },
+    "congdoan.api.notify.v1.set_preferences": {
+        "request": {"actor_id": "p-000123", "person_id": "p-000123", "email": "digest",
+                    "email_overrides": {"deadline_missed": "immediate"}, "muted_kinds": ["plan_issued"]},
+        "reply": {"person_id": "p-000123", "email": "digest", "email_address": None,
+                  "directory_email": "nhung.nth@may10.example.vn", "email_overrides": {"deadline_missed": "immediate"},
+                  "muted_kinds": ["plan_issued"], "webhook_url": None, "webhook_secret_set": False,
+                  "webhook_secret": None, "digest_hour": 7, "updated_at": "2026-12-20T09:31:00+07:00"},
+    },
+    "congdoan.api.notify.v1.get_preferences": {
+        "request": {"actor_id": "p-000123", "person_id": "p-000123"},
+        "reply": {"person_id": "p-000123", "email": "auto", "email_address": None,
+                  "directory_email": "nhung.nth@may10.example.vn", "email_overrides": {}, "muted_kinds": [],
+                  "webhook_url": None, "webhook_secret_set": False, "webhook_secret": None, "digest_hour": 7,
+                  "updated_at": None},
+    },
     "congdoan.api.awards.v1.get_eligibility": {
         "request": {"unit_id": "u-cdcs-may10", "period": "2026"},
         "reply": {"unit_id": "u-cdcs-may10", "period": "2026", "eligible": False,
@@ -187,7 +202,9 @@ def _generated(model: type, seed: str) -> dict[str, Any]:
     Seeded per entry, so the same entry always gets the same example."""
     from polyfactory.factories.pydantic_factory import ModelFactory
 
-    factory = ModelFactory.create_factory(model)
+    # Short collections: a generated plan document with hundreds of nested items helps nobody.
+    factory = ModelFactory.create_factory(model, __randomize_collection_length__=True,
+                                          __min_collection_length__=1, __max_collection_length__=2)
     factory.seed_random(sum(map(ord, seed)))
     return json.loads(factory.build().model_dump_json())
 
@@ -196,7 +213,26 @@ def event_example(spec: EventSpec) -> dict[str, Any]:
     return EVENT_EXAMPLES.get(spec.type) or _ev("generated", **_generated(spec.model, spec.type))
 
 
+def _service_examples() -> dict[str, dict[str, dict[str, Any]]]:
+    """Hand-written examples kept next to each service's own contract tests
+    (tests/unit/test_<service>_service_contracts.py, `<SERVICE>_ENDPOINT_EXAMPLES`)."""
+    import importlib
+
+    merged: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in sorted(Path(__file__).parent.glob("test_*_service_contracts.py")):
+        module = importlib.import_module(f"tests.unit.{path.stem}")
+        for name, value in vars(module).items():
+            if name.endswith("_ENDPOINT_EXAMPLES") and isinstance(value, dict):
+                merged.update(value)
+    return merged
+
+
+SERVICE_EXAMPLES = _service_examples()
+
+
 def endpoint_example(ep: EndpointSpec) -> dict[str, dict[str, Any]]:
+    if ep.subject in SERVICE_EXAMPLES:
+        return SERVICE_EXAMPLES[ep.subject]
     return ENDPOINT_EXAMPLES.get(ep.subject) or {"request": _generated(ep.request, ep.subject + ":req"),
                                                  "reply": _generated(ep.reply, ep.subject + ":rep")}
 

@@ -84,7 +84,9 @@ async def test_api_validation_errors_are_structured():
     async def register(cmd):  # type: ignore[no-untyped-def]
         return cmd
 
-    server = ApiServer(None, "plans", {"register_unit": register, "register_person": register}, max_bytes=1000)
+    from contracts.catalogue import endpoints_of
+
+    server = ApiServer(None, "plans", {e.name: register for e in endpoints_of("plans")}, max_bytes=1000)
     spec = server.specs["register_person"]
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b'{"unit_id": "u1", "full_name": 3, "roles": ["king"]}')

@@ -1,28 +1,74 @@
-"""Process entry point of the awards service: `python -m services.awards`."""
+"""Process entry point of the awards service: `python -m services.awards`.
+
+Which endpoints and event types map to which use cases, and the scheduler that opens each year's
+planned round ahead of its window."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from runtime.app import Runtime, ServiceDefinition, run_service
 from runtime.consumer import Subscription
+from runtime.directory import DIRECTORY_HANDLERS
+from runtime.scheduler import Scheduler
 from runtime.settings import load_settings
 from services.awards.service_layer import handlers
 from services.awards.service_layer.unit_of_work import AwardsUnitOfWork
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
+ENDPOINTS: dict[str, Callable[[Any, AwardsUnitOfWork], Awaitable[Any]]] = {
+    "get_eligibility": handlers.get_eligibility,
+    "check_eligibility": handlers.check_eligibility,
+    "list_award_forms": handlers.list_award_forms,
+    "open_round": handlers.open_round,
+    "set_round_quotas": handlers.set_round_quotas,
+    "get_round": handlers.get_round,
+    "list_rounds": handlers.list_rounds,
+    "submit_nomination": handlers.submit_nomination,
+    "withdraw_nomination": handlers.withdraw_nomination,
+    "forward_nominations": handlers.forward_nominations,
+    "list_nominations": handlers.list_nominations,
+    "record_council_result": handlers.record_council_result,
+    "issue_decision": handlers.issue_decision,
+    "register_exemplary_model": handlers.register_exemplary_model,
+    "list_exemplary_models": handlers.list_exemplary_models,
+    "get_award_history": handlers.get_award_history,
+}
+
 
 def api(rt: Runtime) -> dict:
-    return {"get_eligibility": lambda q: handlers.get_eligibility(q, rt.uow())}
+    def bind(use_case: Callable[[Any, AwardsUnitOfWork], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
+        return lambda request: use_case(request, rt.uow())  # type: ignore[arg-type]
+
+    return {name: bind(use_case) for name, use_case in ENDPOINTS.items()}
 
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
-    return [Subscription("reports", {"vn.congdoan.reports.report.submitted.v1": handlers.on_report_submitted})]
+    return [
+        Subscription("reports", {
+            "vn.congdoan.reports.report.submitted.v1": handlers.on_report_submitted,
+            "vn.congdoan.reports.report.returned.v1": handlers.on_report_returned,
+            "vn.congdoan.reports.report.accepted.v1": handlers.on_report_accepted,
+        }),
+        Subscription("plans", {
+            **DIRECTORY_HANDLERS,
+            "vn.congdoan.plans.individual_plan.assessed.v1": handlers.on_individual_plan_assessed,
+            "vn.congdoan.plans.plan.issued.v1": handlers.on_plan_issued,
+            "vn.congdoan.plans.plan.closed.v1": handlers.on_plan_closed,
+        }),
+    ]
+
+
+def background(rt: Runtime) -> list[Callable[[], Awaitable[None]]]:
+    scheduler = Scheduler(rt.uow, rt.clock, {handlers.OPEN_PLANNED_ROUND: handlers.open_planned_round})  # type: ignore[dict-item]
+    return [scheduler.run]
 
 
 DEFINITION = ServiceDefinition(name="awards", migrations=MIGRATIONS, api=api, subscriptions=subscriptions,
-                               uow_class=AwardsUnitOfWork)
+                               background=background, uow_class=AwardsUnitOfWork)
 
 
 def main() -> None:

@@ -1,15 +1,34 @@
 from __future__ import annotations
 
 from runtime.db import UnitOfWork
-from services.awards.adapters.orm import start_mappers
-from services.awards.adapters.repository import AwardsRepository
+from services.awards.adapters.repository import (
+    AwardsDirectory,
+    DecisionsRepository,
+    FactsRepository,
+    ModelsRepository,
+    NominationsRepository,
+    RoundsRepository,
+    SourcesRepository,
+)
 
 
 class AwardsUnitOfWork(UnitOfWork):
-    awards: AwardsRepository
+    directory: AwardsDirectory
+    facts: FactsRepository
+    sources: SourcesRepository
+    rounds: RoundsRepository
+    nominations: NominationsRepository
+    decisions: DecisionsRepository
+    models: ModelsRepository
 
     async def __aenter__(self) -> "AwardsUnitOfWork":
-        start_mappers()
         await super().__aenter__()
-        self.awards = AwardsRepository(self.session)
+        s = self.session
+        self.directory = AwardsDirectory(s)
+        self.facts = FactsRepository(s)
+        self.sources = SourcesRepository(s)
+        self.rounds = RoundsRepository(s)
+        self.nominations = NominationsRepository(s)
+        self.decisions = DecisionsRepository(s)
+        self.models = ModelsRepository(s)
         return self

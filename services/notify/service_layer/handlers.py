@@ -1,59 +1,434 @@
-"""Use cases of the notify service. Event handlers do not commit (the consumer does, with the inbox)."""
+"""Use cases of the notify service.
+
+Event handlers take (event, uow, policy), turn the event into a notice — who should hear of it, and
+what — and stage it; they do not commit (the consumer commits the batch, with its inbox rows, and
+the unit of work records the batch's notices just before). Recipients per kind, decided here:
+
+| event                                   | kind                         | told                                            |
+|-----------------------------------------|------------------------------|-------------------------------------------------|
+| plans.plan.issued                       | plan_issued                  | contacts of every unit the plan gives work to (named units, departments by code, units of the kinds under the issuer), people of the named roles in the issuer |
+| plans.tasks.assigned                    | tasks_assigned               | contacts of the unit                            |
+| plans.deadline.approaching              | deadline_approaching         | contacts of the unit                            |
+| plans.deadline.missed                   | deadline_missed              | contacts of the unit; of its parent (oversight) |
+| plans.implementation_plan.registered    | implementation_plan_registered | contacts of the unit's parent (oversight)     |
+| reports.report.submitted                | report_submitted             | contacts of the receiving unit (oversight)      |
+| reports.report.returned / accepted      | report_returned / _accepted  | contacts of the submitting unit                 |
+| reports.report.deadline_approaching     | report_deadline_approaching  | contacts of the unit that must report           |
+| reports.report.overdue                  | report_overdue               | that unit; the receiving unit (oversight)       |
+| awards.round.opened                     | award_round_opened           | contacts of the issuer's child units            |
+| awards.nomination.submitted             | nomination_submitted         | contacts of the round's issuer (oversight)      |
+| awards.nomination.decided               | nomination_decided           | the nominating unit; the nominee (person or unit) |
+| awards.award.granted                    | award_granted                | the nominee (person or unit); an individual's unit |
+
+A unit's contacts are its active people with a chairperson, head-of-unit or cadre role (its
+executive members when it has none of those). "Oversight" notices go to the daily digest by default.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any
 
 from contracts.api import notify as api
+from contracts.api.common import ErrorCode
 from contracts.envelope import CloudEvent
+from contracts.events import awards as awards_ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
-from services.notify.domain import templates
-from services.notify.domain.model import Contact, KnownUnit, Notification
+from contracts.types import NomineeKind, PartyKind
+from runtime.directory import ACTING_ROLES, Directory, Retry
+from runtime.errors import ApiError, forbidden, not_found
+from services.notify.domain.model import (
+    Audience,
+    EmailMode,
+    Kind,
+    Notice,
+    Preferences,
+    Target,
+)
+from services.notify.service_layer.fanout import EventHandler, stage
+from services.notify.service_layer.policy import Policy
 from services.notify.service_layer.unit_of_work import NotifyUnitOfWork
 
-
-def notification_id(created_at_us: int, event_id: str, recipient: str, channel: str) -> str:
-    """Sortable by time, deterministic per (event, recipient, channel)."""
-    digest = hashlib.sha1(f"{event_id}|{recipient}|{channel}".encode()).hexdigest()[:16]
-    return f"n-{created_at_us:016d}-{digest}"
+OWN, OVERSIGHT = Audience.OWN, Audience.OVERSIGHT
+MAX_LISTED_TASKS = 20
 
 
-async def on_unit_registered(event: CloudEvent[plans_ev.UnitRegistered], uow: NotifyUnitOfWork) -> None:
+def _notice(event: CloudEvent[Any], kind: Kind, link: str, targets: list[Target], **kw: Any) -> Notice:
+    return Notice(event_id=event.id, event_type=event.type, occurred_at=event.time, kind=kind, link=link,
+                  targets=targets, source=event, **kw)
+
+
+# --- plans -------------------------------------------------------------------------------------
+async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: NotifyUnitOfWork, policy: Policy) -> None:
     d = event.data
-    await uow.notify.upsert_unit(KnownUnit(unit_id=d.unit_id, name=d.name, parent_id=d.parent_id))
+    await uow.notify.upsert_ref("plan", d.plan_id, number=d.number, title=d.title, unit_id=d.issuer_unit_id)
+    # Who is told is who holds the work now: today's hierarchy (a plan may be issued, or replayed,
+    # with a date before the units were registered here), else the one of the issue date.
+    directory = Directory(uow.session)
+    snap = await directory.snapshot(uow.now().date())
+    if d.issuer_unit_id not in snap.parent:
+        snap = await directory.snapshot(d.issued_on)
+    if d.issuer_unit_id not in snap.parent:
+        raise Retry(f"plan {d.plan_id} issued by unit {d.issuer_unit_id}, unknown here yet")
+    below = snap.subtree(d.issuer_unit_id, include_root=False)
+    units: list[str] = []
+    role_targets: list[Target] = []
+    for item in d.items:
+        for party in item.responsible:
+            if party.kind == PartyKind.UNIT and party.unit_id:
+                units.append(party.unit_id)
+            elif party.kind == PartyKind.DEPARTMENT and party.code:
+                units += [u for u in below if snap.units[u]["kind"] == "department" and snap.units[u]["code"] == party.code]
+            elif party.kind == PartyKind.UNITS_OF_KIND:
+                kinds = {str(k) for k in party.unit_kinds}
+                units += [u for u in below if snap.units[u]["kind"] in kinds]
+            elif party.kind == PartyKind.PEOPLE_OF_ROLE and party.roles:
+                role_targets.append(Target("unit", d.issuer_unit_id, OWN, frozenset(str(r) for r in party.roles),
+                                           fallback=False))
+    targets = [Target("unit", u) for u in dict.fromkeys(units)] + list(dict.fromkeys(role_targets))
+    if not targets:
+        return
+    stage(uow, _notice(event, Kind.PLAN_ISSUED, f"/plans/{d.plan_id}", targets,
+                       context={"plan": {"number": d.number, "title": d.title, "issued_on": d.issued_on,
+                                         "revision": d.revision, "items": len(d.items)}},
+                       units={"issuer": d.issuer_unit_id}), policy)
 
 
-async def on_person_registered(event: CloudEvent[plans_ev.PersonRegistered], uow: NotifyUnitOfWork) -> None:
+async def on_tasks_assigned(event: CloudEvent[plans_ev.TasksAssigned], uow: NotifyUnitOfWork, policy: Policy) -> None:
     d = event.data
-    await uow.notify.upsert_contact(Contact(person_id=d.person_id, unit_id=d.unit_id, full_name=d.full_name,
-                                            roles=[r.value for r in d.roles], email=d.email))
+    if not d.occurrences:
+        return
+    occ = sorted(d.occurrences, key=lambda o: (o.due_date is None, o.due_date or date.max, o.occurrence_id))
+    dues = [o.due_date for o in occ if o.due_date]
+    stage(uow, _notice(event, Kind.TASKS_ASSIGNED, f"/plans/{d.plan_id}", [Target("unit", d.unit_id)],
+                       context={"plan_number": d.plan_number, "count": len(occ), "nearest_due": min(dues) if dues else None,
+                                "occurrences": [{"content": o.content, "due_date": o.due_date, "period": o.period}
+                                                for o in occ[:MAX_LISTED_TASKS]],
+                                "more": max(0, len(occ) - MAX_LISTED_TASKS)},
+                       units={"unit": d.unit_id}, refs={"plan": ("plan", d.plan_id)}), policy)
 
 
-async def on_report_submitted(event: CloudEvent[reports_ev.ReportSubmitted], uow: NotifyUnitOfWork) -> None:
+async def on_deadline_approaching(event: CloudEvent[plans_ev.DeadlineApproaching], uow: NotifyUnitOfWork,
+                                  policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.DEADLINE_APPROACHING, f"/plans/{d.plan_id}/tasks/{d.occurrence_id}",
+                       [Target("unit", d.unit_id)],
+                       context={"content": d.content, "period": d.period, "due_date": d.due_date,
+                                "days_before": d.days_before},
+                       units={"unit": d.unit_id}, refs={"plan": ("plan", d.plan_id)}), policy)
+
+
+async def on_deadline_missed(event: CloudEvent[plans_ev.DeadlineMissed], uow: NotifyUnitOfWork, policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.DEADLINE_MISSED, f"/plans/{d.plan_id}/tasks/{d.occurrence_id}",
+                       [Target("unit", d.unit_id), Target("parent", d.unit_id, OVERSIGHT)],
+                       context={"content": d.content, "period": d.period, "due_date": d.due_date},
+                       units={"unit": d.unit_id}, refs={"plan": ("plan", d.plan_id)}), policy)
+
+
+async def on_implementation_plan_registered(event: CloudEvent[plans_ev.ImplementationPlanRegistered],
+                                            uow: NotifyUnitOfWork, policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.IMPLEMENTATION_PLAN_REGISTERED, f"/plans/{d.plan_id}",
+                       [Target("parent", d.unit_id, OVERSIGHT)],
+                       context={"number": d.number, "registered_on": d.registered_on, "on_time": d.on_time},
+                       units={"unit": d.unit_id}, refs={"plan": ("plan", d.parent_plan_id)}), policy)
+
+
+# --- reports -----------------------------------------------------------------------------------
+async def on_requirement_opened(event: CloudEvent[reports_ev.RequirementOpened], uow: NotifyUnitOfWork,
+                                policy: Policy) -> None:
+    d = event.data  # named in later notices; the units that must report hear of it through reminders
+    await uow.notify.upsert_ref("requirement", d.requirement_id, title=d.name, unit_id=d.receiving_unit_id)
+
+
+async def on_report_submitted(event: CloudEvent[reports_ev.ReportSubmitted], uow: NotifyUnitOfWork,
+                              policy: Policy) -> None:
     d = event.data
     if not d.receiving_unit_id:
         return
-    unit = await uow.notify.unit(d.unit_id)
-    title, body = templates.report_submitted(unit.name if unit else d.unit_id, d.period,
-                                             d.submitted_at.astimezone(uow.now().tzinfo), d.on_time, d.revision)
-    now = uow.now()
-    for contact in await uow.notify.contacts_of(d.receiving_unit_id):
-        if not contact.receives_reports():
-            continue
-        uow.notify.add(Notification(
-            notification_id=notification_id(int(now.timestamp() * 1e6), event.id, contact.person_id, "inbox"),
-            event_id=event.id, recipient_id=contact.person_id, channel="inbox", kind="report_submitted",
-            title=title, body=body, link=f"/reports/{d.report_id}", created_at=now))
+    stage(uow, _notice(event, Kind.REPORT_SUBMITTED, f"/reports/{d.report_id}",
+                       [Target("unit", d.receiving_unit_id, OVERSIGHT)],
+                       context={"period": d.period, "submitted_at": d.submitted_at, "on_time": d.on_time,
+                                "revision": d.revision, "due_date": d.due_date},
+                       units={"unit": d.unit_id}, refs={"requirement": ("requirement", d.requirement_id)}), policy)
+
+
+async def on_report_returned(event: CloudEvent[reports_ev.ReportReturned], uow: NotifyUnitOfWork,
+                             policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.REPORT_RETURNED, f"/reports/{d.report_id}", [Target("unit", d.unit_id)],
+                       context={"period": d.period, "comment": d.comment, "returned_at": d.returned_at,
+                                "revision": d.revision},
+                       units={"unit": d.unit_id, "by_unit": d.by_unit_id},
+                       refs={"requirement": ("requirement", d.requirement_id)}), policy)
+
+
+async def on_report_accepted(event: CloudEvent[reports_ev.ReportAccepted], uow: NotifyUnitOfWork,
+                             policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.REPORT_ACCEPTED, f"/reports/{d.report_id}", [Target("unit", d.unit_id)],
+                       context={"period": d.period, "accepted_at": d.accepted_at, "on_time": d.on_time},
+                       units={"unit": d.unit_id, "by_unit": d.by_unit_id},
+                       refs={"requirement": ("requirement", d.requirement_id)}), policy)
+
+
+def _requirement_link(requirement_id: str, period: str, unit_id: str) -> str:
+    return f"/reports/requirements/{requirement_id}/{period}/{unit_id}"
+
+
+async def on_report_deadline_approaching(event: CloudEvent[reports_ev.ReportDeadlineApproaching],
+                                         uow: NotifyUnitOfWork, policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.REPORT_DEADLINE_APPROACHING, _requirement_link(d.requirement_id, d.period, d.unit_id),
+                       [Target("unit", d.unit_id)],
+                       context={"name": d.name, "period": d.period, "due_date": d.due_date,
+                                "days_before": d.days_before},
+                       units={"unit": d.unit_id, "receiving_unit": d.receiving_unit_id}), policy)
+
+
+async def on_report_overdue(event: CloudEvent[reports_ev.ReportOverdue], uow: NotifyUnitOfWork,
+                            policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.REPORT_OVERDUE, _requirement_link(d.requirement_id, d.period, d.unit_id),
+                       [Target("unit", d.unit_id), Target("unit", d.receiving_unit_id, OVERSIGHT)],
+                       context={"name": d.name, "period": d.period, "due_date": d.due_date},
+                       units={"unit": d.unit_id, "receiving_unit": d.receiving_unit_id}), policy)
+
+
+# --- awards ------------------------------------------------------------------------------------
+async def on_round_opened(event: CloudEvent[awards_ev.RoundOpened], uow: NotifyUnitOfWork, policy: Policy) -> None:
+    d = event.data
+    await uow.notify.upsert_ref("round", d.round_id, title=d.name, unit_id=d.issuer_unit_id)
+    if await uow.notify.units([d.issuer_unit_id]) == {}:
+        raise Retry(f"award round {d.round_id} opened by unit {d.issuer_unit_id}, unknown here yet")
+    children = await uow.notify.children(d.issuer_unit_id, uow.now().date())
+    if not children:
+        return
+    stage(uow, _notice(event, Kind.AWARD_ROUND_OPENED, f"/awards/rounds/{d.round_id}",
+                       [Target("unit", c) for c in children],
+                       context={"name": d.name, "level": d.level, "opens_on": d.opens_on, "closes_on": d.closes_on,
+                                "categories": list(d.categories), "forms": list(d.forms)},
+                       units={"issuer": d.issuer_unit_id}), policy)
+
+
+def _nominee(kind: NomineeKind, nominee_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(units, people) context entries naming the nominee."""
+    return ({}, {"nominee": nominee_id}) if kind == NomineeKind.INDIVIDUAL else ({"nominee": nominee_id}, {})
+
+
+async def on_nomination_submitted(event: CloudEvent[awards_ev.NominationSubmitted], uow: NotifyUnitOfWork,
+                                  policy: Policy) -> None:
+    d = event.data
+    await uow.notify.upsert_ref("nomination", d.nomination_id, title=None, unit_id=d.by_unit_id)
+    round_ = (await uow.notify.refs([("round", d.round_id)])).get(("round", d.round_id))
+    if round_ is None or not round_.unit_id:
+        return  # a round this service never heard opened: nobody known to review it
+    units, people = _nominee(d.nominee_kind, d.nominee_id)
+    stage(uow, _notice(event, Kind.NOMINATION_SUBMITTED, f"/awards/nominations/{d.nomination_id}",
+                       [Target("unit", round_.unit_id, OVERSIGHT)],
+                       context={"form": d.form, "eligible": d.eligible, "reasons": list(d.reasons),
+                                "nominee_kind": d.nominee_kind.value},
+                       units={"by_unit": d.by_unit_id, **units}, people=people,
+                       refs={"round": ("round", d.round_id)}), policy)
+
+
+async def on_nomination_decided(event: CloudEvent[awards_ev.NominationDecided], uow: NotifyUnitOfWork,
+                                policy: Policy) -> None:
+    d = event.data
+    by_unit = getattr(d, "by_unit_id", None)
+    if not by_unit:
+        nomination = (await uow.notify.refs([("nomination", d.nomination_id)])).get(("nomination", d.nomination_id))
+        by_unit = nomination.unit_id if nomination is not None else None
+    targets = [Target("person", d.nominee_id) if d.nominee_kind == NomineeKind.INDIVIDUAL
+               else Target("unit", d.nominee_id)]
+    if by_unit:
+        targets.append(Target("unit", by_unit))
+    units, people = _nominee(d.nominee_kind, d.nominee_id)
+    stage(uow, _notice(event, Kind.NOMINATION_DECIDED, f"/awards/nominations/{d.nomination_id}", targets,
+                       context={"result": d.result, "form": d.form, "decided_on": d.decided_on, "note": d.note,
+                                "nominee_kind": d.nominee_kind.value},
+                       units=units, people=people, refs={"round": ("round", d.round_id)}), policy)
+
+
+async def on_award_granted(event: CloudEvent[awards_ev.AwardGranted], uow: NotifyUnitOfWork, policy: Policy) -> None:
+    d = event.data
+    targets = [Target("unit", d.unit_id)]
+    if d.nominee_kind == NomineeKind.INDIVIDUAL:
+        targets.insert(0, Target("person", d.nominee_id))
+    units, people = _nominee(d.nominee_kind, d.nominee_id)
+    if getattr(d, "nominee_name", None):  # named by awards: no need to look the nominee up
+        units, people = {}, {}
+    stage(uow, _notice(event, Kind.AWARD_GRANTED, f"/awards/{d.award_id}", targets,
+                       context={**({"nominee": {"id": d.nominee_id, "name": d.nominee_name}}
+                                   if getattr(d, "nominee_name", None) else {}),
+                                "form": d.form, "decision_number": d.decision_number,
+                                "decision_date": d.decision_date, "signer": d.signer,
+                                "nominee_kind": d.nominee_kind.value},
+                       units={"unit": d.unit_id, **units}, people=people, refs={"round": ("round", d.round_id)}),
+          policy)
+
+
+HANDLERS: dict[str, EventHandler] = {
+    "vn.congdoan.plans.plan.issued.v1": on_plan_issued,
+    "vn.congdoan.plans.tasks.assigned.v1": on_tasks_assigned,
+    "vn.congdoan.plans.deadline.approaching.v1": on_deadline_approaching,
+    "vn.congdoan.plans.deadline.missed.v1": on_deadline_missed,
+    "vn.congdoan.plans.implementation_plan.registered.v1": on_implementation_plan_registered,
+    "vn.congdoan.reports.requirement.opened.v1": on_requirement_opened,
+    "vn.congdoan.reports.report.submitted.v1": on_report_submitted,
+    "vn.congdoan.reports.report.returned.v1": on_report_returned,
+    "vn.congdoan.reports.report.accepted.v1": on_report_accepted,
+    "vn.congdoan.reports.report.deadline_approaching.v1": on_report_deadline_approaching,
+    "vn.congdoan.reports.report.overdue.v1": on_report_overdue,
+    "vn.congdoan.awards.round.opened.v1": on_round_opened,
+    "vn.congdoan.awards.nomination.submitted.v1": on_nomination_submitted,
+    "vn.congdoan.awards.nomination.decided.v1": on_nomination_decided,
+    "vn.congdoan.awards.award.granted.v1": on_award_granted,
+}
+
+
+# --- requests ----------------------------------------------------------------------------------
+def _own(actor_id: str | None, person_id: str, what: str) -> None:
+    if actor_id is not None and actor_id != person_id:
+        raise forbidden(f"{actor_id} may not {what} of {person_id}: a person sees only their own")
 
 
 async def list_inbox(q: api.ListInbox, uow: NotifyUnitOfWork) -> api.InboxPage:
+    _own(q.actor_id, q.person_id, "read the inbox")
     async with uow:
-        items = await uow.notify.inbox(q.person_id, q.unread_only, q.page.limit + 1, q.page.cursor)
-        more = len(items) > q.page.limit
-        items = items[: q.page.limit]
+        rows = await uow.notify.inbox(q.person_id, q.unread_only, q.page.limit + 1, q.page.cursor)
+        more = len(rows) > q.page.limit
+        rows = rows[: q.page.limit]
         return api.InboxPage(
             items=[api.InboxItem(notification_id=n.notification_id, kind=n.kind, title=n.title, body=n.body,
-                                 link=n.link, created_at=n.created_at, read=n.read_at is not None) for n in items],
+                                 link=n.link, created_at=n.created_at, read=n.read_at is not None) for n in rows],
             unread=await uow.notify.unread(q.person_id),
-            next_cursor=items[-1].notification_id if more and items else None)
+            next_cursor=rows[-1].notification_id if more and rows else None)
+
+
+async def unread_count(q: api.UnreadCount, uow: NotifyUnitOfWork) -> api.UnreadCountReply:
+    _own(q.actor_id, q.person_id, "read the inbox")
+    async with uow:
+        return api.UnreadCountReply(person_id=q.person_id, unread=await uow.notify.unread(q.person_id))
+
+
+async def mark_read(cmd: api.MarkRead, uow: NotifyUnitOfWork) -> api.MarkReadReply:
+    _own(cmd.actor_id, cmd.person_id, "mark notifications read")
+    if not cmd.all and not cmd.notification_ids:
+        raise ApiError(ErrorCode.VALIDATION, "give notification_ids, or all: true",
+                       [{"field": "notification_ids", "message": "empty, and all is false"}])
+    async with uow:
+        ids = None if cmd.all else list(dict.fromkeys(cmd.notification_ids))
+        if ids is not None:
+            owned = await uow.notify.owned(cmd.person_id, ids)
+            unknown = [i for i, n in enumerate(ids) if n not in owned]
+            if unknown:
+                raise ApiError(ErrorCode.NOT_FOUND, f"{len(unknown)} notification(s) not in the inbox of {cmd.person_id}",
+                               [{"field": f"notification_ids.{cmd.notification_ids.index(ids[i])}",
+                                 "message": f"no notification {ids[i]} for {cmd.person_id}"} for i in unknown[:50]])
+        marked = await uow.notify.mark_read(cmd.person_id, ids, uow.now())
+        await uow.commit()
+        return api.MarkReadReply(marked=marked, unread=await uow.notify.unread(cmd.person_id))
+
+
+async def _known_person(uow: NotifyUnitOfWork, person_id: str) -> Any:
+    person = await Directory(uow.session).person(person_id)
+    if person is None:
+        raise not_found(f"person {person_id}")
+    return person
+
+
+def _prefs_reply(p: Preferences, directory_email: str | None, policy: Policy, secret: str | None = None) -> api.Preferences:
+    return api.Preferences(person_id=p.person_id, email=api.EmailMode(p.email_mode.value), email_address=p.email_address,
+                           directory_email=directory_email,
+                           email_overrides={api.NotificationKind(k): api.EmailMode(v) for k, v in p.email_overrides.items()},
+                           muted_kinds=[api.NotificationKind(k) for k in p.muted_kinds], webhook_url=p.webhook_url,
+                           webhook_secret_set=bool(p.webhook_secret), webhook_secret=secret,
+                           digest_hour=policy.digest_hour, updated_at=p.updated_at)
+
+
+async def get_preferences(q: api.GetPreferences, uow: NotifyUnitOfWork, policy: Policy) -> api.Preferences:
+    _own(q.actor_id, q.person_id, "read the preferences")
+    async with uow:
+        person = await _known_person(uow, q.person_id)
+        prefs = (await uow.notify.preferences([q.person_id])).get(q.person_id) or Preferences(person_id=q.person_id)
+        return _prefs_reply(prefs, person.email, policy)
+
+
+async def set_preferences(cmd: api.SetPreferences, uow: NotifyUnitOfWork, policy: Policy) -> api.Preferences:
+    _own(cmd.actor_id, cmd.person_id, "change the preferences")
+    given = cmd.model_fields_set
+    async with uow:
+        person = await _known_person(uow, cmd.person_id)
+        prefs = (await uow.notify.preferences([cmd.person_id])).get(cmd.person_id) or Preferences(person_id=cmd.person_id)
+        if "email" in given:
+            if cmd.email is None:
+                raise ApiError(ErrorCode.VALIDATION, "email may not be null",
+                               [{"field": "email", "message": "one of auto, immediate, digest, off"}])
+            prefs.email_mode = EmailMode(cmd.email.value)
+        if "email_address" in given:
+            prefs.email_address = cmd.email_address
+        if "email_overrides" in given:
+            prefs.email_overrides = {k.value: v.value for k, v in (cmd.email_overrides or {}).items()}
+        if "muted_kinds" in given:
+            prefs.muted_kinds = sorted({k.value for k in cmd.muted_kinds or []})
+        secret = None
+        if "webhook_url" in given:
+            if cmd.webhook_url is None:
+                prefs.webhook_url, prefs.webhook_secret = None, None
+            else:
+                if cmd.webhook_url != prefs.webhook_url or not prefs.webhook_secret:
+                    secret = _new_secret()
+                prefs.webhook_url = cmd.webhook_url
+        if cmd.rotate_webhook_secret:
+            if not prefs.webhook_url:
+                raise ApiError(ErrorCode.VALIDATION, "no webhook to rotate the secret of",
+                               [{"field": "rotate_webhook_secret", "message": "set webhook_url first"}])
+            secret = _new_secret()
+        if secret:
+            prefs.webhook_secret = secret
+        prefs.updated_at = uow.now()
+        await uow.notify.save_preferences(prefs)
+        await uow.commit()
+        return _prefs_reply(prefs, person.email, policy, secret)
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+async def delivery_log(q: api.DeliveryLog, uow: NotifyUnitOfWork) -> api.DeliveryLogPage:
+    async with uow:
+        if q.actor_id != q.person_id:
+            # besides the person, those who may act for the person's unit may read its log
+            person = await _known_person(uow, q.person_id)
+            actor = await Directory(uow.session).authorize(q.actor_id, person.unit_id, uow.now().date(), write=True)
+            if not ACTING_ROLES & set(actor.roles):
+                raise forbidden(f"{q.actor_id} may not read the delivery log of {q.person_id}: it is theirs, and "
+                                f"for those who act for their unit")
+        before = None
+        if q.page.cursor:
+            try:
+                at_us, did = q.page.cursor.split("|", 1)
+                before = (datetime.fromtimestamp(int(at_us) / 1_000_000, UTC), did)
+            except ValueError:
+                raise ApiError(ErrorCode.VALIDATION, "invalid cursor",
+                               [{"field": "page.cursor", "message": "use next_cursor of the previous page"}]) from None
+        rows = await uow.notify.delivery_log(q.person_id, q.channel.value if q.channel else None,
+                                             q.status.value if q.status else None, q.page.limit + 1, before)
+        more = len(rows) > q.page.limit
+        rows = rows[: q.page.limit]
+        items = [api.DeliveryItem(delivery_id=r.delivery_id, notification_id=r.notification_id, event_id=r.event_id,
+                                  channel=r.channel, kind=r.kind, address=r.address, status=r.status,
+                                  attempts=r.attempts, last_error=r.last_error, created_at=r.created_at,
+                                  next_attempt_at=r.next_attempt_at, sent_at=r.sent_at, digest_id=r.digest_id)
+                 for r in rows]
+        cursor = None
+        if more and rows:
+            last = rows[-1]
+            cursor = f"{int(last.created_at.timestamp() * 1_000_000)}|{last.delivery_id}"
+        return api.DeliveryLogPage(items=items, next_cursor=cursor)
+

@@ -63,6 +63,25 @@ class Hierarchy:
         self._sorted_dates: list[date] | None = None
         self._snapshots: dict[int, _Snapshot] = {}
 
+    @classmethod
+    def from_versions(cls, versions: list[UnitVersion], merged: dict[str, tuple[str, date]] | None = None) -> "Hierarchy":
+        """Rebuild a hierarchy from stored versions (any order) and merges, without replaying the
+        operations: what was stored was checked when it was written."""
+        h = cls()
+        for v in sorted(versions, key=lambda v: (v.unit_id, v.valid_from)):
+            h._versions.setdefault(v.unit_id, []).append(v)
+            if v.parent_id is not None:
+                h._ever_children.setdefault(v.parent_id, set()).add(v.unit_id)
+            h._change_dates.add(v.valid_from)
+            if v.valid_to is not None:
+                h._change_dates.add(v.valid_to)
+        h._merged_into = dict(merged or {})
+        return h
+
+    def closed_units(self) -> set[str]:
+        """Units whose last version has ended (closed or merged)."""
+        return {u for u, vs in self._versions.items() if vs[-1].valid_to is not None}
+
     # --- changes ---------------------------------------------------------------------------------
 
     def register(self, unit: str, parent: str | None, on: date) -> None:

@@ -48,6 +48,13 @@ ALLOWED_PARENTS: dict[str, set[str | None]] = {
 }
 
 
+def parent_problem(kind: str, parent_kind: str | None) -> str | None:
+    """Why a unit of `kind` cannot sit under a unit of `parent_kind` (None: it can)."""
+    if parent_kind not in ALLOWED_PARENTS.get(kind, set()):
+        return f"a {kind} cannot be placed under {parent_kind or 'nothing'}"
+    return None
+
+
 def check_parent(kind: str, parent: Unit | None) -> None:
     allowed = ALLOWED_PARENTS.get(kind, set())
     parent_kind = parent.kind if parent else None
@@ -55,4 +62,4 @@ def check_parent(kind: str, parent: Unit | None) -> None:
         raise DirectoryError(f"a {kind} cannot be placed under {parent_kind or 'nothing'}")
 
 
-__all__ = ["Unit", "Person", "DirectoryError", "check_parent", "Role"]
+__all__ = ["Unit", "Person", "DirectoryError", "check_parent", "parent_problem", "ALLOWED_PARENTS", "Role"]

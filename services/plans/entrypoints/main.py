@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from runtime.app import Runtime, ServiceDefinition, run_service
+from runtime.scheduler import Scheduler
 from runtime.settings import load_settings
 from services.plans.service_layer import handlers
+from services.plans.service_layer.common import PlansConfig
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def api(rt: Runtime) -> dict:
-    uow = rt.uow
-    return {
-        "register_unit": lambda cmd: handlers.register_unit(cmd, uow()),
-        "register_person": lambda cmd: handlers.register_person(cmd, uow()),
-    }
+def _config(rt: Runtime) -> PlansConfig:
+    """Read from the environment when the runtime starts (CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS…)."""
+    return PlansConfig.from_env()
 
 
-DEFINITION = ServiceDefinition(name="plans", migrations=MIGRATIONS, api=api, uow_class=PlansUnitOfWork)
+def api(rt: Runtime) -> dict[str, Any]:
+    cfg = _config(rt)
+
+    def bind(use_case: Any) -> Any:
+        return lambda cmd: use_case(cmd, rt.uow(), cfg)
+
+    return {name: bind(use_case) for name, use_case in handlers.ENDPOINT_HANDLERS.items()}
+
+
+def background(rt: Runtime) -> list[Any]:
+    cfg = _config(rt)
+    reminder_handlers = {"deadline": handlers.on_deadline, "plan_roll": partial(handlers.roll_plan, cfg=cfg)}
+    scheduler = Scheduler(rt.uow, rt.clock, reminder_handlers)  # type: ignore[arg-type]
+    return [scheduler.run]
+
+
+DEFINITION = ServiceDefinition(name="plans", migrations=MIGRATIONS, api=api, background=background,
+                               uow_class=PlansUnitOfWork)
 
 
 def main() -> None:

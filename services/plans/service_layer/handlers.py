@@ -1,73 +1,69 @@
-"""Use cases of the plans service: plain async functions taking a command and a unit of work."""
+"""Use cases of the plans service: plain async functions taking a command and a unit of work
+(and the service's configuration). Grouped by subject in the modules imported here."""
 
 from __future__ import annotations
 
-import uuid
+from services.plans.service_layer.deadlines import on_deadline
+from services.plans.service_layer.directory import (
+    close_unit,
+    get_unit,
+    import_units,
+    list_people,
+    list_units,
+    merge_units,
+    move_unit,
+    register_person,
+    register_unit,
+    update_person,
+)
+from services.plans.service_layer.individual import (
+    assess_individual_plan,
+    export_individual_plans,
+    get_individual_plan,
+    get_individual_plan_coverage,
+    submit_individual_plan,
+)
+from services.plans.service_layer.plans import (
+    close_plan,
+    create_plan,
+    get_plan,
+    issue_plan,
+    list_plans,
+    register_implementation_plan,
+    revise_plan,
+    roll_plan,
+    update_plan,
+)
+from services.plans.service_layer.tasks import get_rollup, list_tasks, update_task
 
-from contracts.api import plans as api
-from contracts.events import plans as ev
-from runtime.errors import ApiError, conflict, not_found
-from contracts.api.common import ErrorCode
-from services.plans.domain.model import DirectoryError, Person, Unit, check_parent
-from services.plans.service_layer.unit_of_work import PlansUnitOfWork
+# endpoint name -> use case (the entrypoint maps requests through this table)
+ENDPOINT_HANDLERS = {
+    "register_unit": register_unit,
+    "register_person": register_person,
+    "update_person": update_person,
+    "move_unit": move_unit,
+    "merge_units": merge_units,
+    "close_unit": close_unit,
+    "get_unit": get_unit,
+    "list_units": list_units,
+    "list_people": list_people,
+    "import_units": import_units,
+    "create_plan": create_plan,
+    "update_plan": update_plan,
+    "issue_plan": issue_plan,
+    "revise_plan": revise_plan,
+    "close_plan": close_plan,
+    "get_plan": get_plan,
+    "list_plans": list_plans,
+    "list_tasks": list_tasks,
+    "update_task": update_task,
+    "register_implementation_plan": register_implementation_plan,
+    "get_rollup": get_rollup,
+    "submit_individual_plan": submit_individual_plan,
+    "assess_individual_plan": assess_individual_plan,
+    "get_individual_plan": get_individual_plan,
+    "get_individual_plan_coverage": get_individual_plan_coverage,
+    "export_individual_plans": export_individual_plans,
+}
 
-UNIT_REGISTERED = "vn.congdoan.plans.unit.registered.v1"
-PERSON_REGISTERED = "vn.congdoan.plans.person.registered.v1"
-
-
-def _unit_reply(u: Unit) -> api.UnitReply:
-    return api.UnitReply(unit_id=u.unit_id, code=u.code, name=u.name, kind=u.kind, parent_id=u.parent_id,
-                         effective_from=u.effective_from)
-
-
-async def register_unit(cmd: api.RegisterUnit, uow: PlansUnitOfWork) -> api.UnitReply:
-    async with uow:
-        unit = Unit(unit_id=cmd.unit_id or f"u-{uuid.uuid4().hex[:12]}", code=cmd.code, name=cmd.name,
-                    kind=cmd.kind.value, parent_id=cmd.parent_id, effective_from=cmd.effective_from or uow.now().date())
-        existing = await uow.directory.get_unit(unit.unit_id)
-        if existing is not None:
-            if existing.same_as(unit):
-                return _unit_reply(existing)  # a retry: same answer, no second event
-            raise conflict(f"unit {unit.unit_id} exists with other details")
-        if await uow.directory.unit_by_code(unit.code) is not None:
-            raise conflict(f"unit code {unit.code!r} is taken", [{"field": "code", "message": "already used"}])
-        parent = None
-        if unit.parent_id:
-            parent = await uow.directory.get_unit(unit.parent_id)
-            if parent is None:
-                raise not_found(f"parent unit {unit.parent_id}")
-        try:
-            check_parent(unit.kind, parent)
-        except DirectoryError as exc:
-            raise ApiError(ErrorCode.VALIDATION, str(exc), [{"field": "parent_id", "message": str(exc)}]) from None
-        uow.directory.add_unit(unit)
-        await uow.emit(UNIT_REGISTERED, ev.UnitRegistered(
-            unit_id=unit.unit_id, code=unit.code, name=unit.name, kind=unit.kind, parent_id=unit.parent_id,
-            effective_from=unit.effective_from), subject=unit.unit_id)
-        await uow.commit()
-        return _unit_reply(unit)
-
-
-def _person_reply(p: Person) -> api.PersonReply:
-    return api.PersonReply(person_id=p.person_id, unit_id=p.unit_id, full_name=p.full_name, roles=p.roles,
-                           email=p.email, phone=p.phone)
-
-
-async def register_person(cmd: api.RegisterPerson, uow: PlansUnitOfWork) -> api.PersonReply:
-    async with uow:
-        person = Person(person_id=cmd.person_id or f"p-{uuid.uuid4().hex[:12]}", unit_id=cmd.unit_id,
-                        full_name=cmd.full_name, roles=[r.value for r in cmd.roles], email=cmd.email, phone=cmd.phone)
-        existing = await uow.directory.get_person(person.person_id)
-        if existing is not None:
-            if (existing.unit_id, existing.full_name, existing.roles, existing.email) == (
-                    person.unit_id, person.full_name, person.roles, person.email):
-                return _person_reply(existing)
-            raise conflict(f"person {person.person_id} exists with other details")
-        if await uow.directory.get_unit(person.unit_id) is None:
-            raise not_found(f"unit {person.unit_id}")
-        uow.directory.add_person(person)
-        await uow.emit(PERSON_REGISTERED, ev.PersonRegistered(
-            person_id=person.person_id, unit_id=person.unit_id, full_name=person.full_name, roles=person.roles,
-            email=person.email, phone=person.phone), subject=person.person_id)
-        await uow.commit()
-        return _person_reply(person)
+__all__ = ["ENDPOINT_HANDLERS", "on_deadline", "roll_plan", *ENDPOINT_HANDLERS]

@@ -462,9 +462,11 @@ class Consolidation:
                                    names[p] if p >= 0 else None, _REASON_OF_STATE[self._state[k]]))
         return out
 
-    def narratives(self, unit_id: str | None = None) -> list[ChildNarratives]:
+    def narratives(self, unit_id: str | None = None, *, own_only: bool = False) -> list[ChildNarratives]:
         """Narrative sections of the counted reports, gathered per direct child unit of the node
-        (the node's own report first). Groups without any text are left out."""
+        (the node's own report first). Groups without any text are left out. ``own_only``: each
+        child's own report only, not its subtree's (each level's report speaks for its level; at
+        national scale the subtrees hold a hundred thousand reports)."""
         i, lo, _ = self._span(unit_id)
         s = self.snapshot
         keys = [f.key for f in self.form.text_fields]
@@ -488,7 +490,7 @@ class Consolidation:
         if keys:
             gather(i, lo, lo + 1, True)
             for c in s.child_idx[s.child_start[i]:s.child_start[i + 1]]:
-                gather(c, s.tin[c], s.tin[c] + s.size[c], False)
+                gather(c, s.tin[c], s.tin[c] + (1 if own_only else s.size[c]), False)
         return groups
 
 

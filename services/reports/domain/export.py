@@ -19,6 +19,7 @@ Numbers are written the Vietnamese way: ``12.345`` and ``45,7%``.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -152,23 +153,45 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         except KeyError:
             pass
 
+    rpr_of: dict[tuple[bool, bool, bool, Any], Any] = {}
+    ppr_of: dict[tuple[Any, bool, int, int], Any] = {}
+
     def run(par, text, *, bold=False, italic=False, size=None, underline=False):  # type: ignore[no-untyped-def]
+        # python-docx inserts each run property by scanning its siblings, and a province's report has
+        # thousands of runs: the properties of each combination are built once, then copied.
         r = par.add_run(text)
-        r.bold, r.italic, r.underline = bold, italic, underline
+        key = (bold, italic, underline, size)
+        template = rpr_of.get(key)
+        if template is not None:
+            r._element.insert(0, copy.deepcopy(template))
+            return r
+        if bold:
+            r.bold = True
+        if italic:
+            r.italic = True
+        if underline:
+            r.underline = True
         r.font.name = FONT
         r.font.size = Pt(size) if size else body_pt
         r._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+        rpr_of[key] = copy.deepcopy(r._element.rPr)
         return r
 
     def para(container, text="", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold=False, italic=False, size=None,
              indent=True, before=0, after=6):  # type: ignore[no-untyped-def]
         p = container.add_paragraph()
-        p.alignment = align
-        pf = p.paragraph_format
-        pf.space_before, pf.space_after = Pt(before), Pt(after)
-        pf.line_spacing = 1.15
-        if indent and align == WD_ALIGN_PARAGRAPH.JUSTIFY:
-            pf.first_line_indent = Cm(1.27)
+        key = (align, indent and align == WD_ALIGN_PARAGRAPH.JUSTIFY, before, after)
+        template = ppr_of.get(key)
+        if template is not None:  # built once per combination, then copied (as for runs)
+            p._p.insert(0, copy.deepcopy(template))
+        else:
+            p.alignment = align
+            pf = p.paragraph_format
+            pf.space_before, pf.space_after = Pt(before), Pt(after)
+            pf.line_spacing = 1.15
+            if key[1]:
+                pf.first_line_indent = Cm(1.27)
+            ppr_of[key] = copy.deepcopy(p._p.pPr)
         if text:
             run(p, text, bold=bold, italic=italic, size=size)
         return p
@@ -246,14 +269,16 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
          italic=True)
     if children:
         headers = ["TT", "Đơn vị", "Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Chậm", "Chưa báo cáo"]
-        t = doc.add_table(rows=1, cols=len(headers))
+        # All rows at once: add_row() scans the table each time (quadratic for a province's ~400 rows).
+        t = doc.add_table(rows=1 + len(children), cols=len(headers))
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for cell, h in zip(t.rows[0].cells, headers):
+        table_rows = iter(t.rows)
+        for cell, h in zip(next(table_rows).cells, headers):
             cell_par(cell, h, bold=True, size=12, first=True)
         for n, ch in enumerate(children, 1):
             cc = ch.completeness
-            row = t.add_row().cells
+            row = next(table_rows).cells
             for j, v in enumerate([str(n), ch.name, vn_number(cc.expected), vn_number(cc.submitted),
                                    vn_number(cc.on_time), vn_number(cc.late), vn_number(cc.missing)]):
                 cell_par(row[j], v, size=12, first=True,
@@ -270,13 +295,14 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
 
     # --- II. figures
     para(doc, f"{next(numeral)}. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", bold=True, indent=False, before=6)
-    t = doc.add_table(rows=1, cols=4)
+    t = doc.add_table(rows=1 + len(form.indicator_fields), cols=4)
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, h in zip(t.rows[0].cells, ["TT", "Chỉ tiêu", "Đơn vị tính", "Kết quả"]):
+    table_rows = iter(t.rows)
+    for cell, h in zip(next(table_rows).cells, ["TT", "Chỉ tiêu", "Đơn vị tính", "Kết quả"]):
         cell_par(cell, h, bold=True, size=13, first=True)
     for n, f in enumerate(form.indicator_fields, 1):
-        row = t.add_row().cells
+        row = next(table_rows).cells
         value = node.indicators[f.key]
         for j, v in enumerate([str(n), f.label, f.unit, _indicator_text(f, value)]):
             cell_par(row[j], v, size=13, first=True,
@@ -288,7 +314,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     para(doc, "", after=6)
 
     # --- narrative sections, gathered per child unit
-    groups = consolidated.narratives(node.unit_id)
+    groups = consolidated.narratives(node.unit_id, own_only=meta.narrative_detail == "children")
     for f in form.text_fields:
         para(doc, f"{next(numeral)}. {f.label.upper()}", bold=True, indent=False, before=6)
         own = meta.narrative.get(f.key)
@@ -395,14 +421,24 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
             cell = ws.cell(row=hr, column=j, value=h)
             cell.font, cell.fill, cell.border = head_font, head_fill, border
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        # Styling a cell through openpyxl's descriptors hashes each style object every time (tens of
+        # µs a cell; a national list of missing units has ~200,000 cells): each combination is
+        # styled once, then its style array is copied.
+        styled: dict[tuple[bool, str | None], Any] = {}
         for i, values in enumerate(rows + ([total] if total else []), hr + 1):
             is_total = total is not None and i == hr + 1 + len(rows)
             for j, v in enumerate(values, 1):
                 cell = ws.cell(row=i, column=j, value=v)
+                key = (is_total, formats.get(j))
+                proto = styled.get(key)
+                if proto is not None:
+                    cell._style = copy.copy(proto._style)
+                    continue
                 cell.font = bold_font if is_total else cell_font
                 cell.border = border
-                if j in formats:
-                    cell.number_format = formats[j]
+                if key[1]:
+                    cell.number_format = key[1]
+                styled[key] = cell
         for j, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(j)].width = w
         ws.freeze_panes = ws.cell(row=hr + 1, column=3)

@@ -1,44 +1,223 @@
-"""Reports: submissions of units, judged against a due date in Vietnamese local time."""
+"""Reporting requirements and units' reports: the rules of submission, timeliness and review.
+Plain Python, no I/O. Dates are calendar days in Vietnam (Asia/Ho_Chi_Minh): the shared clock
+gives aware local datetimes, and "on time" compares their local day with the due date.
+
+Decisions where the issue is silent:
+- **Timeliness** is judged on a report's *first* submission, against the due date plus the
+  requirement's grace days (inclusive: "trước ngày 30/11" is due 30/11, the whole local day). A
+  resubmission (a correction, usually after a return) keeps the flag: the unit met the deadline,
+  and the reviewer asking for a correction does not make it late. A late first submission stays
+  late after corrections.
+- **Cut-off**: after the cut-off day no report is received, except the resubmission of a report
+  the receiving level returned (it asked for it).
+- **The hierarchy of the period** is the hierarchy on ``as_of`` (``hierarchy_as_of``, by default
+  the due date): who must report (the units of the reporting kinds under the issuer that day),
+  who receives each report (its parent that day), and how consolidation groups. A reorganisation
+  effective after that day (the 2025 merges, say, or a merge while the period's reports are being
+  consolidated) changes nothing for the period; one effective before it is the period's own
+  hierarchy (a unit dissolved in July has no report due in November).
+- **Review**: the receiving level (the reporting unit's parent on ``as_of``) accepts or returns a
+  submitted report; a higher level may return an accepted report (DHIS2's approve/unapprove); an
+  accepted report may also be returned by its receiving level. A returned report is missing until
+  resubmitted. A unit may resubmit at any time before the cut-off: the report goes back to
+  "submitted" (to be reviewed again).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+APPROACHING_AT = time(8, 0)  # "deadline approaching" goes out at 08:00 local time
+DEFAULT_REMINDER_DAYS = (7, 3, 1)
+
+DRAFT, SUBMITTED, ACCEPTED, RETURNED = "draft", "submitted", "accepted", "returned"
+STATUSES = (DRAFT, SUBMITTED, ACCEPTED, RETURNED)
 
 
-@dataclass
-class DirectoryUnit:
-    """reports' own projection of a unit of the directory (from plans' events)."""
+class ReportError(Exception):
+    """A rule of submission or review was broken. ``field`` names the offending request field;
+    ``kind`` is conflict (state), forbidden (scope) or invalid (input)."""
 
-    unit_id: str
+    def __init__(self, message: str, field: str = "", kind: str = "conflict") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.kind = kind
+
+
+def local_day(at: datetime) -> date:
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: its day in Vietnam is a guess")
+    return at.astimezone(VN_TZ).date()
+
+
+def dmy(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+# ------------------------------------------------------------------------------------- requirements
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Who reports what to whom, for which period, by when. Immutable once opened."""
+
+    requirement_id: str
     name: str
-    kind: str
-    parent_id: str | None
+    issuer_unit_id: str
+    receiving_unit_id: str
+    reporting_kinds: tuple[str, ...]
+    period: str
+    due_date: date
+    form_id: str
+    form_version: int
+    grace_days: int = 0
+    cutoff_date: date | None = None
+    hierarchy_as_of: date | None = None
+    content: str | None = None
+    receiving_department: str | None = None
+    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    source_plan_id: str | None = None
+    source_item_id: str | None = None
+    opened_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.reporting_kinds:
+            raise ReportError("at least one kind of unit must report", "reporting_kinds", "invalid")
+        if self.grace_days < 0:
+            raise ReportError("grace_days must not be negative", "grace_days", "invalid")
+        if self.cutoff_date is not None and self.cutoff_date < self.last_on_time_day:
+            raise ReportError(f"the cut-off {dmy(self.cutoff_date)} is before the last on-time day "
+                              f"{dmy(self.last_on_time_day)} (due date plus grace)", "cutoff_date", "invalid")
+        if any(d < 0 or d > 366 for d in self.reminder_days):
+            raise ReportError("reminder days must be 0..366", "reminder_days", "invalid")
+
+    @property
+    def as_of(self) -> date:
+        """The day whose hierarchy the period uses."""
+        return self.hierarchy_as_of or self.due_date
+
+    @property
+    def last_on_time_day(self) -> date:
+        return self.due_date + timedelta(days=self.grace_days)
+
+    def is_on_time(self, at: datetime) -> bool:
+        return local_day(at) <= self.last_on_time_day
+
+    def cut_off(self, at: datetime) -> bool:
+        return self.cutoff_date is not None and local_day(at) > self.cutoff_date
+
+    def overdue_at(self) -> datetime:
+        """The first late instant: local midnight after the last on-time day."""
+        return datetime.combine(self.last_on_time_day + timedelta(days=1), time.min, tzinfo=VN_TZ)
+
+    def reminders(self, after: datetime) -> list[tuple[str, str, datetime, dict[str, Any]]]:
+        """(key, kind, when, payload) of the reminders still ahead of ``after``: "deadline
+        approaching" at 08:00 on due − N days for each N, and "overdue" at the first late instant.
+        One reminder per requirement and offset; it fans out to the units still missing when it
+        fires (one event per unit). Reminders already past when the requirement opens are not
+        scheduled (no burst of stale notices on a late opening or a replay)."""
+        out = []
+        for n in sorted(set(self.reminder_days), reverse=True):
+            at = datetime.combine(self.due_date - timedelta(days=n), APPROACHING_AT, tzinfo=VN_TZ)
+            if at > after:
+                out.append((f"rq:{self.requirement_id}:d{n}", "report_deadline_approaching", at,
+                            {"requirement_id": self.requirement_id, "days_before": n}))
+        at = self.overdue_at()
+        if at > after:
+            out.append((f"rq:{self.requirement_id}:overdue", "report_overdue", at,
+                        {"requirement_id": self.requirement_id}))
+        return out
+
+
+# ------------------------------------------------------------------------------------------ reports
 
 
 @dataclass
 class Report:
+    """A unit's report for a requirement and period (one per unit; revisions replace the values)."""
+
     report_id: str
     requirement_id: str
     period: str
     unit_id: str
     receiving_unit_id: str | None
     revision: int
-    submitted_at: datetime
+    submitted_at: datetime | None
     due_date: date | None
-    on_time: bool
+    on_time: bool | None
     values: dict[str, Any] = field(default_factory=dict)
+    status: str = SUBMITTED
+    first_submitted_at: datetime | None = None
+    form_id: str | None = None
+    form_version: int | None = None
+    submission_id: str | None = None  # the caller's id of the latest submission (retries of a resubmission)
+    draft_values: dict[str, Any] | None = None
+    review_comment: str | None = None
 
-    def resubmit(self, values: dict[str, Any], at: datetime) -> None:
-        self.revision += 1
+    def is_retry_of(self, request_id: str | None) -> bool:
+        """A submission carrying the id of the stored (latest) submission, while the report stands
+        submitted or accepted, is a retry: answered from the stored state, no second effect."""
+        return (request_id is not None and self.status in (SUBMITTED, ACCEPTED)
+                and request_id in (self.report_id, self.submission_id))
+
+    def submit(self, values: dict[str, Any], at: datetime, on_time: bool, request_id: str | None) -> None:
+        """First submission (from nothing or a draft) or resubmission. Timeliness is the first
+        submission's (see the module docstring)."""
+        if self.status == DRAFT or self.first_submitted_at is None:
+            self.revision = 1
+            self.first_submitted_at = at
+            self.on_time = on_time
+        else:
+            self.revision += 1
         self.values = values
         self.submitted_at = at
-        self.on_time = is_on_time(at, self.due_date)
+        self.status = SUBMITTED
+        self.submission_id = request_id
+        self.draft_values = None
+        self.review_comment = None
+
+    def resubmit(self, values: dict[str, Any], at: datetime) -> None:
+        """Kept for callers of the first schema: a new revision, timeliness unchanged."""
+        self.submit(values, at, bool(self.on_time), None)
+
+    # --- review
+
+    def check_accept(self) -> None:
+        if self.status == RETURNED:
+            raise ReportError(f"report {self.report_id} was returned; it can be accepted once resubmitted",
+                              "report_id")
+        if self.status == DRAFT:
+            raise ReportError(f"report {self.report_id} is a draft, not submitted yet", "report_id")
+
+    def accept(self, comment: str | None) -> None:
+        self.check_accept()
+        self.status = ACCEPTED
+        self.review_comment = comment
+
+    def check_return(self, by_receiving_level: bool) -> None:
+        if self.status == DRAFT:
+            raise ReportError(f"report {self.report_id} is a draft, not submitted yet", "report_id")
+        if self.status == RETURNED:
+            raise ReportError(f"report {self.report_id} is already returned, waiting for resubmission", "report_id")
+        if self.status == SUBMITTED and not by_receiving_level:
+            raise ReportError(f"report {self.report_id} is not reviewed yet: its receiving level "
+                              f"{self.receiving_unit_id} reviews it first; a higher level may return it once accepted",
+                              "report_id", "forbidden")
+
+    def return_(self, comment: str, by_receiving_level: bool) -> None:
+        self.check_return(by_receiving_level)
+        self.status = RETURNED
+        self.review_comment = comment
 
 
 def default_due_date(period: str) -> date | None:
-    """Until requirements carry their own dates: the annual results report is due before 30/11."""
+    """Free-form reports (a requirement reports does not know): a yearly period is due 30/11, the
+    annual results report of the seed plan; other periods have no due date."""
     if len(period) == 4:
         return date(int(period), 11, 30)
     return None
@@ -46,4 +225,4 @@ def default_due_date(period: str) -> date | None:
 
 def is_on_time(at: datetime, due: date | None) -> bool:
     # `at` is already Asia/Ho_Chi_Minh (the shared clock): the local calendar day is what counts.
-    return due is None or at.date() <= due
+    return due is None or local_day(at) <= due

@@ -1,57 +1,340 @@
-"""Use cases of the reports service. Event handlers take (event, uow) and do not commit: the
-consumer commits their effects together with the inbox rows of the batch."""
+"""Use cases of units' reports: submission (the hot path), drafts, review, reading.
+
+Requirements, forms and plans' events are in requirements.py; completeness and consolidation in
+consolidating.py. Use cases are plain functions (command, uow, ctx); the unit of work commits.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from contracts.api import reports as api
-from contracts.envelope import CloudEvent
-from contracts.events import plans as plans_ev
+from contracts.api.common import ErrorCode
 from contracts.events import reports as ev
-from runtime.errors import conflict, not_found
-from services.reports.domain.model import DirectoryUnit, Report, default_due_date, is_on_time
+from runtime.errors import ApiError, conflict, not_found
+from services.reports.adapters.repository import report_of, requirement_of
+from services.reports.domain.forms import FormValidationError
+from services.reports.domain.model import (
+    ACCEPTED,
+    DRAFT,
+    RETURNED,
+    Report,
+    ReportError,
+    Requirement,
+    default_due_date,
+    dmy,
+    is_on_time,
+    local_day,
+)
+from services.reports.service_layer.context import (
+    Context,
+    actor_of,
+    acts_as,
+    api_error,
+    require_acting_role,
+    require_read_scope,
+    scope_of,
+)
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 REPORT_SUBMITTED = "vn.congdoan.reports.report.submitted.v1"
+REPORT_ACCEPTED = "vn.congdoan.reports.report.accepted.v1"
+REPORT_RETURNED = "vn.congdoan.reports.report.returned.v1"
+
+
+class _Changed(Exception):
+    """The report changed between our read and our write (a concurrent request): try again."""
 
 
 def _receipt(r: Report, duplicate: bool = False) -> api.SubmissionReceipt:
     return api.SubmissionReceipt(report_id=r.report_id, unit_id=r.unit_id, receiving_unit_id=r.receiving_unit_id,
                                  revision=r.revision, submitted_at=r.submitted_at, due_date=r.due_date,
-                                 on_time=r.on_time, duplicate=duplicate)
+                                 on_time=bool(r.on_time), duplicate=duplicate, status=r.status,  # type: ignore[arg-type]
+                                 form_id=r.form_id, form_version=r.form_version)
 
 
-async def submit_report(cmd: api.SubmitReport, uow: ReportsUnitOfWork) -> api.SubmissionReceipt:
+# --- where a report stands ------------------------------------------------------------------------
+
+class _Target:
+    """The unit's situation for one requirement and period: the requirement (None: free-form), the
+    unit's existing report, the receiving level, the due date."""
+
+    __slots__ = ("req", "existing", "receiving", "due")
+
+    def __init__(self, req: Requirement | None, existing: Report | None, receiving: str | None, due: Any) -> None:
+        self.req, self.existing, self.receiving, self.due = req, existing, receiving, due
+
+
+async def _target(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, period: str, unit_id: str,
+                  today: Any) -> _Target:
+    repo = uow.reports
+    req = ctx.cached_requirement(requirement_id)
+    existing: Report | None = None
+    fetched = False
+    if req is None:
+        # One read: the unit and its parent today, the requirement, the unit's report.
+        row = await repo.unit_requirement_report(unit_id, requirement_id, period, today)
+        if row is None:
+            raise not_found(f"unit {unit_id} (not in the directory known to reports)")
+        fetched = True
+        existing = report_of(row, "r_") if row.r_report_id is not None else None
+        if row.q_requirement_id is None:  # a free-form report (see contracts.api.reports)
+            if row.u_closed_on is not None and row.u_closed_on <= today:
+                raise conflict(f"unit {unit_id} closed on {dmy(row.u_closed_on)}"
+                               + (f" (merged into {row.u_merged_into})" if row.u_merged_into else ""),
+                               [{"field": "unit_id", "message": "closed unit"}])
+            return _Target(None, existing, row.u_parent_id, default_due_date(period))
+        req = ctx.remember(requirement_of(row, "q_"))
+    if period != req.period:
+        raise ApiError(ErrorCode.VALIDATION, f"requirement {req.requirement_id} is for period {req.period}, not {period}",
+                       [{"field": "period", "message": f"expected {req.period}"}])
+    if fetched:
+        chain = await repo.chain(unit_id, req.as_of)
+    else:
+        chain, existing = await repo.chain_and_report(unit_id, req.as_of, requirement_id, period)
+    _check_expected(uow, req, unit_id, chain)
+    if not chain:
+        if await uow.hierarchy.unit(unit_id) is None:
+            raise not_found(f"unit {unit_id} (not in the directory known to reports)")
+        raise conflict(f"unit {unit_id} was not part of the union hierarchy on {dmy(req.as_of)}, the day of the "
+                       f"period's hierarchy of requirement {req.requirement_id}",
+                       [{"field": "unit_id", "message": "not in the hierarchy of the period"}])
+    return _Target(req, existing, chain[1].unit_id if len(chain) > 1 else None, req.due_date)
+
+
+def _check_expected(uow: ReportsUnitOfWork, req: Requirement, unit_id: str, chain: list[Any]) -> None:
+    if not chain:
+        return
+    kind = chain[0].kind
+    if kind not in req.reporting_kinds:
+        raise conflict(f"unit {unit_id} ({kind}) is not expected to report for requirement {req.requirement_id}: "
+                       f"it asks units of kinds {', '.join(req.reporting_kinds)}",
+                       [{"field": "unit_id", "message": "not expected to report"}])
+    if req.issuer_unit_id not in [c.unit_id for c in chain[1:]]:
+        raise conflict(f"unit {unit_id} was not under {req.issuer_unit_id} on {dmy(req.as_of)}: requirement "
+                       f"{req.requirement_id} is for that subtree", [{"field": "unit_id", "message": "out of the issuer's subtree"}])
+
+
+async def _require_submitter(uow: ReportsUnitOfWork, ctx: Context, actor_id: str | None, unit_id: str) -> None:
+    """A unit submits only its own report (the actor's unit, or the unit that absorbed it)."""
+    person = await actor_of(uow, ctx, actor_id)
+    if person is None:
+        return
+    if not await acts_as(uow, person, unit_id, None, None):
+        raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} may not submit the report "
+                       f"of unit {unit_id}: a unit submits only its own report",
+                       [{"field": "actor_id", "message": "not a person of this unit"}])
+    require_acting_role(person, "submit the unit's report")
+
+
+# --- submission -----------------------------------------------------------------------------------
+
+async def submit_report(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Context) -> api.SubmissionReceipt:
+    for _ in range(3):
+        try:
+            return await _submit(cmd, uow, ctx)
+        except (_Changed, IntegrityError) as exc:
+            if isinstance(exc, IntegrityError) and cmd.report_id:
+                async with uow:
+                    other = await uow.reports.get(cmd.report_id)
+                if other is not None and (other.unit_id, other.requirement_id, other.period) != \
+                        (cmd.unit_id, cmd.requirement_id, cmd.period):
+                    raise conflict(f"report id {cmd.report_id} belongs to another unit or period",
+                                   [{"field": "report_id", "message": "already used"}]) from None
+    raise conflict("the report changed while this submission was stored; try again")
+
+
+async def _submit(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Context) -> api.SubmissionReceipt:
     async with uow:
-        if cmd.report_id and (same := await uow.reports.get(cmd.report_id)) is not None:
-            if (same.unit_id, same.requirement_id, same.period) != (cmd.unit_id, cmd.requirement_id, cmd.period):
-                raise conflict(f"report id {cmd.report_id} belongs to another unit or period")
-            return _receipt(same, duplicate=True)  # a retry of a stored submission
-        unit = await uow.reports.unit(cmd.unit_id)
-        if unit is None:
-            raise not_found(f"unit {cmd.unit_id} (not in the directory known to reports)")
         now = uow.now()
-        values: dict[str, Any] = dict(cmd.values)
-        report = await uow.reports.for_unit(cmd.requirement_id, cmd.period, cmd.unit_id)
-        if report is None:
-            due = default_due_date(cmd.period)
-            report = Report(report_id=cmd.report_id or f"r-{uuid.uuid4().hex}", requirement_id=cmd.requirement_id,
-                            period=cmd.period, unit_id=cmd.unit_id, receiving_unit_id=unit.parent_id, revision=1,
-                            submitted_at=now, due_date=due, on_time=is_on_time(now, due), values=values)
-            uow.reports.add(report)
+        today = local_day(now)
+        t = await _target(uow, ctx, cmd.requirement_id, cmd.period, cmd.unit_id, today)
+        await _require_submitter(uow, ctx, cmd.actor_id, cmd.unit_id)
+        existing, req = t.existing, t.req
+        if existing is not None and existing.is_retry_of(cmd.report_id):
+            return _receipt(existing, duplicate=True)  # a retry of a stored submission
+        if req is not None:
+            form = await ctx.form(uow, req.form_id, req.form_version)
+            raw = cmd.values or (existing.draft_values if existing is not None and existing.draft_values else {})
+            try:
+                values = form.clean(raw)
+            except FormValidationError as exc:
+                raise ApiError(ErrorCode.VALIDATION, str(exc), [
+                    {"field": f"values.{e.field}", "message": e.message, "type": e.code} for e in exc.errors]) from None
+            if req.cut_off(now) and not (existing is not None and existing.status == RETURNED):
+                raise conflict(f"requirement {req.requirement_id} stopped receiving reports after its cut-off "
+                               f"{dmy(req.cutoff_date)}", [{"field": "requirement_id", "message": "past the cut-off"}])  # type: ignore[arg-type]
+            on_time = req.is_on_time(now)
         else:
-            report.resubmit(values, now)
+            values = dict(cmd.values)
+            on_time = is_on_time(now, t.due)
+        if existing is None:
+            report = Report(report_id=cmd.report_id or f"r-{uuid.uuid4().hex}", requirement_id=cmd.requirement_id,
+                            period=cmd.period, unit_id=cmd.unit_id, receiving_unit_id=t.receiving, revision=0,
+                            submitted_at=None, due_date=t.due, on_time=None, status=DRAFT)
+            report.submit(values, now, on_time, cmd.report_id)
+            if req is not None:
+                report.form_id, report.form_version = req.form_id, req.form_version
+            await uow.reports.insert(report, submitted_by=cmd.actor_id)
+        else:
+            report = existing
+            before_revision, before_status = report.revision, report.status
+            report.receiving_unit_id = t.receiving
+            report.submit(values, now, on_time, cmd.report_id)
+            if req is not None:
+                report.form_id, report.form_version = req.form_id, req.form_version
+            if not await uow.reports.update_submission(report, before_revision, before_status, cmd.actor_id):
+                raise _Changed()
         await uow.emit(REPORT_SUBMITTED, ev.ReportSubmitted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, revision=report.revision,
-            submitted_at=report.submitted_at, due_date=report.due_date, on_time=report.on_time),
+            submitted_at=report.submitted_at, due_date=report.due_date, on_time=bool(report.on_time)),  # type: ignore[arg-type]
             subject=report.unit_id)
         await uow.commit()
         return _receipt(report)
 
 
-async def on_unit_registered(event: CloudEvent[plans_ev.UnitRegistered], uow: ReportsUnitOfWork) -> None:
-    d = event.data
-    await uow.reports.upsert_unit(DirectoryUnit(unit_id=d.unit_id, name=d.name, kind=d.kind.value, parent_id=d.parent_id))
+async def save_draft(cmd: api.SaveDraft, uow: ReportsUnitOfWork, ctx: Context) -> api.DraftReceipt:
+    async with uow:
+        now = uow.now()
+        t = await _target(uow, ctx, cmd.requirement_id, cmd.period, cmd.unit_id, local_day(now))
+        await _require_submitter(uow, ctx, cmd.actor_id, cmd.unit_id)
+        values = dict(cmd.values)
+        problems: list[str] = []
+        if t.req is not None:
+            form = await ctx.form(uow, t.req.form_id, t.req.form_version)
+            problems = [str(e) for e in form.validate(values)]
+        if t.existing is None:
+            report = Report(report_id=cmd.report_id or f"r-{uuid.uuid4().hex}", requirement_id=cmd.requirement_id,
+                            period=cmd.period, unit_id=cmd.unit_id, receiving_unit_id=t.receiving, revision=0,
+                            submitted_at=None, due_date=t.due, on_time=None, status=DRAFT, draft_values=values)
+            await uow.reports.insert(report, draft_saved_at=now)
+        else:
+            report = t.existing
+            await uow.reports.save_draft(report.report_id, values, now)
+        await uow.commit()
+        return api.DraftReceipt(report_id=report.report_id, unit_id=report.unit_id, status=report.status,  # type: ignore[arg-type]
+                                saved_at=now, problems=problems)
+
+
+# --- review ---------------------------------------------------------------------------------------
+
+async def _review_context(uow: ReportsUnitOfWork, ctx: Context, report_id: str, actor_id: str
+                          ) -> tuple[Report, Requirement | None, list[Any], Any, Any]:
+    report = await uow.reports.get(report_id)
+    if report is None:
+        raise not_found(f"report {report_id}")
+    person = await actor_of(uow, ctx, actor_id)
+    require_acting_role(person, "review reports")
+    req = await ctx.requirement(uow, report.requirement_id)
+    on = req.as_of if req is not None else local_day(uow.now())
+    chain = await uow.reports.chain(report.unit_id, on)
+    if len(chain) < 2 and req is None:
+        chain = await uow.reports.chain(report.unit_id, local_day(uow.now()))
+    return report, req, chain, person, on
+
+
+async def accept_report(cmd: api.AcceptReport, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
+    async with uow:
+        report, req, chain, person, on = await _review_context(uow, ctx, cmd.report_id, cmd.actor_id)
+        reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
+        if reviewer is None or not await acts_as(uow, person, reviewer, req, on,
+                                                 getattr(chain[1], "merged_into", None) if len(chain) > 1 else None):
+            raise ApiError(ErrorCode.FORBIDDEN, f"only the receiving level ({reviewer}) accepts the report of unit "
+                           f"{report.unit_id}; {person.person_id} acts for {person.unit_id}",
+                           [{"field": "actor_id", "message": "not the receiving level"}])
+        now = uow.now()
+        if report.status == ACCEPTED:
+            return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status="accepted",
+                                     revision=report.revision, by_unit_id=reviewer, at=now,
+                                     comment=report.review_comment, duplicate=True)
+        before = report.status
+        report.receiving_unit_id = reviewer
+        try:
+            report.accept(cmd.comment or None)
+        except ReportError as exc:
+            raise api_error(exc) from None
+        if not await uow.reports.update_review(report, before, now, person.person_id, reviewer):
+            raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
+        await uow.reports.add_review(report, "accepted", now, person.person_id, reviewer, cmd.comment)
+        await uow.emit(REPORT_ACCEPTED, ev.ReportAccepted(
+            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
+            unit_id=report.unit_id, by_unit_id=reviewer, revision=report.revision, on_time=bool(report.on_time),
+            accepted_at=now), subject=report.unit_id)
+        await uow.commit()
+        return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status="accepted",
+                                 revision=report.revision, by_unit_id=reviewer, at=now, comment=cmd.comment)
+
+
+async def return_report(cmd: api.ReturnReport, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
+    comment = cmd.comment.strip()
+    if not comment:
+        raise ApiError(ErrorCode.VALIDATION, "a returned report needs a comment saying what to correct",
+                       [{"field": "comment", "message": "empty"}])
+    async with uow:
+        report, req, chain, person, on = await _review_context(uow, ctx, cmd.report_id, cmd.actor_id)
+        reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
+        by_receiving = reviewer is not None and await acts_as(
+            uow, person, reviewer, req, on, getattr(chain[1], "merged_into", None) if len(chain) > 1 else None)
+        by_unit = reviewer if by_receiving else await scope_of(uow, person, chain[2:], req, on)
+        if by_unit is None:
+            raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} is neither the receiving "
+                           f"level ({reviewer}) of unit {report.unit_id} nor above it",
+                           [{"field": "actor_id", "message": "out of scope"}])
+        before = report.status
+        report.receiving_unit_id = reviewer
+        try:
+            report.return_(comment, by_receiving)
+        except ReportError as exc:
+            raise api_error(exc) from None
+        now = uow.now()
+        if not await uow.reports.update_review(report, before, now, person.person_id, by_unit):
+            raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
+        await uow.reports.add_review(report, "returned", now, person.person_id, by_unit, comment)
+        await uow.emit(REPORT_RETURNED, ev.ReportReturned(
+            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
+            unit_id=report.unit_id, by_unit_id=by_unit, revision=report.revision, comment=comment, returned_at=now),
+            subject=report.unit_id)
+        await uow.commit()
+        return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status="returned",
+                                 revision=report.revision, by_unit_id=by_unit, at=now, comment=comment)
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+async def get_report(cmd: api.GetReport, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportView:
+    async with uow:
+        report = await uow.reports.get(cmd.report_id)
+        if report is None:
+            raise not_found(f"report {cmd.report_id}")
+        req = await ctx.requirement(uow, report.requirement_id)
+        on = req.as_of if req is not None else local_day(uow.now())
+        await require_read_scope(uow, ctx, cmd.actor_id, report.unit_id, req, on)
+        history = await uow.reports.history(report.report_id)
+        return api.ReportView(
+            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
+            unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, status=report.status,  # type: ignore[arg-type]
+            revision=report.revision, submitted_at=report.submitted_at, first_submitted_at=report.first_submitted_at,
+            due_date=report.due_date, on_time=report.on_time, form_id=report.form_id,
+            form_version=report.form_version, values=report.values, draft_values=report.draft_values,
+            review_comment=report.review_comment,
+            history=[api.ReviewStep(action=h.action, revision=h.revision, by_unit_id=h.by_unit_id, actor_id=h.actor_id,
+                                    comment=h.comment, at=h.at) for h in history])
+
+
+async def list_reports(cmd: api.ListReports, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportPage:
+    async with uow:
+        req = await ctx.requirement(uow, cmd.requirement_id)
+        if req is None:
+            raise not_found(f"requirement {cmd.requirement_id}")
+        await require_read_scope(uow, ctx, cmd.actor_id, cmd.receiving_unit_id or req.issuer_unit_id, req, req.as_of)
+        items = await uow.reports.page(cmd.requirement_id, cmd.receiving_unit_id, cmd.status, cmd.limit + 1, cmd.cursor)
+        more = len(items) > cmd.limit
+        items = items[:cmd.limit]
+        return api.ReportPage(items=[api.ReportSummary(
+            report_id=r.report_id, unit_id=r.unit_id, receiving_unit_id=r.receiving_unit_id, status=r.status,  # type: ignore[arg-type]
+            revision=r.revision, submitted_at=r.submitted_at, on_time=r.on_time) for r in items],
+            next_cursor=items[-1].report_id if more else None)

@@ -1,0 +1,115 @@
+"""Task occurrences: how a unit updates them and how progress is counted. Plain Python, no I/O.
+
+Categories follow Vietnamese government task tracking (theo dõi, đôn đốc nhiệm vụ):
+- done_on_time  "Hoàn thành đúng hạn"
+- done_late     "Hoàn thành quá hạn"
+- in_progress   "Đang thực hiện trong hạn"
+- overdue       "Quá hạn chưa hoàn thành" (due date passed and not done, started or not)
+- open          "Chưa thực hiện, còn trong hạn" (not started, not yet due, or no due date)
+Withdrawn occurrences (a revision dropped them, their unit closed, the plan closed) count nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.plans.domain.timing import is_on_time
+
+OPEN, IN_PROGRESS, DONE, WITHDRAWN = "open", "in_progress", "done", "withdrawn"
+CATEGORIES = ("done_on_time", "done_late", "in_progress", "overdue", "open")
+CATEGORY_LABELS = {
+    "done_on_time": "Hoàn thành đúng hạn",
+    "done_late": "Hoàn thành quá hạn",
+    "in_progress": "Đang thực hiện trong hạn",
+    "overdue": "Quá hạn chưa hoàn thành",
+    "open": "Chưa thực hiện, còn trong hạn",
+    "total": "Tổng số",
+}
+
+
+class TaskError(Exception):
+    def __init__(self, message: str, field: str = "", conflict: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.conflict = conflict
+
+
+def category(status: str, due: date | None, on_time: bool | None, today: date) -> str:
+    if status == DONE:
+        return "done_on_time" if on_time or on_time is None else "done_late"
+    if due is not None and due < today:
+        return "overdue"
+    return "in_progress" if status == IN_PROGRESS else "open"
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str
+    done_on: date | None
+    on_time: bool | None
+    evidence: str | None
+    unchanged: bool = False
+
+
+def apply_update(current_status: str, current_evidence: str | None, current_done_on: date | None, due: date | None,
+                 new_status: str, evidence: str | None, done_on: date | None, today: date,
+                 start: date | None = None) -> Change:
+    """The new state of an occurrence after a unit's update, or TaskError."""
+    if current_status == WITHDRAWN:
+        raise TaskError("this task occurrence was withdrawn (plan revised or closed, or unit closed)", "occurrence_id",
+                        conflict=True)
+    evidence = evidence.strip() if evidence else None
+    if new_status == IN_PROGRESS:
+        if current_status == DONE:
+            raise TaskError("the task is already done; it cannot go back to in progress", "status", conflict=True)
+        if current_status == IN_PROGRESS and evidence in (None, current_evidence):
+            return Change(IN_PROGRESS, None, None, current_evidence, unchanged=True)
+        return Change(IN_PROGRESS, None, None, evidence or current_evidence)
+    if new_status != DONE:
+        raise TaskError(f"unknown status {new_status}", "status")
+    if not evidence:
+        raise TaskError("a task is done with evidence: a note or a link", "evidence")
+    day = done_on or today
+    if day > today:
+        raise TaskError(f"done_on {day:%d/%m/%Y} is in the future", "done_on")
+    if current_status == DONE:
+        if evidence == current_evidence and (done_on is None or done_on == current_done_on):
+            return Change(DONE, current_done_on, is_on_time(current_done_on, due) if current_done_on else None,
+                          current_evidence, unchanged=True)
+        day = current_done_on or day  # amending the evidence keeps the day it was done
+    return Change(DONE, day, is_on_time(day, due), evidence)
+
+
+@dataclass
+class Tally:
+    done_on_time: int = 0
+    done_late: int = 0
+    in_progress: int = 0
+    overdue: int = 0
+    open: int = 0
+
+    def add(self, cat: str, n: int = 1) -> None:
+        setattr(self, cat, getattr(self, cat) + n)
+
+    def merge(self, other: "Tally") -> None:
+        for c in CATEGORIES:
+            self.add(c, getattr(other, c))
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, c) for c in CATEGORIES)
+
+    def as_dict(self) -> dict[str, int]:
+        return {**{c: getattr(self, c) for c in CATEGORIES}, "total": self.total}
+
+
+def reference_date(due: date | None, period: str, today: date) -> date:
+    """The day an occurrence is attributed to a place in the tree: its due date, else the end of
+    its period's year — but never after today (the future belongs where the unit is now)."""
+    ref = due or date(int(period[:4]), 12, 31)
+    return min(ref, today)
+
+
+__all__ = ["OPEN", "IN_PROGRESS", "DONE", "WITHDRAWN", "CATEGORIES", "CATEGORY_LABELS", "TaskError", "category",
+           "Change", "apply_update", "Tally", "reference_date"]

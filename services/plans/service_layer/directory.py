@@ -1,0 +1,386 @@
+"""Use cases of the organisation directory: units and people, reorganisation with history
+(move, merge, close — all effective-dated), queries as of a date, and bulk CSV import."""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from datetime import date, timedelta
+
+from contracts.api import plans as api
+from contracts.api.common import ErrorCode
+from contracts.events import plans as ev
+from runtime.errors import ApiError, conflict, forbidden, not_found
+from services.plans.domain.hierarchy import HierarchyError
+from services.plans.domain.imports import parse_units_csv
+from services.plans.domain.model import DirectoryError, Person, Unit, check_parent, parent_problem
+from services.plans.service_layer.common import (
+    DEFAULT_CONFIG,
+    PERSON_REGISTERED,
+    PERSON_UPDATED,
+    UNIT_CLOSED,
+    UNIT_MOVED,
+    UNIT_REGISTERED,
+    PlansConfig,
+    authorize,
+    invalid,
+    next_cursor,
+    offset_of,
+    refused,
+    system_allowed,
+    today,
+)
+from services.plans.service_layer.plans import top_up
+from services.plans.service_layer.tasks import withdraw_out_of_scope, withdraw_unit_tasks
+from services.plans.service_layer.unit_of_work import PlansUnitOfWork
+
+
+def _unit_reply(u: Unit) -> api.UnitReply:
+    return api.UnitReply(unit_id=u.unit_id, code=u.code, name=u.name, kind=u.kind, parent_id=u.parent_id,
+                         effective_from=u.effective_from)
+
+
+_kind_rule = parent_problem
+
+
+async def register_unit(cmd: api.RegisterUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitReply:
+    async with uow:
+        unit = Unit(unit_id=cmd.unit_id or f"u-{uuid.uuid4().hex[:12]}", code=cmd.code, name=cmd.name,
+                    kind=cmd.kind.value, parent_id=cmd.parent_id, effective_from=cmd.effective_from or today(uow))
+        if cmd.parent_id:
+            await authorize(uow, cfg, cmd.actor_id, cmd.parent_id, write=True)
+        elif cmd.actor_id is not None:
+            raise forbidden("only a system request registers a unit without a parent (a root)")
+        else:
+            system_allowed(cfg)
+        existing = await uow.directory.get_unit(unit.unit_id)
+        if existing is not None:
+            if existing.same_as(unit):
+                return _unit_reply(existing)  # a retry: same answer, no second event
+            raise conflict(f"unit {unit.unit_id} exists with other details")
+        if await uow.directory.unit_by_code(unit.code) is not None:
+            raise conflict(f"unit code {unit.code!r} is taken", [{"field": "code", "message": "already used"}])
+        parent = None
+        if unit.parent_id:
+            parent = await uow.directory.unit_row(unit.parent_id)
+            if parent is None:
+                raise not_found(f"parent unit {unit.parent_id}")
+            if parent.closed_on is not None:
+                raise refused(f"parent unit {unit.parent_id} is closed from {parent.closed_on:%d/%m/%Y}", "parent_id")
+            if parent.registered_on > unit.effective_from:
+                raise refused(f"parent unit {unit.parent_id} exists only from {parent.registered_on:%d/%m/%Y}",
+                              "effective_from")
+        try:
+            check_parent(unit.kind, parent)
+        except DirectoryError as exc:
+            raise ApiError(ErrorCode.VALIDATION, str(exc), [{"field": "parent_id", "message": str(exc)}]) from None
+        await uow.directory.insert_units([{"unit_id": unit.unit_id, "code": unit.code, "name": unit.name,
+                                           "kind": unit.kind, "parent_id": unit.parent_id,
+                                           "effective_from": unit.effective_from}])
+        await uow.emit(UNIT_REGISTERED, ev.UnitRegistered(
+            unit_id=unit.unit_id, code=unit.code, name=unit.name, kind=unit.kind, parent_id=unit.parent_id,
+            effective_from=unit.effective_from), subject=unit.unit_id)
+        if unit.parent_id:
+            await top_up(uow, cfg, [unit.unit_id], max(unit.effective_from, today(uow)))
+        await uow.commit()
+        return _unit_reply(unit)
+
+
+def _person_reply(p: Person) -> api.PersonReply:
+    return api.PersonReply(person_id=p.person_id, unit_id=p.unit_id, full_name=p.full_name, roles=p.roles,
+                           email=p.email, phone=p.phone)
+
+
+def _person_view(r) -> api.PersonView:  # type: ignore[no-untyped-def]
+    return api.PersonView(person_id=r.person_id, unit_id=r.unit_id, full_name=r.full_name, roles=list(r.roles),
+                          email=r.email, phone=r.phone, active=bool(r.active))
+
+
+async def register_person(cmd: api.RegisterPerson, uow: PlansUnitOfWork,
+                          cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonReply:
+    async with uow:
+        person = Person(person_id=cmd.person_id or f"p-{uuid.uuid4().hex[:12]}", unit_id=cmd.unit_id,
+                        full_name=cmd.full_name, roles=[r.value for r in cmd.roles], email=cmd.email, phone=cmd.phone)
+        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=True)
+        existing = await uow.directory.get_person(person.person_id)
+        if existing is not None:
+            if (existing.unit_id, existing.full_name, existing.roles, existing.email) == (
+                    person.unit_id, person.full_name, person.roles, person.email):
+                return _person_reply(existing)
+            raise conflict(f"person {person.person_id} exists with other details")
+        unit = await uow.directory.unit_row(person.unit_id)
+        if unit.closed_on is not None and unit.closed_on <= today(uow):
+            raise refused(f"unit {person.unit_id} is closed", "unit_id")
+        await uow.directory.add_person(person)
+        await uow.emit(PERSON_REGISTERED, ev.PersonRegistered(
+            person_id=person.person_id, unit_id=person.unit_id, full_name=person.full_name, roles=person.roles,
+            email=person.email, phone=person.phone), subject=person.person_id)
+        await uow.commit()
+        return _person_reply(person)
+
+
+async def update_person(cmd: api.UpdatePerson, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonView:
+    async with uow:
+        row = await uow.directory.person_row(cmd.person_id)
+        if row is None:
+            raise not_found(f"person {cmd.person_id}")
+        await authorize(uow, cfg, cmd.actor_id, row.unit_id, write=True)
+        values = {"unit_id": cmd.unit_id or row.unit_id, "full_name": cmd.full_name or row.full_name,
+                  "roles": [r.value for r in cmd.roles] if cmd.roles is not None else list(row.roles),
+                  "email": cmd.email if cmd.email is not None else row.email,
+                  "phone": cmd.phone if cmd.phone is not None else row.phone,
+                  "active": cmd.active if cmd.active is not None else bool(row.active)}
+        if values["unit_id"] != row.unit_id:
+            await authorize(uow, cfg, cmd.actor_id, values["unit_id"], write=True)
+            target = await uow.directory.unit_row(values["unit_id"])
+            if target.closed_on is not None and target.closed_on <= today(uow):
+                raise refused(f"unit {values['unit_id']} is closed", "unit_id")
+        current = {"unit_id": row.unit_id, "full_name": row.full_name, "roles": list(row.roles), "email": row.email,
+                   "phone": row.phone, "active": bool(row.active)}
+        if values != current:
+            await uow.directory.update_person(cmd.person_id, **values)
+            await uow.emit(PERSON_UPDATED, ev.PersonUpdated(person_id=cmd.person_id, **values), subject=cmd.person_id)
+            await uow.commit()
+        return api.PersonView(person_id=cmd.person_id, **values)
+
+
+# --- reorganisation ----------------------------------------------------------------------------
+
+def _hierarchy_error(exc: HierarchyError, field: str) -> ApiError:
+    return refused(str(exc), field)
+
+
+def _after_last_change(versions, unit_id: str, on: date, what: str) -> None:  # type: ignore[no-untyped-def]
+    last = versions[-1]
+    if last.valid_to is not None:
+        raise refused(f"unit {unit_id} is closed from {last.valid_to:%d/%m/%Y}", "unit_id")
+    if on <= last.valid_from:
+        raise refused(f"cannot {what} unit {unit_id} on {on:%d/%m/%Y}: its last change is on "
+                      f"{last.valid_from:%d/%m/%Y}, and a unit's changes are recorded one a day, in date order",
+                      "effective_from")
+
+
+async def move_unit(cmd: api.MoveUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.MoveReply:
+    async with uow:
+        on = cmd.effective_from or today(uow)
+        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=True)
+        await authorize(uow, cfg, cmd.actor_id, cmd.to_parent_id, write=True)
+        h, info = await uow.directory.load_hierarchy()
+        versions = h.versions(cmd.unit_id)
+        current = versions[-1]
+        if current.valid_to is None and current.parent_id == cmd.to_parent_id and current.valid_from <= on:
+            return api.MoveReply(unit_id=cmd.unit_id, from_parent_id=current.parent_id, to_parent_id=cmd.to_parent_id,
+                                 effective_from=current.valid_from, unchanged=True)
+        _after_last_change(versions, cmd.unit_id, on, "move")
+        problem = _kind_rule(info[cmd.unit_id].kind, info[cmd.to_parent_id].kind)
+        if problem:
+            raise invalid(problem, "to_parent_id")
+        try:
+            h.move(cmd.unit_id, cmd.to_parent_id, on)
+        except HierarchyError as exc:
+            raise _hierarchy_error(exc, "to_parent_id") from None
+        await uow.directory.write_versions(cmd.unit_id, h.versions(cmd.unit_id))
+        await uow.emit(UNIT_MOVED, ev.UnitMoved(unit_id=cmd.unit_id, from_parent_id=current.parent_id,
+                                                to_parent_id=cmd.to_parent_id, effective_from=on), subject=cmd.unit_id)
+        withdrawn = await withdraw_out_of_scope(uow, h, h.subtree(cmd.unit_id, on), on, cfg.deadline_offsets)
+        await top_up(uow, cfg, h.subtree(cmd.unit_id, on), max(on, today(uow)))
+        await uow.commit()
+        return api.MoveReply(unit_id=cmd.unit_id, from_parent_id=current.parent_id, to_parent_id=cmd.to_parent_id,
+                             effective_from=on, withdrawn_tasks=withdrawn)
+
+
+async def merge_units(cmd: api.MergeUnits, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.MergeReply:
+    """Absorbed units close into the survivor; their children move to it first (unit.moved each),
+    then each absorbed unit closes with merged_into (unit.closed). History stays: as of a date
+    before the merge the children are under their old parents, and the absorbed units exist."""
+    async with uow:
+        on = cmd.effective_from or today(uow)
+        await authorize(uow, cfg, cmd.actor_id, cmd.survivor_id, write=True)
+        for a in cmd.absorbed_ids:
+            await authorize(uow, cfg, cmd.actor_id, a, write=True)
+        h, info = await uow.directory.load_hierarchy()
+        if all(info[a].merged_into == cmd.survivor_id and info[a].closed_on == on for a in cmd.absorbed_ids):
+            return api.MergeReply(survivor_id=cmd.survivor_id, absorbed_ids=cmd.absorbed_ids, effective_from=on,
+                                  moved_children=[], withdrawn_tasks=0)  # a retry
+        moves: list[tuple[str, str]] = []
+        for a in cmd.absorbed_ids:
+            _after_last_change(h.versions(a), a, on, "merge")
+            if h.is_active(a, on):
+                for child in h.children(a, on):
+                    if child in cmd.absorbed_ids:
+                        continue
+                    _after_last_change(h.versions(child), child, on, "move (merge)")
+                    problem = _kind_rule(info[child].kind, info[cmd.survivor_id].kind)
+                    if problem:
+                        raise invalid(f"unit {child} of {a}: {problem}", "survivor_id")
+                    moves.append((child, a))
+        try:
+            h.merge(cmd.survivor_id, list(cmd.absorbed_ids), on)
+        except HierarchyError as exc:
+            raise _hierarchy_error(exc, "absorbed_ids") from None
+        for child, a in moves:
+            await uow.directory.write_versions(child, h.versions(child))
+            await uow.emit(UNIT_MOVED, ev.UnitMoved(unit_id=child, from_parent_id=a, to_parent_id=cmd.survivor_id,
+                                                    effective_from=on), subject=child)
+        for a in cmd.absorbed_ids:
+            await uow.directory.write_versions(a, h.versions(a))
+            await uow.directory.set_closed(a, on, cmd.survivor_id)
+            await uow.emit(UNIT_CLOSED, ev.UnitClosed(unit_id=a, effective_from=on, merged_into=cmd.survivor_id),
+                           subject=a)
+        withdrawn = await withdraw_unit_tasks(uow, list(cmd.absorbed_ids), on, "unit_merged", cfg.deadline_offsets)
+        moved_subtrees = [u for child, _ in moves for u in h.subtree(child, on)]
+        withdrawn += await withdraw_out_of_scope(uow, h, moved_subtrees, on, cfg.deadline_offsets)
+        await top_up(uow, cfg, moved_subtrees, max(on, today(uow)))
+        await uow.commit()
+        return api.MergeReply(survivor_id=cmd.survivor_id, absorbed_ids=cmd.absorbed_ids, effective_from=on,
+                              moved_children=[c for c, _ in moves], withdrawn_tasks=withdrawn)
+
+
+async def close_unit(cmd: api.CloseUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.CloseReply:
+    async with uow:
+        on = cmd.effective_from or today(uow)
+        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=True)
+        h, info = await uow.directory.load_hierarchy()
+        row = info[cmd.unit_id]
+        if row.closed_on == on and row.merged_into is None:
+            return api.CloseReply(unit_id=cmd.unit_id, effective_from=on, withdrawn_tasks=0)
+        _after_last_change(h.versions(cmd.unit_id), cmd.unit_id, on, "close")
+        try:
+            h.close(cmd.unit_id, on)
+        except HierarchyError as exc:
+            raise _hierarchy_error(exc, "unit_id") from None
+        await uow.directory.write_versions(cmd.unit_id, h.versions(cmd.unit_id))
+        await uow.directory.set_closed(cmd.unit_id, on, None)
+        await uow.emit(UNIT_CLOSED, ev.UnitClosed(unit_id=cmd.unit_id, effective_from=on), subject=cmd.unit_id)
+        withdrawn = await withdraw_unit_tasks(uow, [cmd.unit_id], on, "unit_closed", cfg.deadline_offsets)
+        await uow.commit()
+        return api.CloseReply(unit_id=cmd.unit_id, effective_from=on, withdrawn_tasks=withdrawn)
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+async def get_unit(cmd: api.GetUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitView:
+    async with uow:
+        on = cmd.as_of or today(uow)
+        row = await uow.directory.unit_row(cmd.unit_id)
+        if row is None:
+            raise not_found(f"unit {cmd.unit_id}")
+        # An actor reads a unit it is in, or above — where the unit was on that date.
+        seen_on = row.closed_on - timedelta(days=1) if row.closed_on and on >= row.closed_on else on
+        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=False, on=seen_on)
+        versions = await uow.directory.versions(cmd.unit_id)
+        current = next((v for v in versions if v.covers(on)), None)
+        successor = await uow.directory.shared.successor(cmd.unit_id)
+        return api.UnitView(unit_id=row.unit_id, code=row.code, name=row.name, kind=row.kind, as_of=on,
+                            active=current is not None, parent_id=current.parent_id if current else None,
+                            registered_on=row.registered_on, closed_on=row.closed_on, merged_into=row.merged_into,
+                            successor_id=successor,
+                            history=[api.ParentSpan(parent_id=v.parent_id, valid_from=v.valid_from,
+                                                    valid_to=v.valid_to) for v in versions])
+
+
+async def list_units(cmd: api.ListUnits, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitPage:
+    async with uow:
+        on = cmd.as_of or today(uow)
+        if cmd.root_id:
+            await authorize(uow, cfg, cmd.actor_id, cmd.root_id, write=False, on=on)
+        elif cmd.actor_id is not None:
+            raise forbidden("listing every root is for system requests; give root_id")
+        else:
+            system_allowed(cfg)
+        h, info = await uow.directory.load_hierarchy()
+        rows: list[api.UnitRow] = []
+        if cmd.root_id:
+            if not h.is_active(cmd.root_id, on):
+                raise not_found(f"unit {cmd.root_id} on {on:%d/%m/%Y}")
+            starts = [(cmd.root_id, 0)]
+        else:
+            starts = [(u, 0) for u in h.units(on) if h.parent_of(u, on) is None]
+        kinds = {k.value for k in cmd.kinds}
+        for root, _ in starts:
+            queue = deque([(root, 0)])
+            while queue:
+                u, depth = queue.popleft()
+                r = info[u]
+                if (depth > 0 or cmd.include_root) and (not kinds or r.kind in kinds):
+                    rows.append(api.UnitRow(unit_id=u, code=r.code, name=r.name, kind=r.kind,
+                                            parent_id=h.parent_of(u, on), depth=depth))
+                queue.extend((c, depth + 1) for c in h.children(u, on))
+        offset = offset_of(cmd.page.cursor)
+        return api.UnitPage(as_of=on, total=len(rows), items=rows[offset:offset + cmd.page.limit],
+                            next_cursor=next_cursor(offset, cmd.page.limit, len(rows)))
+
+
+async def list_people(cmd: api.ListPeople, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonPage:
+    async with uow:
+        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=False)
+        if cmd.subtree:
+            snap = await uow.directory.shared.snapshot(today(uow))
+            units = snap.subtree(cmd.unit_id)
+        else:
+            units = [cmd.unit_id]
+        roles = {r.value for r in cmd.roles}
+        people = [p for p in await uow.directory.people_in(units, include_inactive=cmd.include_inactive)
+                  if not roles or roles & set(p.roles)]
+        offset = offset_of(cmd.page.cursor)
+        return api.PersonPage(total=len(people), items=[_person_view(p) for p in people[offset:offset + cmd.page.limit]],
+                              next_cursor=next_cursor(offset, cmd.page.limit, len(people)))
+
+
+# --- bulk import -------------------------------------------------------------------------------
+
+async def import_units(cmd: api.ImportUnits, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.ImportReply:
+    if cmd.part > cmd.parts:
+        raise invalid(f"part {cmd.part} of {cmd.parts}?", "part")
+    async with uow:
+        if cmd.actor_id is None:
+            system_allowed(cfg)
+        elif (actor := await uow.directory.person_row(cmd.actor_id)) is None or not actor.active:
+            raise forbidden(f"unknown or inactive actor {cmd.actor_id}")
+        await uow.imports.drop_stale(uow.now() - timedelta(days=1))
+        staged = await uow.imports.parts(cmd.import_id)
+        if any(p.parts != cmd.parts for p in staged):
+            raise refused(f"import {cmd.import_id} was started with {staged[0].parts} parts", "parts")
+        mine = next((p for p in staged if p.part == cmd.part), None)
+        if mine is not None and mine.csv != cmd.csv:
+            raise refused(f"part {cmd.part} of import {cmd.import_id} was already sent with other content", "csv")
+        if mine is None:
+            size = sum(len(p.csv.encode()) for p in staged) + len(cmd.csv.encode())
+            if size > cfg.max_import_bytes:
+                await uow.imports.drop(cmd.import_id)
+                await uow.commit()
+                raise ApiError(ErrorCode.TOO_LARGE, f"import {cmd.import_id} exceeds {cfg.max_import_bytes} bytes; "
+                                                    f"nothing was imported")
+            await uow.imports.add_part(cmd.import_id, cmd.part, cmd.parts, cmd.csv, uow.now())
+            staged = await uow.imports.parts(cmd.import_id)
+        received = [p.part for p in staged]
+        if len(received) < cmd.parts:
+            await uow.commit()
+            return api.ImportReply(import_id=cmd.import_id, received_parts=received, complete=False)
+        text = "".join(p.csv if p.csv.endswith("\n") else p.csv + "\n" for p in staged)
+        by_code, by_id = await uow.directory.existing_for_import()
+        result = parse_units_csv(text, cmd.effective_from or today(uow), by_code, by_id, _kind_rule)
+        if result.errors:
+            await uow.imports.drop(cmd.import_id)
+            await uow.commit()
+            raise ApiError(ErrorCode.VALIDATION,
+                           f"{len(result.errors)} bad row(s) in import {cmd.import_id}; nothing was imported",
+                           [{"field": f"line {e.line}" + (f": {e.field}" if e.field else ""), "message": e.message}
+                            for e in result.errors])
+        if cmd.actor_id is not None:
+            new_ids = {u.unit_id for u in result.new}
+            for parent in sorted({u.parent_id for u in result.new if u.parent_id and u.parent_id not in new_ids}):
+                await authorize(uow, cfg, cmd.actor_id, parent, write=True)
+            if any(u.parent_id is None for u in result.new):
+                raise forbidden("only a system request imports root units (rows without a parent)")
+        await uow.directory.insert_units([{"unit_id": u.unit_id, "code": u.code, "name": u.name, "kind": u.kind,
+                                           "parent_id": u.parent_id, "effective_from": u.effective_from}
+                                          for u in result.new])
+        await uow.emit_many(UNIT_REGISTERED, [
+            (ev.UnitRegistered(unit_id=u.unit_id, code=u.code, name=u.name, kind=u.kind, parent_id=u.parent_id,
+                               effective_from=u.effective_from), u.unit_id) for u in result.new])
+        await uow.imports.drop(cmd.import_id)
+        await top_up(uow, cfg, [u.unit_id for u in result.new], today(uow))
+        await uow.commit()
+        return api.ImportReply(import_id=cmd.import_id, received_parts=received, complete=True,
+                               imported=len(result.new), unchanged=result.unchanged)

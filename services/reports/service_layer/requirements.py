@@ -1,0 +1,311 @@
+"""Use cases of reporting requirements and forms: opening a requirement (by command, or from plans'
+plan.issued), the yearly roll, reminders before and after the due date, forms as data."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from contracts.api import reports as api
+from contracts.api.common import ErrorCode
+from contracts.envelope import CloudEvent
+from contracts.events import plans as plans_ev
+from contracts.events import reports as ev
+from runtime.errors import ApiError, conflict, not_found
+from runtime.logging import get_logger
+from runtime.scheduler import cancel, reminders, schedule, schedule_many
+from services.reports.domain.forms import FormDefinition, FormDefinitionError
+from services.reports.domain.model import DRAFT, RETURNED, VN_TZ, ReportError, Requirement, local_day
+from services.reports.domain.requirements import ItemTemplate, TimingSpec, first_period, template_of
+from services.reports.service_layer.context import (
+    Context,
+    actor_of,
+    api_error,
+    require_acting_role,
+    require_read_scope,
+    scope_of,
+)
+from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
+
+log = get_logger("reports.requirements")
+
+REQUIREMENT_OPENED = "vn.congdoan.reports.requirement.opened.v1"
+DEADLINE_APPROACHING = "vn.congdoan.reports.report.deadline_approaching.v1"
+REPORT_OVERDUE = "vn.congdoan.reports.report.overdue.v1"
+ROLL = "requirement_roll"
+
+
+def view(q: Requirement, duplicate: bool = False) -> api.RequirementView:
+    return api.RequirementView(
+        requirement_id=q.requirement_id, name=q.name, content=q.content, issuer_unit_id=q.issuer_unit_id,
+        receiving_unit_id=q.receiving_unit_id, receiving_department=q.receiving_department,
+        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,  # type: ignore[arg-type]
+        grace_days=q.grace_days, cutoff_date=q.cutoff_date, hierarchy_as_of=q.as_of, form_id=q.form_id,
+        form_version=q.form_version, reminder_days=list(q.reminder_days), source_plan_id=q.source_plan_id,
+        source_item_id=q.source_item_id, opened_at=q.opened_at, duplicate=duplicate)  # type: ignore[arg-type]
+
+
+def _same_terms(a: Requirement, b: Requirement) -> bool:
+    keep = ("opened_at", "requirement_id")
+    return all(getattr(a, f) == getattr(b, f) for f in a.__dataclass_fields__ if f not in keep)
+
+
+async def _open(uow: ReportsUnitOfWork, ctx: Context, q: Requirement, opened_by: str | None) -> None:
+    """Store a new requirement, schedule its reminders, announce it (same transaction)."""
+    await uow.requirements.add(q, opened_by)
+    await schedule_many(uow.session, [{"key": key, "kind": kind, "due_at": at, "payload": payload}
+                                      for key, kind, at, payload in q.reminders(uow.now())])
+    await uow.emit(REQUIREMENT_OPENED, ev.RequirementOpened(
+        requirement_id=q.requirement_id, name=q.name, issuer_unit_id=q.issuer_unit_id,
+        receiving_unit_id=q.receiving_unit_id, receiving_department=q.receiving_department,
+        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,  # type: ignore[arg-type]
+        grace_days=q.grace_days, cutoff_date=q.cutoff_date, form_id=q.form_id, form_version=q.form_version,
+        source_plan_id=q.source_plan_id, source_item_id=q.source_item_id, hierarchy_as_of=q.hierarchy_as_of),
+        subject=q.requirement_id, event_id=f"opened-{_digest(q.requirement_id)}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+async def open_requirement(cmd: api.OpenRequirement, uow: ReportsUnitOfWork, ctx: Context) -> api.RequirementView:
+    async with uow:
+        person = await actor_of(uow, ctx, cmd.actor_id)
+        today = local_day(uow.now())
+        for field, unit_id in (("issuer_unit_id", cmd.issuer_unit_id), ("receiving_unit_id", cmd.receiving_unit_id)):
+            if unit_id and await uow.hierarchy.unit(unit_id) is None:
+                raise ApiError(ErrorCode.NOT_FOUND, f"unit {unit_id} not found",
+                               [{"field": field, "message": "not in the directory known to reports"}])
+        if person is not None:
+            require_acting_role(person, "open reporting requirements")
+            chain = await uow.reports.chain(cmd.issuer_unit_id, today)
+            if await scope_of(uow, person, chain, None, today) is None:
+                raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} may not open a "
+                               f"requirement for the subtree of {cmd.issuer_unit_id}",
+                               [{"field": "actor_id", "message": "out of scope"}])
+        form = await ctx.form(uow, cmd.form_id, cmd.form_version)
+        try:
+            q = Requirement(
+                requirement_id=cmd.requirement_id or f"rq-{uuid.uuid4().hex[:20]}", name=cmd.name,
+                issuer_unit_id=cmd.issuer_unit_id, receiving_unit_id=cmd.receiving_unit_id or cmd.issuer_unit_id,
+                reporting_kinds=tuple(str(k) for k in cmd.reporting_kinds), period=cmd.period, due_date=cmd.due_date,
+                form_id=form.form_id, form_version=form.version, grace_days=cmd.grace_days,
+                cutoff_date=cmd.cutoff_date, hierarchy_as_of=cmd.hierarchy_as_of, content=cmd.content,
+                receiving_department=cmd.receiving_department,
+                reminder_days=tuple(cmd.reminder_days) if cmd.reminder_days is not None else ctx.config.reminder_days,
+                opened_at=uow.now())
+        except ReportError as exc:
+            raise api_error(exc) from None
+        existing = await ctx.requirement(uow, q.requirement_id)
+        if existing is not None:
+            if _same_terms(existing, q):
+                return view(existing, duplicate=True)
+            raise conflict(f"requirement {q.requirement_id} is already open with other terms",
+                           [{"field": "requirement_id", "message": "already used"}])
+        await _open(uow, ctx, q, cmd.actor_id)
+        await uow.commit()
+        ctx.remember(q)
+        return view(q)
+
+
+async def get_requirement(cmd: api.GetRequirement, uow: ReportsUnitOfWork, ctx: Context) -> api.RequirementView:
+    async with uow:
+        q = await ctx.requirement(uow, cmd.requirement_id)
+        if q is None:
+            raise not_found(f"requirement {cmd.requirement_id}")
+        if cmd.actor_id is not None:
+            await _require_in_requirement(uow, ctx, cmd.actor_id, q)
+        return view(q)
+
+
+async def _require_in_requirement(uow: ReportsUnitOfWork, ctx: Context, actor_id: str, q: Requirement) -> None:
+    """A requirement is readable by the issuer's subtree (those who report, and the levels above)
+    and by the receiving side."""
+    person = await actor_of(uow, ctx, actor_id)
+    chain = await uow.reports.chain(person.unit_id, q.as_of) or await uow.reports.chain(person.unit_id,
+                                                                                         local_day(uow.now()))
+    ids = {c.unit_id for c in chain}
+    if q.issuer_unit_id in ids or q.receiving_unit_id in ids:
+        return
+    await require_read_scope(uow, ctx, actor_id, q.issuer_unit_id, q, q.as_of)
+
+
+async def list_requirements(cmd: api.ListRequirements, uow: ReportsUnitOfWork, ctx: Context) -> api.RequirementPage:
+    async with uow:
+        items = await uow.requirements.page(cmd.issuer_unit_id, cmd.period, cmd.limit + 1, cmd.cursor)
+        more = len(items) > cmd.limit
+        items = items[:cmd.limit]
+        if cmd.actor_id is not None:
+            person = await actor_of(uow, ctx, cmd.actor_id)
+            today = local_day(uow.now())
+            mine = {c.unit_id for c in await uow.reports.chain(person.unit_id, today)} or {person.unit_id}
+            kept = []
+            for q in items:  # visible: the requirements of the subtrees above the actor, or below it
+                if q.issuer_unit_id in mine or q.receiving_unit_id in mine:
+                    kept.append(q)
+                    continue
+                chain = await uow.reports.chain(q.issuer_unit_id, q.as_of)
+                if await scope_of(uow, person, chain, q, q.as_of) is not None:
+                    kept.append(q)
+            items_out = kept
+        else:
+            items_out = items
+        return api.RequirementPage(items=[view(q) for q in items_out],
+                                   next_cursor=items[-1].requirement_id if more else None)
+
+
+# --- forms ----------------------------------------------------------------------------------------
+
+def form_view(f: FormDefinition, duplicate: bool = False) -> api.FormView:
+    return api.FormView(form_id=f.form_id, version=f.version, title=f.title, definition=f.to_dict(),
+                        duplicate=duplicate)
+
+
+async def register_form(cmd: api.RegisterForm, uow: ReportsUnitOfWork, ctx: Context) -> api.FormView:
+    try:
+        form = FormDefinition.from_dict(cmd.definition.model_dump(exclude_none=True))
+    except (FormDefinitionError, TypeError, ValueError) as exc:
+        raise ApiError(ErrorCode.VALIDATION, f"invalid form definition: {exc}",
+                       [{"field": "definition", "message": str(exc)}]) from None
+    async with uow:
+        person = await actor_of(uow, ctx, cmd.actor_id)
+        if person is not None:
+            require_acting_role(person, "register report forms")
+        try:
+            known = await ctx.form(uow, form.form_id, form.version)
+        except ApiError:
+            known = None
+        if known is not None:
+            if known == form:
+                return form_view(known, duplicate=True)
+            raise conflict(f"form {form.form_id} v{form.version} already exists with another content: publish a new "
+                           "version instead", [{"field": "definition.version", "message": "already used"}])
+        await uow.forms.add(form.form_id, form.version, form.to_dict(), uow.now(), cmd.actor_id)
+        await uow.commit()
+    ctx.forms.register(form)
+    return form_view(form)
+
+
+async def get_form(cmd: api.GetForm, uow: ReportsUnitOfWork, ctx: Context) -> api.FormView:
+    async with uow:
+        return form_view(await ctx.form(uow, cmd.form_id, cmd.version))
+
+
+# --- plans' events --------------------------------------------------------------------------------
+
+def _template(d: plans_ev.PlanIssued, item: plans_ev.PlanItemRef) -> ItemTemplate | None:
+    t = item.timing
+    timing = TimingSpec(kind=str(t.kind), year=t.year, month=t.month, day=t.day, quarter=t.quarter,
+                        end_month=t.end_month, end_day=t.end_day)
+    parties = [p.model_dump(mode="json") for p in item.responsible]
+    return template_of(d.plan_id, d.number, d.title, d.issuer_unit_id, item.item_id, str(item.output), item.content,
+                       timing, parties)
+
+
+async def _ensure(uow: ReportsUnitOfWork, ctx: Context, t: ItemTemplate, period: str, due: Any) -> Requirement:
+    """The requirement of (plan, item, period): opened once; later calls find it."""
+    existing = await uow.requirements.by_source(t.plan_id, t.item_id, period)
+    if existing is not None:
+        return existing
+    form = await ctx.form(uow, ctx.config.default_form_id, None)
+    q = Requirement(requirement_id=t.requirement_id(period), name=t.name(period), issuer_unit_id=t.issuer_unit_id,
+                    receiving_unit_id=t.issuer_unit_id, reporting_kinds=t.reporting_kinds, period=period,
+                    due_date=due, form_id=form.form_id, form_version=form.version, content=t.content[:20_000],
+                    receiving_department=t.receiving_department, reminder_days=ctx.config.reminder_days,
+                    source_plan_id=t.plan_id, source_item_id=t.item_id, opened_at=uow.now())
+    await _open(uow, ctx, q, None)
+    log.info("requirement opened from plan", requirement_id=q.requirement_id, plan_id=t.plan_id, item_id=t.item_id,
+             period=period, due_date=due.isoformat())
+    return q
+
+
+async def _schedule_roll(uow: ReportsUnitOfWork, t: ItemTemplate, year: int) -> None:
+    await schedule(uow.session, f"roll:{t.plan_id}:{t.item_id}:{year}", ROLL,
+                   datetime(year, 1, 1, 0, 0, tzinfo=VN_TZ), {"template": t.to_dict(), "year": year})
+
+
+async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: ReportsUnitOfWork, ctx: Context) -> None:
+    """Open the requirement of each report item of the plan (see domain/requirements.py), once per
+    (plan, item, period); a re-issue opens what is new and stops the yearly roll of report items it
+    dropped. Requirements already open keep their terms."""
+    d = event.data
+    today = local_day(uow.now())
+    current: set[str] = set()
+    for item in d.items:
+        t = _template(d, item)
+        if t is None:
+            continue
+        current.add(item.item_id)
+        first = first_period(t, d.issued_on, today)
+        if first is None:
+            continue
+        period, due = first
+        await _ensure(uow, ctx, t, period, due)
+        if t.timing.yearly:
+            await _schedule_roll(uow, t, int(period) + 1)
+    pending = (await uow.session.execute(sa.select(reminders.c.key).where(
+        reminders.c.key.startswith(f"roll:{d.plan_id}:", autoescape=True), reminders.c.fired_at.is_(None),
+        reminders.c.cancelled.is_(False)))).scalars().all()
+    for key in pending:
+        item_id = key[len(f"roll:{d.plan_id}:"):].rsplit(":", 1)[0]
+        if item_id not in current:
+            await cancel(uow.session, key)
+
+
+async def on_plan_closed(event: CloudEvent[plans_ev.PlanClosed], uow: ReportsUnitOfWork, ctx: Context) -> None:
+    """A closed plan asks no further year: its yearly rolls stop (open requirements stay)."""
+    await cancel(uow.session, f"roll:{event.data.plan_id}:")
+
+
+async def on_roll(payload: dict[str, Any], uow: ReportsUnitOfWork, ctx: Context) -> None:
+    """1 January: open this year's requirement of a yearly report item, and schedule next year's."""
+    t = ItemTemplate.from_dict(payload["template"])
+    year = int(payload["year"])
+    await _ensure(uow, ctx, t, str(year), t.timing.due_in(year))
+    await _schedule_roll(uow, t, year + 1)
+
+
+# --- reminders: one per requirement and offset, fanned out per missing unit when it fires -----------
+
+async def missing_units(uow: ReportsUnitOfWork, q: Requirement) -> list[tuple[str, str | None]]:
+    """(unit, parent) of the expected units on the period's hierarchy without a current submission
+    (none, a draft, or returned)."""
+    snap = await uow.hierarchy.snapshot(q.as_of)
+    if q.issuer_unit_id not in snap:
+        log.warning("issuer not in the hierarchy of the period", requirement_id=q.requirement_id,
+                    as_of=q.as_of.isoformat())
+        return []
+    statuses = await uow.reports.statuses(q.requirement_id, q.period)
+    out = []
+    for u in snap.units_of_kinds(q.reporting_kinds, under=q.issuer_unit_id):
+        if statuses.get(u) in (None, DRAFT, RETURNED):
+            out.append((u, snap.parent_of(u)))
+    return out
+
+
+async def on_deadline_approaching(payload: dict[str, Any], uow: ReportsUnitOfWork, ctx: Context) -> None:
+    q = await ctx.requirement(uow, payload["requirement_id"])
+    if q is None:
+        return
+    n = int(payload["days_before"])
+    items = [(ev.ReportDeadlineApproaching(requirement_id=q.requirement_id, period=q.period, unit_id=u,
+                                           receiving_unit_id=parent or q.receiving_unit_id, name=q.name,
+                                           due_date=q.due_date, days_before=n),
+              u, f"da-{_digest(f'{q.requirement_id}:{n}:{u}')}") for u, parent in await missing_units(uow, q)]
+    await uow.emit_many(DEADLINE_APPROACHING, items)  # ids from (requirement, offset, unit): once per unit
+    log.info("deadline approaching", requirement_id=q.requirement_id, days_before=n, units=len(items))
+
+
+async def on_overdue(payload: dict[str, Any], uow: ReportsUnitOfWork, ctx: Context) -> None:
+    q = await ctx.requirement(uow, payload["requirement_id"])
+    if q is None:
+        return
+    items = [(ev.ReportOverdue(requirement_id=q.requirement_id, period=q.period, unit_id=u,
+                               receiving_unit_id=parent or q.receiving_unit_id, name=q.name, due_date=q.due_date),
+              u, f"od-{_digest(f'{q.requirement_id}:{u}')}") for u, parent in await missing_units(uow, q)]
+    await uow.emit_many(REPORT_OVERDUE, items)
+    log.info("reports overdue", requirement_id=q.requirement_id, units=len(items))

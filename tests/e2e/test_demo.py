@@ -1,0 +1,45 @@
+"""The year end to end (issue 7), scaled down for CI: the demo scenario through all four services as
+subprocesses, its numbers checked against what the services report, and every event of the year
+read by the outside observer and validated against contracts/schemas."""
+
+from __future__ import annotations
+
+import pytest
+
+from demo.scenario import run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+async def test_the_year_runs_end_to_end(tmp_path):
+    out, events, channels, problems = await run(grassroots=20, data_dir=tmp_path / "demo", verbose=False)
+    assert problems == [], problems[:10]
+    reporters_2021 = out.upper + out.grassroots
+    for year, reporters in (("2021", reporters_2021), ("2022", reporters_2021 - 1)):  # one union merged away
+        counts = out.reports[year]
+        comp = out.summary[f"completeness_{year}"]["completeness"]
+        assert comp["expected"] == reporters
+        assert comp["on_time"] == counts["on_time"]
+        assert comp["late"] == counts["late"]
+        assert comp["missing"] == counts["missing"]
+        assert comp["submitted"] == counts["on_time"] + counts["late"]
+        # "report overdue" once per unit that had not reported by the due date.
+        from docx import Document
+        from openpyxl import load_workbook
+
+        doc = Document(out.exports[year]["docx"])
+        text = "\n".join(p.text for p in doc.paragraphs)
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in "\n".join(
+            c.text for t in doc.tables for row in t.rows for c in row.cells) + text
+        assert load_workbook(out.exports[year]["xlsx"]).sheetnames
+    assert out.reports["2021"]["returned_and_resubmitted"] == 1
+    assert events["vn.congdoan.reports.report.overdue.v1"] == sum(
+        out.reports[y]["late"] + out.reports[y]["missing"] for y in ("2021", "2022"))
+    assert events["vn.congdoan.plans.plan.issued.v1"] >= 1
+    assert events["vn.congdoan.plans.tasks.assigned.v1"] >= out.units - 1
+    assert events["vn.congdoan.plans.deadline.missed.v1"] > 0
+    assert events["vn.congdoan.plans.deadline.approaching.v1"] > 0
+    assert events["vn.congdoan.plans.unit.closed.v1"] == 1  # the merge
+    assert out.awards > 0 and events["vn.congdoan.awards.award.granted.v1"] == out.awards
+    assert out.awards + len(out.refused) == out.nominations
+    assert out.impl_plans_on_time > 0 and out.impl_plans_late > 0
