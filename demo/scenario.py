@@ -414,8 +414,7 @@ async def run(grassroots: int, data_dir: Path, verbose: bool = True) -> tuple[Ou
         extras["mailcatcher"] = [sys.executable, "-m", "services.notify.mailcatcher", "--port", str(smtp_port),
                                  "--dir", str(mail_dir)]
     stack = Stack(data_dir=data_dir, nats_port=free_port(), http_ports=ports, log_dir=data_dir / "logs",
-                  env={"CONGDOAN_NOTIFY_SMTP_PORT": str(smtp_port), "CONGDOAN_NOTIFY_SMTP_HOST": "127.0.0.1",
-                       "CONGDOAN_EXPORT_DIR": str(data_dir / "exports")}, extras=extras)
+                  env={"CONGDOAN_NOTIFY_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}, extras=extras)
     out = Outcome()
     started = time.monotonic()
     stack.start(ready_timeout=60)
@@ -432,6 +431,8 @@ async def run(grassroots: int, data_dir: Path, verbose: bool = True) -> tuple[Ou
             await nc.close()
         events, channels, problems = await gather_events(stack.nats_url)
         print_summary(out, events, channels, rollup)
+        mails = len(list(mail_dir.glob("*.eml"))) if mail_dir.exists() else 0
+        print(f"Thư điện tử nhận tại hộp thư thử nghiệm: {mails} ({mail_dir})")
         print(f"({time.monotonic() - started:.0f} s; dữ liệu và nhật ký: {data_dir})")
         return out, events, channels, problems
     finally:

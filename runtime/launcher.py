@@ -152,9 +152,9 @@ class Stack:
             self.nats.start()
             self.nats_url = self.nats.url
         for name, argv in self.extras.items():
-            out = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
+            out = open((self.log_dir or self.data_dir) / f"{name}.log", "ab")  # a line per mail: not for the terminal
             self.extra_procs[name] = subprocess.Popen(argv, env={**os.environ, **self.env}, stdout=out,
-                                                      stderr=subprocess.STDOUT if out else None)
+                                                      stderr=subprocess.STDOUT)
         for name in self.services:
             self.start_service(name)
         self.wait_ready(ready_timeout)
@@ -232,9 +232,22 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     ports = {n: int(os.environ.get(f"CONGDOAN_{n.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[n])) for n in SERVICES}
     dbs = {n: v for n in SERVICES if (v := os.environ.get(f"CONGDOAN_{n.upper()}_DATABASE_URL"))}
-    stack = Stack(data_dir=Path(args.data_dir).resolve(), nats_url=os.environ.get("NATS_URL") or None,
+    data_dir = Path(args.data_dir).resolve()
+    extras: dict[str, list[str]] = {}
+    env: dict[str, str] = {}
+    mail_port = int(os.environ.get("CONGDOAN_MAIL_PORT", "8025"))
+    if not os.environ.get("CONGDOAN_NOTIFY_SMTP_URL"):
+        # No mail server configured: a local catcher keeps every e-mail as a .eml file.
+        if not port_free(mail_port):
+            print(f"congdoan: port {mail_port} (mail catcher) is taken: set CONGDOAN_MAIL_PORT to a free port, "
+                  f"or CONGDOAN_NOTIFY_SMTP_URL to a mail server", file=sys.stderr)
+            return 2
+        extras["mailcatcher"] = [sys.executable, "-m", "services.notify.mailcatcher", "--port", str(mail_port),
+                                 "--dir", str(data_dir / "mail")]
+        env["CONGDOAN_NOTIFY_SMTP_URL"] = f"smtp://127.0.0.1:{mail_port}"
+    stack = Stack(data_dir=data_dir, nats_url=os.environ.get("NATS_URL") or None,
                   nats_port=int(os.environ.get("CONGDOAN_NATS_PORT", DEFAULT_NATS_PORT)), http_ports=ports,
-                  database_urls=dbs)
+                  database_urls=dbs, extras=extras, env=env)
     # Ctrl-C reaches the whole process group; the services stop themselves on SIGINT, and we wait.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -259,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in SERVICES:
             print(f"  {name:<10}  http://127.0.0.1:{ports[name]}/readyz  /metrics   "
                   f"db: {dbs.get(name, str(Path(args.data_dir) / (name + '.db')))}")
+        if extras:
+            print(f"  mail        smtp://127.0.0.1:{mail_port} → {data_dir / 'mail'}/*.eml")
         print("  contracts   contracts/asyncapi/*.yaml, contracts/schemas/*.json")
         print("  clock       python -m runtime.clockctl show|set|advance|reset")
         print("Ctrl-C stops everything.\n", flush=True)
