@@ -201,7 +201,7 @@ class Stack:
         self.start_service(name)
         self.wait_ready(timeout, (name,))
 
-    def stop(self, timeout: float = 15) -> dict[str, int | None]:
+    def stop(self, timeout: float = 40) -> dict[str, int | None]:
         codes: dict[str, int | None] = {}
         for proc in self.procs.values():
             if proc.poll() is None:
