@@ -171,6 +171,25 @@ class UnitOfWork:
         await self.session.rollback()
         self._emitted = 0
 
+    async def emit_many(self, type_: str, items: list[tuple[Any, ...]]) -> int:
+        """`emit` for many events of one type (a cascade to thousands of units) in a few multi-row
+        inserts. Each item is (data, CloudEvents subject) or (data, subject, event id)."""
+        from contracts.envelope import build_event
+        from contracts.naming import subject_for_type
+
+        now, nats_subject = self._now(), subject_for_type(type_)
+        rows: list[dict[str, Any]] = []
+        for item in items:
+            data, subject = item[0], item[1]
+            event_id = item[2] if len(item) > 2 else None
+            ev = build_event(type_=type_, source=self._source, data=data, time=now, subject=subject, id_=event_id)
+            rows.append({"event_id": ev["id"], "type": type_, "subject": nats_subject, "created_at": now,
+                         "attempts": 0, "payload": json.dumps(ev, ensure_ascii=False, separators=(",", ":"))})
+        for i in range(0, len(rows), 1000):
+            await self.session.execute(outbox.insert(), rows[i:i + 1000])
+        self._emitted += len(rows)
+        return len(rows)
+
     async def emit(self, type_: str, data: Any, *, subject: str | None = None, event_id: str | None = None) -> str:
         """Record an event in the outbox (same transaction as the state change)."""
         from contracts.envelope import build_event

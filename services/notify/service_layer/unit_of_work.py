@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from pydantic import BaseModel
-
-from runtime.db import UnitOfWork, outbox
+from runtime.db import UnitOfWork
 from services.notify.adapters.repository import NotifyRepository
 from services.notify.domain.model import Notice
 
@@ -58,20 +54,3 @@ class NotifyUnitOfWork(UnitOfWork):
         self._after.clear()
         await super().rollback()
 
-    async def emit_many(self, type_: str, items: list[tuple[BaseModel, str | None]]) -> None:
-        """Record many events in the outbox with one statement (`emit()` does one at a time)."""
-        if not items:
-            return
-        from contracts.envelope import build_event
-        from contracts.naming import subject_for_type
-
-        now = self.now()
-        subject = subject_for_type(type_)
-        rows: list[dict[str, Any]] = []
-        for data, ce_subject in items:
-            ev = build_event(type_=type_, source=self._source, data=data, time=now, subject=ce_subject)
-            rows.append(dict(event_id=ev["id"], type=type_, subject=subject, created_at=now, attempts=0,
-                             payload=json.dumps(ev, ensure_ascii=False, separators=(",", ":"))))
-        for i in range(0, len(rows), 1000):
-            await self.session.execute(outbox.insert(), rows[i:i + 1000])
-        self._emitted += len(rows)
