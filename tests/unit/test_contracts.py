@@ -173,21 +173,6 @@ ENDPOINT_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                              "link": None, "created_at": "2026-12-20T09:31:00+07:00", "read": False}],
                   "unread": 1, "next_cursor": None},
     },
-    "congdoan.api.notify.v1.set_preferences": {
-        "request": {"actor_id": "p-000123", "person_id": "p-000123", "email": "digest",
-                    "email_overrides": {"deadline_missed": "immediate"}, "muted_kinds": ["plan_issued"]},
-        "reply": {"person_id": "p-000123", "email": "digest", "email_address": None,
-                  "directory_email": "nhung.nth@may10.example.vn", "email_overrides": {"deadline_missed": "immediate"},
-                  "muted_kinds": ["plan_issued"], "webhook_url": None, "webhook_secret_set": False,
-                  "webhook_secret": None, "digest_hour": 7, "updated_at": "2026-12-20T09:31:00+07:00"},
-    },
-    "congdoan.api.notify.v1.get_preferences": {
-        "request": {"actor_id": "p-000123", "person_id": "p-000123"},
-        "reply": {"person_id": "p-000123", "email": "auto", "email_address": None,
-                  "directory_email": "nhung.nth@may10.example.vn", "email_overrides": {}, "muted_kinds": [],
-                  "webhook_url": None, "webhook_secret_set": False, "webhook_secret": None, "digest_hour": 7,
-                  "updated_at": None},
-    },
     "congdoan.api.awards.v1.get_eligibility": {
         "request": {"unit_id": "u-cdcs-may10", "period": "2026"},
         "reply": {"unit_id": "u-cdcs-may10", "period": "2026", "eligible": False,

@@ -17,24 +17,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from contracts.api.notify import NotificationKind
+
 # --- kinds and audiences --------------------------------------------------------------------
 
 
-class Kind(StrEnum):
-    PLAN_ISSUED = "plan_issued"
-    TASKS_ASSIGNED = "tasks_assigned"
-    DEADLINE_APPROACHING = "deadline_approaching"
-    DEADLINE_MISSED = "deadline_missed"
-    IMPLEMENTATION_PLAN_REGISTERED = "implementation_plan_registered"
-    REPORT_SUBMITTED = "report_submitted"
-    REPORT_RETURNED = "report_returned"
-    REPORT_ACCEPTED = "report_accepted"
-    REPORT_DEADLINE_APPROACHING = "report_deadline_approaching"
-    REPORT_OVERDUE = "report_overdue"
-    AWARD_ROUND_OPENED = "award_round_opened"
-    NOMINATION_SUBMITTED = "nomination_submitted"
-    NOMINATION_DECIDED = "nomination_decided"
-    AWARD_GRANTED = "award_granted"
+# The kinds are part of the contract (preferences name them): one definition, in contracts/.
+Kind = NotificationKind
 
 
 DIGEST_KIND = "digest"
