@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test test-fast lint contracts contracts-check asyncapi-validate bench clean
+.PHONY: install run demo test test-fast test-dates lint contracts contracts-check asyncapi-validate bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "congdoan needs Python >= 3.11")'
@@ -30,6 +30,16 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not e2e and not slow" $(PYTEST_ARGS)
+
+## The suite on other days of the year (needs Debian's faketime): no test may depend on today's date.
+TEST_DATES ?= 2027-01-01 2027-05-19 2027-11-30 2028-02-29
+test-dates: $(STAMP)
+	for d in $(TEST_DATES); do \
+	  echo "== $$d"; \
+	  FAKETIME="@$$d 10:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	  LD_PRELOAD=$$(ls /usr/lib/*/faketime/libfaketime.so.1 | head -1) \
+	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache

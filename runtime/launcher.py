@@ -142,6 +142,12 @@ class Stack:
                             f"free port, or NATS_URL to use the NATS server already there")
 
     def start(self, ready_timeout: float = 30) -> None:
+        self.start_nats()
+        self.start_services(ready_timeout)
+
+    def start_nats(self) -> None:
+        """The embedded nats-server (unless `nats_url` names one): the first half of `start`, so
+        that a caller can prepare NATS (e.g. pin the shared clock) before any service reads it."""
         self.check_ports()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.log_dir:
@@ -151,6 +157,8 @@ class Stack:
                                    log_file=(self.log_dir / "nats.log") if self.log_dir else self.data_dir / "nats.log")
             self.nats.start()
             self.nats_url = self.nats.url
+
+    def start_services(self, ready_timeout: float = 30) -> None:
         for name, argv in self.extras.items():
             out = open((self.log_dir or self.data_dir) / f"{name}.log", "ab")  # a line per mail: not for the terminal
             self.extra_procs[name] = subprocess.Popen(argv, env={**os.environ, **self.env}, stdout=out,

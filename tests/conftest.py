@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import datetime
 import shutil
 import subprocess
 import uuid
@@ -21,9 +22,20 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
+from runtime.clock import TZ, set_shared_time
 from runtime.launcher import NatsServer
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL")
+
+# No test reads today's date: every service a test starts follows the shared clock, and every test
+# starts with it pinned here (a test that needs another moment sets its own). The suite then passes
+# on any day of any year — `make test-dates` runs it under faketime to keep that true.
+PINNED_NOW = datetime(2026, 10, 15, 9, 0, tzinfo=TZ)
+
+
+async def pin_clock(client: Any, at: datetime = PINNED_NOW) -> None:
+    """Move the shared clock of the stack behind `client` so that now() reads `at`."""
+    await set_shared_time(client.jetstream(), at)
 
 
 def _docker_answers() -> bool:
@@ -111,12 +123,13 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest_asyncio.fixture
 async def nc(nats_server: NatsServer) -> AsyncIterator[Any]:
     """A client on the session's server, with every congdoan stream and the clock bucket removed
-    first, so each test starts from empty streams."""
+    first, so each test starts from empty streams, and the shared clock pinned at PINNED_NOW."""
     client = await nats.connect(nats_server.url)
     js = client.jetstream()
     for info in await js.streams_info():
         if info.config.name.startswith(("CONGDOAN_", "KV_congdoan")):
             await js.delete_stream(info.config.name)
+    await pin_clock(client)
     yield client
     await client.close()
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.naming import SERVICES
 from runtime.launcher import Stack, free_port
+from tests.conftest import pin_clock
 
 
 @pytest_asyncio.fixture
@@ -19,7 +21,13 @@ async def stack(tmp_path, make_db_url) -> AsyncIterator[Stack]:  # type: ignore[
     dbs = {name: await make_db_url(name) for name in SERVICES}
     s = Stack(data_dir=tmp_path / "var", nats_port=free_port(), http_ports={n: free_port() for n in SERVICES},
               database_urls=dbs, log_dir=tmp_path / "logs", env={"CONGDOAN_LOG_LEVEL": "INFO"})
-    s.start(ready_timeout=60)
+    s.start_nats()
+    nc = await nats.connect(s.nats_url)
+    try:
+        await pin_clock(nc)  # before any service starts: none of them ever sees today's date
+    finally:
+        await nc.close()
+    await asyncio.to_thread(s.start_services, 60)
     try:
         yield s
     finally:
