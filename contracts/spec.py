@@ -42,6 +42,9 @@ class EndpointSpec:
     reply: type[BaseModel]
     summary: str
     version: int = 1
+    # Served without a bearer token (logging in, refreshing, machine client credentials). Every
+    # other endpoint answers 401 to a request without a valid `Authorization: Bearer` header.
+    public: bool = False
 
     @property
     def subject(self) -> str:

@@ -50,6 +50,7 @@ class Role(StrEnum):
     HEAD_OF_UNIT = "head_of_unit"  # người đứng đầu
     CADRE = "cadre"  # cán bộ
     MEMBER = "member"  # đoàn viên
+    ADMINISTRATOR = "administrator"  # quản trị viên: units, people and logins of its unit and below
 
 
 PositiveCount = Annotated[int, Field(ge=0, le=10_000_000)]

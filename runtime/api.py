@@ -2,9 +2,12 @@
 
 Every endpoint of `contracts.catalogue.ENDPOINTS` for a service is registered under the micro
 service `congdoan-<service>`, discoverable with $SRV.PING/INFO/STATS. A request is checked for
-size, UTF-8 JSON and the request model (unknown fields refused) before the handler runs; every
-failure answers with an `ErrorReply` body and the standard `Nats-Service-Error` /
-`Nats-Service-Error-Code` headers. Requests are handled concurrently up to a bound."""
+size, then for its bearer token (`Authorization: Bearer <JWT>` header, verified by
+`runtime.auth.TokenVerifier`; 401 without a valid one, except on the few public endpoints), then
+for UTF-8 JSON and the request model (unknown fields refused) before the handler runs; the handler
+gets the request and the verified `Principal`. Every failure answers with an `ErrorReply` body and
+the standard `Nats-Service-Error` / `Nats-Service-Error-Code` headers. Requests are handled
+concurrently up to a bound."""
 
 from __future__ import annotations
 
@@ -21,13 +24,15 @@ from pydantic import BaseModel, ValidationError
 from contracts import naming
 from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
+from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
 from runtime.errors import ApiError
 from runtime.logging import get_logger
 from runtime.metrics import REQUEST_SECONDS, REQUESTS
 
 log = get_logger("runtime.api")
 
-ApiHandler = Callable[[Any], Awaitable[BaseModel]]
+# handler(request, principal): the principal is None only on public endpoints (login…).
+ApiHandler = Callable[[Any, Principal | None], Awaitable[BaseModel]]
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -36,7 +41,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 class ApiServer:
     def __init__(self, nc: Any, service: str, handlers: dict[str, ApiHandler], *, version: str = "1.0.0",
-                 max_bytes: int = 256 * 1024, concurrency: int = 64) -> None:
+                 max_bytes: int = 256 * 1024, concurrency: int = 64, verifier: TokenVerifier | None = None) -> None:
         specs = {s.name: s for s in endpoints_of(service)}
         missing = set(specs) - set(handlers)
         extra = set(handlers) - set(specs)
@@ -48,6 +53,7 @@ class ApiServer:
         self.handlers = handlers
         self.version = version
         self.max_bytes = max_bytes
+        self.verifier = verifier  # None: every non-public endpoint answers 401
         self._sem = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._svc: Any = None
@@ -87,7 +93,7 @@ class ApiServer:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            reply = await self.handle(spec, req.data)
+            reply = await self.handle(spec, req.data, req.headers)
             await req.respond(reply.model_dump_json().encode())
         except ApiError as err:
             outcome = err.code.value
@@ -100,9 +106,10 @@ class ApiServer:
             REQUESTS.labels(self.service, spec.name, outcome).inc()
             REQUEST_SECONDS.labels(self.service, spec.name).observe(time.perf_counter() - started)
 
-    async def handle(self, spec: EndpointSpec, data: bytes) -> BaseModel:
+    async def handle(self, spec: EndpointSpec, data: bytes, headers: dict[str, str] | None = None) -> BaseModel:
         if len(data) > self.max_bytes:
             raise ApiError(ErrorCode.TOO_LARGE, f"request of {len(data)} bytes exceeds the limit of {self.max_bytes}")
+        principal = None if spec.public else await self.authenticate(headers)
         try:
             obj = json.loads(data) if data else {}
         except UnicodeDecodeError:
@@ -114,7 +121,16 @@ class ApiServer:
         except ValidationError as exc:
             raise ApiError(ErrorCode.VALIDATION, f"invalid {spec.request.__name__}",
                            [{"field": _loc(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()[:50]]) from None
-        return await self.handlers[spec.name](request)
+        return await self.handlers[spec.name](request, principal)
+
+    async def authenticate(self, headers: dict[str, str] | None) -> Principal:
+        try:
+            if self.verifier is None:
+                raise Unauthenticated("this service verifies no tokens")
+            return await self.verifier.verify(bearer(headers))
+        except Unauthenticated as exc:
+            raise ApiError(ErrorCode.UNAUTHENTICATED, exc.vietnamese,
+                           [{"field": "Authorization", "message": str(exc), "type": exc.kind}]) from None
 
     async def _error(self, req: Request, err: ApiError) -> None:
         body = error_reply(err.code, err.message, err.details).model_dump_json().encode()

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from contracts import naming
 from contracts.catalogue import CONSUMES
 from runtime.api import ApiHandler, ApiServer
+from runtime.auth import OidcProvider, TokenVerifier
 from runtime.clock import Clock, follow_shared_clock, read_shared_offset
 from runtime.consumer import EventConsumer, Subscription
 from runtime.db import UnitOfWork, make_engine, migrate, session_factory
@@ -54,6 +55,10 @@ class Runtime:
         self.clock = Clock()
         self.engine = make_engine(settings.db_url)
         self.sessions = session_factory(self.engine)
+        oidc = (OidcProvider(settings.oidc_issuer, settings.oidc_jwks_url, settings.oidc_audience,
+                             settings.oidc_person_claim) if settings.oidc_issuer and settings.oidc_jwks_url else None)
+        self.verifier = TokenVerifier(settings.jwks_path, issuer=settings.auth_issuer, audience=settings.auth_audience,
+                                      oidc=oidc)
         self.nc: Any = None
         self.js: Any = None
         self.relay: OutboxRelay | None = None
@@ -103,7 +108,7 @@ class Runtime:
         for job in self.definition.background(self):
             self._spawn(job(), getattr(job, "__name__", "job"))
         self.api = ApiServer(self.nc, s.service, self.definition.api(self), version=self.definition.version,
-                             max_bytes=s.max_message_bytes, concurrency=s.request_concurrency)
+                             max_bytes=s.max_message_bytes, concurrency=s.request_concurrency, verifier=self.verifier)
         await self.api.start()
         self._spawn(self._gauge_outbox(), "outbox-gauge")
         self.log.info("service started", http=f"http://{s.http_host}:{s.http_port}", nats=s.nats_url,

@@ -62,6 +62,13 @@ class Clock:
             pass
 
 
+def wall_now() -> datetime:
+    """Real time, never moved: what credentials expire by (tokens, sessions, login backoff). A
+    moved demo clock must not stretch a session or a lockout; when the clock is locked
+    (production) it reads the same as `Clock.now()`."""
+    return datetime.now(TZ)
+
+
 class FixedClock(Clock):
     """For unit tests: time stands still until moved."""
 

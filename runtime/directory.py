@@ -14,14 +14,18 @@ callers ask `snapshot(as_of)` with the period's date, not today's.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.errors import ApiError, forbidden, not_found
+from contracts.api.common import ErrorCode
+from runtime.access import Action, Actor, Target, decide
+from runtime.auth import Principal
+from runtime.errors import ApiError
 
 directory = sa.MetaData()
 
@@ -66,10 +70,6 @@ def create_directory_tables(op: Any) -> None:
 
 class Retry(Exception):
     """An event came before the one it builds on (e.g. a move before the registration): retry later."""
-
-
-# Roles that act for their unit, and for the units below it.
-ACTING_ROLES = {"chairperson", "executive_member", "head_of_unit", "cadre"}
 
 
 @dataclass
@@ -200,26 +200,68 @@ class Directory:
             unit_id = row.merged_into
             seen.add(unit_id)
 
-    async def authorize(self, actor_id: str, unit_id: str, on: date, *, write: bool) -> Any:
-        """An actor acts on its own unit; on units below it only as an ancestor (and, to change
-        them, with an acting role). Reads of a subtree are for ancestors. Returns the actor row."""
-        actor = await self.person(actor_id)
-        if actor is None or not actor.active:
-            raise forbidden(f"unknown or inactive actor {actor_id}")
-        if await self.unit(unit_id) is None:
-            raise not_found(f"unit {unit_id}")
-        if actor.unit_id == unit_id:
-            return actor
-        snap_parent = unit_id
-        seen = set()
-        while snap_parent is not None and snap_parent not in seen:
-            seen.add(snap_parent)
-            snap_parent = await self.parent_as_of(snap_parent, on)
-            if snap_parent == actor.unit_id:
-                if write and not (ACTING_ROLES & set(actor.roles)):
-                    raise forbidden(f"{actor_id} has no role that may act for units below {actor.unit_id}")
-                return actor
-        raise forbidden(f"{actor_id} of unit {actor.unit_id} may not {'change' if write else 'read'} unit {unit_id}")
+    # --- access (the rule itself is runtime.access.decide: pure) ------------------------------
+    async def actor(self, principal: Principal, on: date) -> Actor:
+        """The caller as this projection knows them on `on`."""
+        if principal.kind == "service":
+            return Actor("service", principal.id, roles=frozenset(principal.roles))
+        row = await self.person(principal.id)
+        if row is None:
+            raise ApiError(ErrorCode.FORBIDDEN, f"Người dùng {principal.id} chưa có trong danh bạ của hệ thống.",
+                           [{"field": "Authorization", "message": "unknown person"}])
+        unit = await self.unit(row.unit_id)
+        closed = unit is None or (unit.closed_on is not None and unit.closed_on <= on)
+        above = () if closed else await self.ancestors(row.unit_id, on)
+        return Actor("person", row.person_id, row.unit_id, frozenset(row.roles or ()), bool(row.active), closed,
+                     row.full_name, above)
+
+    async def ancestors(self, unit_id: str, on: date) -> tuple[str, ...]:
+        """The units above `unit_id` on `on`, nearest first."""
+        out: list[str] = []
+        p = await self.parent_as_of(unit_id, on)
+        while p is not None and p not in out and p != unit_id:
+            out.append(p)
+            p = await self.parent_as_of(p, on)
+        return tuple(out)
+
+    async def target(self, unit_id: str, on: date, *, receiving_unit: str | None = None,
+                     owner: str | None = None) -> Target:
+        """A unit with its ancestors as of `on`. A closed unit is placed where it stood on its
+        last day, and names the unit it was merged into (whose history it now is)."""
+        unit = await self.unit(unit_id)
+        if unit is None:
+            return Target(unit_id, exists=False, owner=owner)
+        when = on if unit.closed_on is None or on < unit.closed_on else unit.closed_on - timedelta(days=1)
+        merged = await self.successor(unit_id) if unit.merged_into else None
+        return Target(unit_id, await self.ancestors(unit_id, when), merged, receiving_unit, owner=owner)
+
+    async def authorize(self, principal: Principal, action: Action, unit_id: str | None, on: date, *,
+                        owner: str | None = None, receiving_unit: str | None = None,
+                        departments: Callable[[str | None], Awaitable[frozenset[str]]] | None = None,
+                        field: str = "unit_id", today: date | None = None) -> Actor:
+        """The caller, when `runtime.access.decide` allows `action` on the unit (or the personal
+        records of `owner`); else a 403 with the policy's reason (404 for an unknown unit).
+        The target is placed in the hierarchy of `on` (a report's period); the caller is who they
+        are `today` (default `on`). `departments(receiving unit)` names the departments that
+        receive for that unit (reports)."""
+        actor = await self.actor(principal, max(on, today or on))
+        if unit_id is None:
+            target = Target(None, owner=owner)
+        else:
+            target = await self.target(unit_id, on, receiving_unit=receiving_unit, owner=owner)
+            if not target.exists:
+                raise not_found_unit(unit_id, field)
+            if departments is not None:
+                target = replace(target, receiving_departments=await departments(target.receiver))
+        decision = decide(actor, action, target)
+        if not decision:
+            raise ApiError(ErrorCode.FORBIDDEN, decision.reason, [{"field": field, "message": decision.reason}])
+        return actor
+
+
+def not_found_unit(unit_id: str, field: str = "unit_id") -> ApiError:
+    msg = f"Không tìm thấy đơn vị {unit_id}."
+    return ApiError(ErrorCode.NOT_FOUND, msg, [{"field": field, "message": msg}])
 
 
 # --- event handlers, for the services that project the directory ------------------------------

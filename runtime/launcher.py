@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.naming import SERVICES
+from runtime.auth import ensure_embedded_identities
 from runtime.settings import DEFAULT_HTTP_PORTS
 
 DEFAULT_NATS_PORT = 4223  # not 4222: a system NATS often listens there already
@@ -130,6 +131,7 @@ class Stack:
     # Helper processes started before the services (e.g. the local mail catcher), by name → argv.
     extras: dict[str, list[str]] = field(default_factory=dict)
     extra_procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    identities: dict[str, Path] = field(default_factory=dict)
 
     def check_ports(self) -> None:
         for name in self.services:
@@ -150,6 +152,8 @@ class Stack:
         that a caller can prepare NATS (e.g. pin the shared clock) before any service reads it."""
         self.check_ports()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The token signing key and the loader's client secret, on first run (README "Security").
+        self.identities = ensure_embedded_identities(self.data_dir / "secrets")
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         if self.nats_url is None:

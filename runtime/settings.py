@@ -38,6 +38,34 @@ class ServiceSettings(BaseSettings):
     relay_poll_s: float = Field(default=0.5, validation_alias="CONGDOAN_RELAY_POLL_S", gt=0)
     request_concurrency: int = Field(default=64, validation_alias="CONGDOAN_REQUEST_CONCURRENCY", ge=1)
     shutdown_grace_s: float = Field(default=10.0, validation_alias="CONGDOAN_SHUTDOWN_GRACE_S")
+    # Identity (README "Security"). Files default to the embedded stack's <data_dir>/secrets/.
+    auth_jwks_file: Path | None = Field(default=None, validation_alias="CONGDOAN_AUTH_JWKS_FILE")
+    auth_signing_key_file: Path | None = Field(default=None, validation_alias="CONGDOAN_AUTH_SIGNING_KEY_FILE")
+    auth_clients_file: Path | None = Field(default=None, validation_alias="CONGDOAN_AUTH_CLIENTS_FILE")
+    auth_issuer: str = Field(default="congdoan", validation_alias="CONGDOAN_AUTH_ISSUER")
+    auth_audience: str = Field(default="congdoan", validation_alias="CONGDOAN_AUTH_AUDIENCE")
+    auth_access_ttl_s: int = Field(default=900, validation_alias="CONGDOAN_AUTH_ACCESS_TTL_S", ge=60, le=86400)
+    auth_refresh_ttl_s: int = Field(default=12 * 3600, validation_alias="CONGDOAN_AUTH_REFRESH_TTL_S", ge=300)
+    oidc_issuer: str | None = Field(default=None, validation_alias="CONGDOAN_AUTH_OIDC_ISSUER")
+    oidc_jwks_url: str | None = Field(default=None, validation_alias="CONGDOAN_AUTH_OIDC_JWKS_URL")
+    oidc_audience: str = Field(default="congdoan", validation_alias="CONGDOAN_AUTH_OIDC_AUDIENCE")
+    oidc_person_claim: str = Field(default="congdoan_person_id", validation_alias="CONGDOAN_AUTH_OIDC_PERSON_CLAIM")
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def jwks_path(self) -> Path:
+        return self.auth_jwks_file or self.secrets_dir / "jwt" / "jwks.json"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.auth_signing_key_file or self.secrets_dir / "jwt" / "signing-key.pem"
+
+    @property
+    def clients_path(self) -> Path:
+        return self.auth_clients_file or self.secrets_dir / "clients.json"
 
     @property
     def db_url(self) -> str:

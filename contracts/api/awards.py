@@ -2,8 +2,9 @@
 review up the hierarchy, council results, decisions, exemplary models (điển hình tiên tiến) and
 award history.
 
-Every command and query names the person acting (`actor_id`, as the front end authenticated them);
-the service authorises by unit scope against its own projection of the directory. Dates are
+Who asks comes from the bearer token of the request (the `Authorization` header), never from the
+body; access follows the one policy of `runtime/access.py`, judged on awards' own projection of the
+directory. Dates are
 Asia/Ho_Chi_Minh calendar days. Reasons and labels are Vietnamese text."""
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ class Eligibility(Model):
 class CheckEligibility(Model):
     """Whether a collective (unit) or individual (person) meets a round's criteria now."""
 
-    actor_id: Id
     round_id: Id
     nominee_kind: NomineeKind
     nominee_id: Id
@@ -112,7 +112,6 @@ class QuotaSetting(Model):
 
 
 class OpenRound(Model):
-    actor_id: Id
     round_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries; minted when absent")
     name: Text
     issuer_unit_id: Id
@@ -135,14 +134,12 @@ class OpenRound(Model):
 
 
 class SetRoundQuotas(Model):
-    actor_id: Id
     round_id: Id
     quotas: list[QuotaSetting] = Field(min_length=0, max_length=500, description="merged into the round's quotas")
     replace: bool = Field(default=False, description="drop quotas of units not listed")
 
 
 class GetRound(Model):
-    actor_id: Id
     round_id: Id
 
 
@@ -178,7 +175,6 @@ class RoundReply(Model):
 
 
 class ListRounds(Model):
-    actor_id: Id
     issuer_unit_id: Id | None = None
     year: Year | None = None
     status: RoundStatus | None = None
@@ -207,7 +203,6 @@ class RoundPage(Model):
 # --- nominations -----------------------------------------------------------------------------
 
 class SubmitNomination(Model):
-    actor_id: Id
     nomination_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries")
     round_id: Id
     by_unit_id: Id = Field(description="the nominating unit; the nominee is in its subtree")
@@ -219,7 +214,6 @@ class SubmitNomination(Model):
 
 
 class WithdrawNomination(Model):
-    actor_id: Id
     nomination_id: Id
     reason: LongText | None = None
 
@@ -227,7 +221,6 @@ class WithdrawNomination(Model):
 class ForwardNominations(Model):
     """An intermediate level endorses nominations waiting at it and sends them up (or returns them)."""
 
-    actor_id: Id
     unit_id: Id = Field(description="the level the nominations wait at")
     nomination_ids: list[Id] = Field(min_length=1, max_length=500)
     endorse: bool = True
@@ -235,7 +228,6 @@ class ForwardNominations(Model):
 
 
 class RecordCouncilResult(Model):
-    actor_id: Id
     nomination_id: Id
     result: CouncilResult
     form: Id | None = Field(default=None, description="the higher form, when escalated")
@@ -244,7 +236,6 @@ class RecordCouncilResult(Model):
 
 
 class ListNominations(Model):
-    actor_id: Id
     round_id: Id
     unit_id: Id = Field(description="nominations through this unit (all of them for the issuing unit)")
     status: NominationStatus | None = None
@@ -296,7 +287,6 @@ class NominationPage(Model):
 # --- decisions and awards --------------------------------------------------------------------
 
 class IssueDecision(Model):
-    actor_id: Id
     decision_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries")
     round_id: Id
     number: Text = Field(description="số quyết định, e.g. 125/QĐ-LĐLĐ")
@@ -336,7 +326,6 @@ class DecisionReply(Model):
 # --- exemplary models ------------------------------------------------------------------------
 
 class RegisterExemplaryModel(Model):
-    actor_id: Id
     model_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries")
     unit_id: Id
     person_id: Id | None = None
@@ -361,7 +350,6 @@ class ExemplaryModelReply(Model):
 
 
 class ListExemplaryModels(Model):
-    actor_id: Id
     unit_id: Id | None = Field(default=None, description="this unit, its subtree and the units merged into them")
     person_id: Id | None = None
     year: Year | None = None
@@ -381,7 +369,6 @@ class GetAwardHistory(Model):
     """Awards over the years of one unit (with the units merged into it) or one person: give
     exactly one of unit_id and person_id."""
 
-    actor_id: Id
     unit_id: Id | None = None
     person_id: Id | None = None
     nominee_kind: NomineeKind | None = Field(default=None, description="for a unit: only collective or individual awards")

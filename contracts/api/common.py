@@ -15,7 +15,10 @@ class ErrorCode(StrEnum):
     VALIDATION = "validation_error"  # JSON, but not the request's shape
     TOO_LARGE = "payload_too_large"
     NOT_FOUND = "not_found"
+    UNAUTHENTICATED = "unauthenticated"  # no bearer token, or one that does not verify
     FORBIDDEN = "forbidden"
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"  # log in after change_password
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # failed logins: wait (details say how long)
     CONFLICT = "conflict"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal_error"
@@ -27,7 +30,10 @@ STATUS = {
     ErrorCode.VALIDATION: 422,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.NOT_FOUND: 404,
+    ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: 403,
+    ErrorCode.TOO_MANY_ATTEMPTS: 429,
     ErrorCode.CONFLICT: 409,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,

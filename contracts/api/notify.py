@@ -1,9 +1,9 @@
 """Requests served by the notify service: a person's in-app inbox, their channel preferences and the
 log of what was delivered to them through e-mail and webhooks.
 
-A person reads and changes only their own inbox and preferences: `actor_id` (the person acting, as
-the front-end authenticated them) must equal `person_id`. `list_inbox` and `unread_count` accept a
-missing `actor_id` for the callers written before it existed."""
+A person reads and changes only their own inbox and preferences: whose they are comes from the
+bearer token of the request (the `Authorization` header), never from the body. The delivery log of a
+person is theirs, and their unit's administrators' (to check that mail went out)."""
 
 from __future__ import annotations
 
@@ -55,8 +55,6 @@ WebhookUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_
 
 
 class ListInbox(Model):
-    person_id: Id
-    actor_id: Id | None = Field(default=None, description="the person reading; must equal person_id when given")
     unread_only: bool = False
     page: Page = Field(default_factory=Page)
 
@@ -78,8 +76,7 @@ class InboxPage(Model):
 
 
 class UnreadCount(Model):
-    person_id: Id
-    actor_id: Id | None = Field(default=None, description="the person reading; must equal person_id when given")
+    """The caller's own unread notifications."""
 
 
 class UnreadCountReply(Model):
@@ -88,8 +85,6 @@ class UnreadCountReply(Model):
 
 
 class MarkRead(Model):
-    actor_id: Id
-    person_id: Id
     notification_ids: list[Id] = Field(default_factory=list, max_length=500)
     all: bool = Field(default=False, description="mark every notification of the inbox read")
 
@@ -100,15 +95,12 @@ class MarkReadReply(Model):
 
 
 class GetPreferences(Model):
-    actor_id: Id
-    person_id: Id
+    """The caller's own preferences."""
 
 
 class SetPreferences(Model):
     """Fields left out stay as they are; `email_address` or `webhook_url` set to null remove them."""
 
-    actor_id: Id
-    person_id: Id
     email: EmailMode | None = None
     email_address: Email | None = Field(default=None, description="instead of the directory's address")
     email_overrides: dict[NotificationKind, EmailMode] | None = Field(default=None, max_length=50)
@@ -133,8 +125,7 @@ class Preferences(Model):
 
 
 class DeliveryLog(Model):
-    actor_id: Id
-    person_id: Id
+    person_id: Id | None = Field(default=None, description="whose deliveries (default: the caller's own)")
     channel: Channel | None = None
     status: DeliveryStatus | None = None
     page: Page = Field(default_factory=Page)

@@ -2,24 +2,21 @@
 with history, CSV import), plans (draft → issued → closed, revisions), their cascade into task
 occurrences, implementation plans, progress rollups and individual plans.
 
-Every request carries `actor_id`, the person acting as the front-end authenticated them; the
-service authorises it by unit scope against its directory. A request without `actor_id` is a
-*system* request (the CLI, the launcher's demo loading); the service accepts those only while
-`CONGDOAN_PLANS_ALLOW_SYSTEM_REQUESTS` is on (the default of the embedded stack)."""
+Who asks comes from the bearer token in the request's `Authorization` header (README "Security"),
+never from the body; `login`, `refresh_token`, `logout`, `change_password` and `service_token` are the
+only endpoints served without one. Access follows the one policy of `runtime/access.py`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.api.common import Page
 from contracts.spec import EndpointSpec
 from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind
-
-ACTOR = Field(default=None, description="the person acting; absent = a system request (see the module docstring)")
 
 
 # --- directory ------------------------------------------------------------------------------------
@@ -31,7 +28,6 @@ class RegisterUnit(Model):
     kind: UnitKind
     parent_id: Id | None = None
     effective_from: date | None = Field(default=None, description="defaults to today (Asia/Ho_Chi_Minh)")
-    actor_id: Id | None = ACTOR
 
 
 class UnitReply(Model):
@@ -50,7 +46,6 @@ class RegisterPerson(Model):
     roles: list[Role] = Field(default_factory=list, max_length=10)
     email: Email | None = None
     phone: str | None = Field(default=None, max_length=32)
-    actor_id: Id | None = ACTOR
 
 
 class PersonReply(Model):
@@ -72,7 +67,6 @@ class UpdatePerson(Model):
     email: Email | None = None
     phone: str | None = Field(default=None, max_length=32)
     active: bool | None = None
-    actor_id: Id | None = ACTOR
 
 
 class PersonView(Model):
@@ -89,7 +83,6 @@ class MoveUnit(Model):
     unit_id: Id
     to_parent_id: Id
     effective_from: date | None = Field(default=None, description="defaults to today")
-    actor_id: Id | None = ACTOR
 
 
 class MoveReply(Model):
@@ -106,7 +99,6 @@ class MergeUnits(Model):
     survivor_id: Id
     absorbed_ids: list[Id] = Field(min_length=1, max_length=200)
     effective_from: date | None = Field(default=None, description="defaults to today")
-    actor_id: Id | None = ACTOR
 
 
 class MergeReply(Model):
@@ -120,7 +112,6 @@ class MergeReply(Model):
 class CloseUnit(Model):
     unit_id: Id
     effective_from: date | None = Field(default=None, description="defaults to today")
-    actor_id: Id | None = ACTOR
 
 
 class CloseReply(Model):
@@ -132,7 +123,6 @@ class CloseReply(Model):
 class GetUnit(Model):
     unit_id: Id
     as_of: date | None = Field(default=None, description="the date the parent is asked for; defaults to today")
-    actor_id: Id | None = ACTOR
 
 
 class ParentSpan(Model):
@@ -161,7 +151,6 @@ class ListUnits(Model):
     as_of: date | None = None
     kinds: list[UnitKind] = Field(default_factory=list, max_length=10)
     include_root: bool = True
-    actor_id: Id | None = ACTOR
     page: Page = Field(default_factory=Page)
 
 
@@ -186,7 +175,6 @@ class ListPeople(Model):
     subtree: bool = False
     roles: list[Role] = Field(default_factory=list, max_length=10)
     include_inactive: bool = False
-    actor_id: Id | None = ACTOR
     page: Page = Field(default_factory=Page)
 
 
@@ -208,7 +196,6 @@ class ImportUnits(Model):
     parts: int = Field(default=1, ge=1, le=64)
     csv: str = Field(min_length=1, max_length=240_000)
     effective_from: date | None = Field(default=None, description="for rows without effective_from; defaults to today")
-    actor_id: Id | None = ACTOR
 
 
 class ImportReply(Model):
@@ -321,7 +308,6 @@ class PlanDocument(Model):
 class CreatePlan(Model):
     plan_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries; minted when absent")
     document: PlanDocument
-    actor_id: Id | None = ACTOR
 
 
 class UpdatePlan(Model):
@@ -329,7 +315,6 @@ class UpdatePlan(Model):
 
     plan_id: Id
     document: PlanDocument
-    actor_id: Id | None = ACTOR
 
 
 class RevisionInfo(Model):
@@ -359,7 +344,6 @@ class PlanView(Model):
 class IssuePlan(Model):
     plan_id: Id
     issued_on: date | None = Field(default=None, description="defaults to the document's date, else today")
-    actor_id: Id | None = ACTOR
 
 
 class RevisePlan(Model):
@@ -370,7 +354,6 @@ class RevisePlan(Model):
     document: PlanDocument
     issued_on: date | None = Field(default=None, description="date of the revision; defaults to today")
     note: LongText | None = None
-    actor_id: Id | None = ACTOR
 
 
 class IssueReply(Model):
@@ -388,7 +371,6 @@ class IssueReply(Model):
 class ClosePlan(Model):
     plan_id: Id
     closed_on: date | None = Field(default=None, description="defaults to today")
-    actor_id: Id | None = ACTOR
 
 
 class ClosePlanReply(Model):
@@ -400,14 +382,12 @@ class ClosePlanReply(Model):
 class GetPlan(Model):
     plan_id: Id
     revision: int | None = Field(default=None, ge=1, description="absent: the current revision (or the draft)")
-    actor_id: Id | None = ACTOR
 
 
 class ListPlans(Model):
     issuer_unit_id: Id | None = None
     parent_plan_id: Id | None = None
     status: Literal["draft", "issued", "closed"] | None = None
-    actor_id: Id | None = ACTOR
     page: Page = Field(default_factory=Page)
 
 
@@ -440,7 +420,6 @@ class ListTasks(Model):
     year: int | None = Field(default=None, ge=2000, le=2100)
     status: TaskStatus | None = None
     category: Category | None = None
-    actor_id: Id | None = ACTOR
     page: Page = Field(default_factory=Page)
 
 
@@ -473,7 +452,6 @@ class UpdateTask(Model):
     status: Literal["in_progress", "done"]
     evidence: LongText | None = Field(default=None, description="a note or a link; required for done")
     done_on: date | None = Field(default=None, description="defaults to today; not in the future")
-    actor_id: Id | None = ACTOR
 
 
 class RegisterImplementationPlan(Model):
@@ -487,7 +465,6 @@ class RegisterImplementationPlan(Model):
     registered_on: date | None = Field(default=None, description="defaults to today")
     year: int | None = Field(default=None, ge=2000, le=2100, description="the year it plans; defaults to registered_on's")
     link: str | None = Field(default=None, max_length=1000)
-    actor_id: Id | None = ACTOR
 
 
 class ImplementationPlanReply(Model):
@@ -511,7 +488,6 @@ class GetRollup(Model):
     plan_id: Id | None = None
     year: int | None = Field(default=None, ge=2000, le=2100)
     by_child: bool = True
-    actor_id: Id | None = ACTOR
 
 
 class Counts(Model):
@@ -547,7 +523,6 @@ class SubmitIndividualPlan(Model):
     year: int = Field(ge=2000, le=2100)
     commitments: list[LongText] = Field(min_length=1, max_length=50)
     parent_plan_id: Id | None = None
-    actor_id: Id | None = ACTOR
 
 
 class AssessIndividualPlan(Model):
@@ -557,13 +532,11 @@ class AssessIndividualPlan(Model):
     rating: Rating
     supplement: list[LongText] = Field(default_factory=list, max_length=50,
                                        description="additions for next year's plan")
-    actor_id: Id | None = ACTOR
 
 
 class GetIndividualPlan(Model):
     person_id: Id
     year: int = Field(ge=2000, le=2100)
-    actor_id: Id | None = ACTOR
 
 
 class IndividualPlanView(Model):
@@ -586,7 +559,6 @@ class GetCoverage(Model):
     unit_id: Id
     year: int = Field(ge=2000, le=2100)
     subtree: bool = True
-    actor_id: Id | None = ACTOR
     page: Page = Field(default_factory=Page)
 
 
@@ -619,7 +591,6 @@ class ExportIndividualPlans(Model):
     unit_id: Id
     year: int = Field(ge=2000, le=2100)
     format: Literal["csv", "xlsx"] = "csv"
-    actor_id: Id | None = ACTOR
 
 
 class ExportReply(Model):
@@ -627,6 +598,115 @@ class ExportReply(Model):
     content_type: str
     content_base64: str
     rows: int
+
+
+# --- logins and tokens (README "Security") -------------------------------------------------------
+
+Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@\-]{2,99}$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+NewPassword = Annotated[str, StringConstraints(min_length=10, max_length=256)]
+
+
+class Login(Model):
+    """A person logs in with their user name and password (public endpoint)."""
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    password: Password
+
+
+class LoginPerson(Model):
+    person_id: Id
+    full_name: str
+    unit_id: Id
+    roles: list[Role]
+
+
+class TokenReply(Model):
+    """A short-lived access token (send it as `Authorization: Bearer <access_token>` with every
+    request) and a refresh token (exchange it at `refresh_token` before the access token expires;
+    each refresh token is good once and is replaced)."""
+
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="seconds the access token is valid")
+    refresh_token: str | None = None
+    refresh_expires_in: int | None = None
+    person: LoginPerson | None = None
+    roles: list[str] = Field(default_factory=list, description="a machine identity's roles")
+
+
+class RefreshToken(Model):
+    refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class Logout(Model):
+    refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class LogoutReply(Model):
+    revoked: bool
+
+
+class ChangePassword(Model):
+    """Public: a person whose administrator gave them a temporary password has no token yet."""
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    current_password: Password
+    new_password: NewPassword
+
+
+class ChangePasswordReply(Model):
+    changed: bool
+
+
+class SetLogin(Model):
+    """An administrator of the person's unit (or a unit above) gives a person a login, or changes
+    its user name. Without `password` a temporary one is made and shown once in the reply."""
+
+    person_id: Id
+    username: Username
+    password: NewPassword | None = None
+    must_change_password: bool = True
+
+
+class ResetPassword(Model):
+    """An administrator of the person's unit or a unit above resets a forgotten password: a new
+    temporary password (shown once), failed attempts forgotten, the person's sessions ended."""
+
+    person_id: Id
+
+
+class LoginView(Model):
+    person_id: Id
+    username: str
+    must_change_password: bool
+    failed_attempts: int
+    locked_until: AwareDatetime | None
+    last_login_at: AwareDatetime | None
+    temporary_password: str | None = Field(default=None, description="only in the reply that made it")
+
+
+class GetLogin(Model):
+    person_id: Id
+
+
+class ServiceToken(Model):
+    """Machine callers (loaders, integrations) present the client credentials of their service
+    identity (README "Security": `python -m runtime.authctl add-client`) for an access token."""
+
+    client_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{1,63}$")]
+    client_secret: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class WhoAmI(Model):
+    pass
+
+
+class WhoAmIReply(Model):
+    kind: Literal["person", "service"]
+    id: str
+    person: LoginPerson | None = None
+    roles: list[str] = Field(default_factory=list)
 
 
 ENDPOINTS = (
@@ -661,5 +741,19 @@ ENDPOINTS = (
                  "Who must keep an individual plan, and who has, per unit."),
     EndpointSpec("plans", "export_individual_plans", ExportIndividualPlans, ExportReply,
                  "Individual plan results of a subtree (CSV or XLSX, Vietnamese headers), for cadre evaluation."),
+    EndpointSpec("plans", "login", Login, TokenReply, "Log a person in: an access token and a refresh token.",
+                 public=True),
+    EndpointSpec("plans", "refresh_token", RefreshToken, TokenReply, "Exchange a refresh token for new tokens.",
+                 public=True),
+    EndpointSpec("plans", "logout", Logout, LogoutReply, "End a session (its refresh tokens).", public=True),
+    EndpointSpec("plans", "change_password", ChangePassword, ChangePasswordReply,
+                 "Change one's password (with the current or temporary one).", public=True),
+    EndpointSpec("plans", "set_login", SetLogin, LoginView, "Give a person a login (administrators)."),
+    EndpointSpec("plans", "reset_password", ResetPassword, LoginView,
+                 "Reset a person's password to a temporary one (administrators)."),
+    EndpointSpec("plans", "get_login", GetLogin, LoginView, "A person's login: name, lock, last use."),
+    EndpointSpec("plans", "service_token", ServiceToken, TokenReply,
+                 "Client credentials of a machine identity for an access token.", public=True),
+    EndpointSpec("plans", "whoami", WhoAmI, WhoAmIReply, "Who the bearer token names."),
 )
 CONSUMES: tuple[str, ...] = ()

@@ -1,20 +1,14 @@
 """Requests served by the reports service: reporting requirements, forms, submission and review of
 units' reports, completeness and timeliness, consolidation up the hierarchy (DOCX + XLSX).
 
-Authorization by unit scope. Requests carry `actor_id`, the person acting as the front-end
-authenticated them; the service checks it against its own projection of the directory:
-- a unit submits (and drafts) only its own report: the actor belongs to that unit (or to the unit
-  it was merged into) and holds an acting role (chairperson, executive member, head, cadre);
+Who asks comes from the bearer token in the request's `Authorization` header, never from the body;
+access follows the one policy of `runtime/access.py`:
+- a unit submits (and drafts) only its own report: acting people (chairperson, executive member,
+  head, cadre) of that unit, or of the unit it was merged into;
 - reviews: the receiving level (the unit's parent in the hierarchy of the period, or for the
   requirement's receiving unit also the people of its receiving department, e.g. Ban TG-NC)
-  accepts or returns; a higher level (any ancestor) may return an already accepted report;
-- queries and consolidation of a subtree: the actor's unit is the subtree's root or above it.
-
-`actor_id` is optional for backwards compatibility (submit_report was served without it): a
-request without `actor_id` is a *system* request (an integration, the CLI, the benchmark), trusted
-as such while `CONGDOAN_REPORTS_ALLOW_SYSTEM_REQUESTS` is on (the default of the embedded stack);
-with it off, every request needs `actor_id`. When `actor_id` is present the scope is enforced.
-Reviews always need a person (`actor_id` required).
+  accepts or returns; leaders of a higher level may return an already accepted report;
+- queries and consolidation of a subtree: people of the subtree's root, staff of the levels above.
 
 A submission names a requirement. When reports knows it (opened here by a command or from plans'
 plan.issued), the values are validated against the requirement's form, the unit must be one that
@@ -33,7 +27,6 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from contracts.spec import EndpointSpec
 from contracts.types import Id, LongText, Model, Period, Text, UnitKind
 
-ACTOR = Field(default=None, description="the person acting; absent = a system request (see the module docstring)")
 Counting = Literal["accepted", "received"]
 ReportStatus = Literal["draft", "submitted", "accepted", "returned"]
 Values = dict[str, int | float | LongText]
@@ -48,7 +41,6 @@ class SubmitReport(Model):
     unit_id: Id
     values: Values = Field(default_factory=dict, max_length=200,
                            description="the form's fields; empty = submit the saved draft")
-    actor_id: Id | None = ACTOR
 
 
 class SubmissionReceipt(Model):
@@ -73,7 +65,6 @@ class SaveDraft(Model):
     period: Period
     unit_id: Id
     values: Values = Field(default_factory=dict, max_length=200)
-    actor_id: Id | None = ACTOR
 
 
 class DraftReceipt(Model):
@@ -89,13 +80,11 @@ class DraftReceipt(Model):
 
 class AcceptReport(Model):
     report_id: Id
-    actor_id: Id
     comment: LongText | None = None
 
 
 class ReturnReport(Model):
     report_id: Id
-    actor_id: Id
     comment: LongText = Field(min_length=1, description="what to correct (required)")
 
 
@@ -114,7 +103,6 @@ class ReviewReceipt(Model):
 
 class GetReport(Model):
     report_id: Id
-    actor_id: Id | None = ACTOR
 
 
 class ReviewStep(Model):
@@ -152,7 +140,6 @@ class ListReports(Model):
     status: ReportStatus | None = None
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: Id | None = Field(default=None, description="the last report_id of the previous page")
-    actor_id: Id | None = ACTOR
 
 
 class ReportSummary(Model):
@@ -190,12 +177,10 @@ class OpenRequirement(Model):
     form_version: int | None = Field(default=None, ge=1, description="defaults to the latest version")
     reminder_days: list[int] | None = Field(default=None, max_length=10,
                                             description="days before the due date for 'deadline approaching'")
-    actor_id: Id | None = ACTOR
 
 
 class GetRequirement(Model):
     requirement_id: Id
-    actor_id: Id | None = ACTOR
 
 
 class RequirementView(Model):
@@ -225,7 +210,6 @@ class ListRequirements(Model):
     period: Period | None = None
     limit: int = Field(default=100, ge=1, le=500)
     cursor: Id | None = None
-    actor_id: Id | None = ACTOR
 
 
 class RequirementPage(Model):
@@ -284,7 +268,6 @@ class FormDocument(Model):
 
 class RegisterForm(Model):
     definition: FormDocument
-    actor_id: Id | None = ACTOR
 
 
 class GetForm(Model):
@@ -308,7 +291,6 @@ class GetCompleteness(Model):
     counting: Counting = Field(default="received", description="received: submitted or accepted reports count; "
                                                                "accepted: only accepted ones")
     missing_limit: int = Field(default=200, ge=0, le=200_000)
-    actor_id: Id | None = ACTOR
 
 
 class MissingUnitView(Model):
@@ -368,7 +350,6 @@ class Consolidate(Model):
         default="auto", description="DOCX narrative sections, gathered per child unit: 'all' every counted unit's "
                                     "text, 'children' the direct children's own; 'auto' = all up to 500 reports")
     missing_limit: int = Field(default=200, ge=0, le=200_000)
-    actor_id: Id | None = ACTOR
 
 
 class ConsolidationReply(Model):

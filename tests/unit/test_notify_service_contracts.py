@@ -9,7 +9,7 @@ from contracts.catalogue import ENDPOINTS_BY_SUBJECT, endpoints_of
 
 NOTIFY_ENDPOINT_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
     "congdoan.api.notify.v1.list_inbox": {
-        "request": {"person_id": "p-000123", "actor_id": "p-000123", "unread_only": True, "page": {"limit": 20}},
+        "request": {"unread_only": True, "page": {"limit": 20}},
         "reply": {"items": [{"notification_id": "n-1795140660000000-3f2a9c1b7d4e5a60", "kind": "deadline_approaching",
                              "title": "Còn 7 ngày: Gửi báo cáo kết quả thực hiện Kết luận 01-KL/TW (hạn 30/11/2026)",
                              "body": "Nhiệm vụ “Gửi báo cáo kết quả thực hiện Kết luận 01-KL/TW” của Công đoàn cơ sở "
@@ -20,23 +20,22 @@ NOTIFY_ENDPOINT_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                   "unread": 1, "next_cursor": None},
     },
     "congdoan.api.notify.v1.unread_count": {
-        "request": {"person_id": "p-000123", "actor_id": "p-000123"},
+        "request": {},
         "reply": {"person_id": "p-000123", "unread": 3},
     },
     "congdoan.api.notify.v1.mark_read": {
-        "request": {"actor_id": "p-000123", "person_id": "p-000123",
-                    "notification_ids": ["n-1795140660000000-3f2a9c1b7d4e5a60"]},
+        "request": {"notification_ids": ["n-1795140660000000-3f2a9c1b7d4e5a60"]},
         "reply": {"marked": 1, "unread": 2},
     },
     "congdoan.api.notify.v1.get_preferences": {
-        "request": {"actor_id": "p-000123", "person_id": "p-000123"},
+        "request": {},
         "reply": {"person_id": "p-000123", "email": "auto", "email_address": None,
                   "directory_email": "nhung.nth@may10.example.vn", "email_overrides": {}, "muted_kinds": [],
                   "webhook_url": None, "webhook_secret_set": False, "webhook_secret": None, "digest_hour": 7,
                   "updated_at": None},
     },
     "congdoan.api.notify.v1.set_preferences": {
-        "request": {"actor_id": "p-000123", "person_id": "p-000123", "email": "digest",
+        "request": {"email": "digest",
                     "email_overrides": {"deadline_missed": "immediate"}, "muted_kinds": ["award_round_opened"],
                     "webhook_url": "https://hooks.may10.example.vn/congdoan"},
         "reply": {"person_id": "p-000123", "email": "digest", "email_address": None,
@@ -46,7 +45,7 @@ NOTIFY_ENDPOINT_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                   "digest_hour": 7, "updated_at": "2026-12-20T09:31:00+07:00"},
     },
     "congdoan.api.notify.v1.delivery_log": {
-        "request": {"actor_id": "p-000123", "person_id": "p-000123", "channel": "email", "page": {"limit": 20}},
+        "request": {"person_id": "p-000123", "channel": "email", "page": {"limit": 20}},
         "reply": {"items": [{"delivery_id": "n-1795140660000000-3f2a9c1b7d4e5a60.email",
                              "notification_id": "n-1795140660000000-3f2a9c1b7d4e5a60",
                              "event_id": "0b8f3c2e-5d7a-4c1e-9f2a-1b2c3d4e5f60", "channel": "email",

@@ -81,23 +81,30 @@ def test_decode_refuses_a_type_on_a_foreign_subject():
 
 
 async def test_api_validation_errors_are_structured():
-    async def register(cmd):  # type: ignore[no-untyped-def]
+    async def register(cmd, who):  # type: ignore[no-untyped-def]
         return cmd
 
     from contracts.catalogue import endpoints_of
+    from runtime.auth import TokenVerifier, auth_headers
+    from tests.support import auth_settings, person_token
 
-    server = ApiServer(None, "plans", {e.name: register for e in endpoints_of("plans")}, max_bytes=1000)
+    server = ApiServer(None, "plans", {e.name: register for e in endpoints_of("plans")}, max_bytes=1000,
+                       verifier=TokenVerifier(auth_settings()["auth_jwks_file"]))
     spec = server.specs["register_person"]
+    signed = auth_headers(person_token("p1"))
     with pytest.raises(ApiError) as e:
-        await server.handle(spec, b'{"unit_id": "u1", "full_name": 3, "roles": ["king"]}')
+        await server.handle(spec, b'{"unit_id": "u1", "full_name": 3, "roles": ["king"]}', signed)
     assert e.value.code == "validation_error"
     assert {d["field"] for d in e.value.details} == {"full_name", "roles.0"}
     with pytest.raises(ApiError) as e:
-        await server.handle(spec, b"x" * 1001)
+        await server.handle(spec, b"x" * 1001, signed)
     assert e.value.code == "payload_too_large"
     with pytest.raises(ApiError) as e:
-        await server.handle(spec, b"\xff")
+        await server.handle(spec, b"\xff", signed)
     assert e.value.code == "bad_request"
+    with pytest.raises(ApiError) as e:  # the token is checked before the body is even parsed
+        await server.handle(spec, b'{"unit_id": "u1"}')
+    assert e.value.code == "unauthenticated"
 
 
 def test_api_refuses_endpoints_missing_from_the_catalogue():

@@ -19,7 +19,7 @@ from services.awards.service_layer.unit_of_work import AwardsUnitOfWork
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
-ENDPOINTS: dict[str, Callable[[Any, AwardsUnitOfWork], Awaitable[Any]]] = {
+ENDPOINTS: dict[str, Callable[[Any, Any, AwardsUnitOfWork], Awaitable[Any]]] = {
     "get_eligibility": handlers.get_eligibility,
     "check_eligibility": handlers.check_eligibility,
     "list_award_forms": handlers.list_award_forms,
@@ -40,8 +40,8 @@ ENDPOINTS: dict[str, Callable[[Any, AwardsUnitOfWork], Awaitable[Any]]] = {
 
 
 def api(rt: Runtime) -> dict:
-    def bind(use_case: Callable[[Any, AwardsUnitOfWork], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
-        return lambda request: use_case(request, rt.uow())  # type: ignore[arg-type]
+    def bind(use_case: Callable[[Any, Any, AwardsUnitOfWork], Awaitable[Any]]) -> Callable[[Any, Any], Awaitable[Any]]:
+        return lambda request, who: use_case(request, who, rt.uow())  # type: ignore[arg-type]
 
     return {name: bind(use_case) for name, use_case in ENDPOINTS.items()}
 

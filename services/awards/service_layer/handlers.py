@@ -24,7 +24,9 @@ from contracts.events import awards as ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
 from runtime.clock import TZ
-from runtime.directory import ACTING_ROLES, Retry
+from runtime.access import Action, Actor, decide
+from runtime.auth import Principal
+from runtime.directory import Retry
 from runtime.errors import ApiError
 from runtime.scheduler import cancel, schedule
 from services.awards.domain.eligibility import (
@@ -86,7 +88,7 @@ def _not_found(what: str, field: str) -> ApiError:
     return ApiError(ErrorCode.NOT_FOUND, msg, [{"field": field, "message": msg}])
 
 
-def _forbidden(message: str, field: str = "actor_id") -> ApiError:
+def _forbidden(message: str, field: str = "unit_id") -> ApiError:
     return ApiError(ErrorCode.FORBIDDEN, message, [{"field": field, "message": message}])
 
 
@@ -94,48 +96,15 @@ def _today(uow: AwardsUnitOfWork) -> date:
     return uow.now().date()
 
 
-async def _known_actor(uow: AwardsUnitOfWork, actor_id: str) -> Any:
-    actor = await uow.directory.person(actor_id)
-    if actor is None or not actor.active:
-        raise _forbidden(f"Người thực hiện {actor_id} không có trong danh bạ hoặc đã ngừng hoạt động")
-    return actor
+async def _authorize(uow: AwardsUnitOfWork, who: Principal, action: Action, unit_id: str | None, on: date,
+                     field: str = "unit_id") -> Actor:
+    """The caller, when the access policy (runtime/access.py) allows `action` on `unit_id`."""
+    return await uow.directory.authorize(who, action, unit_id, on, field=field)
 
 
-async def _acts_for(uow: AwardsUnitOfWork, actor_id: str, unit_id: str, on: date, field: str = "unit_id") -> Any:
-    """The actor may act for `unit_id`: a person of it or of an ancestor, with a role that acts
-    for a unit (chairperson, executive member, head of unit, cadre)."""
-    await _known_actor(uow, actor_id)
-    if await uow.directory.unit(unit_id) is None:
-        raise _not_found(f"đơn vị {unit_id}", field)
-    actor = await uow.directory.authorize(actor_id, unit_id, on, write=True)
-    if not ACTING_ROLES & set(actor.roles):
-        raise _forbidden(f"{actor.full_name} ({actor_id}) không có vai trò được thao tác thay mặt đơn vị {unit_id}")
-    return actor
-
-
-async def _reads(uow: AwardsUnitOfWork, actor_id: str, unit_id: str, on: date, field: str = "unit_id") -> Any:
-    """The actor may read `unit_id`: its own unit or an ancestor's. A closed unit is judged on its
-    last day; a merged one also by whoever may read its successor."""
-    await _known_actor(uow, actor_id)
-    unit = await uow.directory.unit(unit_id)
-    if unit is None:
-        raise _not_found(f"đơn vị {unit_id}", field)
-    when = on if unit.closed_on is None else min(on, unit.closed_on - timedelta(days=1))
-    try:
-        return await uow.directory.authorize(actor_id, unit_id, when, write=False)
-    except ApiError as exc:
-        if exc.code != ErrorCode.FORBIDDEN or not unit.merged_into:
-            raise
-        return await uow.directory.authorize(actor_id, await uow.directory.successor(unit_id), on, write=False)
-
-
-async def _council(uow: AwardsUnitOfWork, actor_id: str, rnd: Round) -> Any:
-    """The council of the issuing level: people of the issuing unit itself, with an acting role."""
-    actor = await _known_actor(uow, actor_id)
-    if actor.unit_id != rnd.issuer_unit_id or not ACTING_ROLES & set(actor.roles):
-        raise _forbidden(f"Chỉ Hội đồng Thi đua – Khen thưởng của đơn vị ban hành ({rnd.issuer_unit_id}) "
-                         f"được xét và quyết định khen thưởng của đợt “{rnd.name}”")
-    return actor
+async def _council(uow: AwardsUnitOfWork, who: Principal, rnd: Round) -> Actor:
+    """The emulation and awards council of the issuing level: its leaders (DECIDE)."""
+    return await _authorize(uow, who, Action.DECIDE, rnd.issuer_unit_id, _today(uow), "round_id")
 
 
 async def _round(uow: AwardsUnitOfWork, round_id: str, *, for_update: bool = False) -> Round:
@@ -186,18 +155,18 @@ async def _reasons(uow: AwardsUnitOfWork, rnd: Round, kind: str, ids: Iterable[s
     return {p: individual_reasons(people.get(p), assessments[p], rnd.report_year, rnd.min_rating) for p in ids}
 
 
-async def get_eligibility(q: api.GetEligibility, uow: AwardsUnitOfWork) -> api.Eligibility:
+async def get_eligibility(q: api.GetEligibility, who: Principal, uow: AwardsUnitOfWork) -> api.Eligibility:
     async with uow:
+        await _authorize(uow, who, Action.READ, q.unit_id, _today(uow))
         standing = await uow.facts.standing(q.unit_id, q.period)
         reasons = standing.reasons_not_eligible(require_accepted=q.require_accepted, requirement_id=q.requirement_id)
         return api.Eligibility(unit_id=q.unit_id, period=q.period, eligible=not reasons, reasons=reasons)
 
 
-async def check_eligibility(q: api.CheckEligibility, uow: AwardsUnitOfWork) -> api.NomineeEligibility:
+async def check_eligibility(q: api.CheckEligibility, who: Principal, uow: AwardsUnitOfWork) -> api.NomineeEligibility:
     async with uow:
         today = _today(uow)
         rnd = await _round(uow, q.round_id)
-        actor = await _known_actor(uow, q.actor_id)
         kind = str(q.nominee_kind)
         if kind == "collective":
             if await uow.directory.unit(q.nominee_id) is None:
@@ -208,8 +177,8 @@ async def check_eligibility(q: api.CheckEligibility, uow: AwardsUnitOfWork) -> a
             if person is None:
                 raise _not_found(f"cá nhân {q.nominee_id}", "nominee_id")
             unit_id = person.unit_id
-        if actor.unit_id != rnd.issuer_unit_id and q.nominee_id != q.actor_id:
-            await _reads(uow, q.actor_id, unit_id, today, "nominee_id")
+        if q.nominee_id != who.person_id:  # one's own eligibility, or that of a unit one may read
+            await _authorize(uow, who, Action.READ, unit_id, today, "nominee_id")
         reasons = (await _reasons(uow, rnd, kind, [q.nominee_id]))[q.nominee_id]
         return api.NomineeEligibility(round_id=rnd.round_id, nominee_kind=q.nominee_kind, nominee_id=q.nominee_id,
                                       report_period=rnd.report_period, eligible=not reasons, reasons=reasons)
@@ -353,7 +322,7 @@ async def _emit_round_opened(uow: AwardsUnitOfWork, rnd: Round, forms: dict[str,
 
 # --- rounds by command -------------------------------------------------------------------------
 
-async def list_award_forms(q: api.ListAwardForms, uow: AwardsUnitOfWork) -> api.AwardFormList:
+async def list_award_forms(q: api.ListAwardForms, who: Principal, uow: AwardsUnitOfWork) -> api.AwardFormList:
     async with uow:
         forms = await uow.rounds.forms()
         return api.AwardFormList(items=[_form_reply(f) for f in forms.values()
@@ -394,10 +363,10 @@ async def _check_quota_units(uow: AwardsUnitOfWork, issuer_unit_id: str, quotas:
     return out
 
 
-async def open_round(cmd: api.OpenRound, uow: AwardsUnitOfWork) -> api.RoundReply:
+async def open_round(cmd: api.OpenRound, who: Principal, uow: AwardsUnitOfWork) -> api.RoundReply:
     async with uow:
         today = _today(uow)
-        actor = await _acts_for(uow, cmd.actor_id, cmd.issuer_unit_id, today, "issuer_unit_id")
+        actor = await _authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, "issuer_unit_id")
         issuer = await uow.directory.unit(cmd.issuer_unit_id)
         if issuer.closed_on is not None:
             raise _api_error(Conflict(f"Đơn vị {cmd.issuer_unit_id} đã ngừng hoạt động", "issuer_unit_id"))
@@ -422,7 +391,7 @@ async def open_round(cmd: api.OpenRound, uow: AwardsUnitOfWork) -> api.RoundRepl
                 require_report_accepted=cmd.require_report_accepted, requirement_id=cmd.requirement_id,
                 min_rating=str(cmd.min_rating), collective_categories=list(cmd.collective_categories),
                 individual_categories=list(cmd.individual_categories), forms=codes, quotas=quotas,
-                opened_at=uow.now(), opened_by=actor.person_id)
+                opened_at=uow.now(), opened_by=actor.label)
         except DomainError as e:
             raise _api_error(e) from None
         await uow.rounds.add(rnd)
@@ -432,11 +401,11 @@ async def open_round(cmd: api.OpenRound, uow: AwardsUnitOfWork) -> api.RoundRepl
         return reply
 
 
-async def set_round_quotas(cmd: api.SetRoundQuotas, uow: AwardsUnitOfWork) -> api.RoundReply:
+async def set_round_quotas(cmd: api.SetRoundQuotas, who: Principal, uow: AwardsUnitOfWork) -> api.RoundReply:
     async with uow:
         today = _today(uow)
         rnd = await _round(uow, cmd.round_id, for_update=True)
-        await _council(uow, cmd.actor_id, rnd)
+        await _council(uow, who, rnd)
         quotas = await _check_quota_units(uow, rnd.issuer_unit_id, cmd.quotas, today)
         new = dict(quotas) if cmd.replace else {**rnd.quotas, **quotas}
         used = await uow.nominations.quota_counts(rnd.round_id, new)
@@ -453,25 +422,33 @@ async def set_round_quotas(cmd: api.SetRoundQuotas, uow: AwardsUnitOfWork) -> ap
         return reply
 
 
-async def get_round(q: api.GetRound, uow: AwardsUnitOfWork) -> api.RoundReply:
+async def get_round(q: api.GetRound, who: Principal, uow: AwardsUnitOfWork) -> api.RoundReply:
     async with uow:
-        await _known_actor(uow, q.actor_id)
-        return await _round_reply(uow, await _round(uow, q.round_id))
+        rnd = await _round(uow, q.round_id)
+        # A round is seen by its issuer, the units below it that nominate, and the levels above.
+        await _authorize(uow, who, Action.READ_ISSUED, rnd.issuer_unit_id, _today(uow), "round_id")
+        return await _round_reply(uow, rnd)
 
 
-async def list_rounds(q: api.ListRounds, uow: AwardsUnitOfWork) -> api.RoundPage:
+async def list_rounds(q: api.ListRounds, who: Principal, uow: AwardsUnitOfWork) -> api.RoundPage:
     async with uow:
-        await _known_actor(uow, q.actor_id)
         today = _today(uow)
+        actor = await uow.directory.actor(who, today)
         rows = await uow.rounds.list(issuer_unit_id=q.issuer_unit_id, year=q.year,
                                      status=str(q.status) if q.status else None, today=today,
                                      after=_cursor(q.page.cursor, numeric_first=True), limit=q.page.limit + 1)
         more = len(rows) > q.page.limit
         rows = rows[:q.page.limit]
+        seen: dict[str, bool] = {}  # the rounds the caller may see (READ_ISSUED of the issuer)
+        for r in rows:
+            if r.issuer_unit_id not in seen:
+                seen[r.issuer_unit_id] = bool(decide(actor, Action.READ_ISSUED,
+                                                     await uow.directory.target(r.issuer_unit_id, today)))
+        visible = [r for r in rows if seen[r.issuer_unit_id]]
         items = [api.RoundSummary(round_id=r.round_id, name=r.name, level=r.level, issuer_unit_id=r.issuer_unit_id,
                                   year=r.year, opens_on=r.opens_on, closes_on=r.closes_on, anchor_on=r.anchor_on,
                                   status=api.RoundStatus(r.status(today)), source_plan_id=r.source_plan_id,
-                                  source_item_id=r.source_item_id) for r in rows]
+                                  source_item_id=r.source_item_id) for r in visible]
         return api.RoundPage(items=items, next_cursor=f"{rows[-1].year}|{rows[-1].round_id}" if more else None)
 
 
@@ -508,11 +485,11 @@ async def _nomination_replies(uow: AwardsUnitOfWork, noms: list[Nomination], dup
     return out
 
 
-async def submit_nomination(cmd: api.SubmitNomination, uow: AwardsUnitOfWork) -> api.NominationReply:
+async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: AwardsUnitOfWork) -> api.NominationReply:
     async with uow:
         today = _today(uow)
         rnd = await _round(uow, cmd.round_id)
-        actor = await _acts_for(uow, cmd.actor_id, cmd.by_unit_id, today, "by_unit_id")
+        actor = await _authorize(uow, who, Action.ACT, cmd.by_unit_id, today, "by_unit_id")
         kind = str(cmd.nominee_kind)
         if cmd.nomination_id is not None:
             existing = await uow.nominations.get(cmd.nomination_id)
@@ -584,8 +561,8 @@ async def submit_nomination(cmd: api.SubmitNomination, uow: AwardsUnitOfWork) ->
             nominee_kind=kind, nominee_id=cmd.nominee_id, nominee_name=nominee_name, nominee_unit_id=nominee_unit_id,
             category=cmd.category, form=cmd.form, achievements=cmd.achievements, status=status, at_unit_id=at_unit,
             route=route, eligible_at_submission=not reasons, reasons_at_submission=reasons, submitted_at=now,
-            submitted_by=actor.person_id)
-        nom.step(now, "submitted", actor.person_id, cmd.by_unit_id, None)
+            submitted_by=actor.label)
+        nom.step(now, "submitted", actor.label, cmd.by_unit_id, None)
         try:
             await uow.nominations.add(nom)
         except sa.exc.IntegrityError:  # a concurrent nomination of the same nominee got in first
@@ -600,14 +577,14 @@ async def submit_nomination(cmd: api.SubmitNomination, uow: AwardsUnitOfWork) ->
         return reply
 
 
-async def withdraw_nomination(cmd: api.WithdrawNomination, uow: AwardsUnitOfWork) -> api.NominationReply:
+async def withdraw_nomination(cmd: api.WithdrawNomination, who: Principal, uow: AwardsUnitOfWork) -> api.NominationReply:
     async with uow:
         nom = await uow.nominations.get(cmd.nomination_id, for_update=True)
         if nom is None:
             raise _not_found(f"hồ sơ đề nghị {cmd.nomination_id}", "nomination_id")
-        actor = await _acts_for(uow, cmd.actor_id, nom.by_unit_id, _today(uow), "nomination_id")
+        actor = await _authorize(uow, who, Action.ACT, nom.by_unit_id, _today(uow), "nomination_id")
         try:
-            nom.withdraw(actor.person_id, uow.now(), cmd.reason)
+            nom.withdraw(actor.label, uow.now(), cmd.reason)
         except DomainError as e:
             raise _api_error(e) from None
         await uow.nominations.save(nom)
@@ -616,10 +593,10 @@ async def withdraw_nomination(cmd: api.WithdrawNomination, uow: AwardsUnitOfWork
         return reply
 
 
-async def forward_nominations(cmd: api.ForwardNominations, uow: AwardsUnitOfWork) -> api.NominationPage:
+async def forward_nominations(cmd: api.ForwardNominations, who: Principal, uow: AwardsUnitOfWork) -> api.NominationPage:
     async with uow:
         today = _today(uow)
-        actor = await _acts_for(uow, cmd.actor_id, cmd.unit_id, today)
+        actor = await _authorize(uow, who, Action.ACT, cmd.unit_id, today)
         if len(set(cmd.nomination_ids)) != len(cmd.nomination_ids):
             raise _api_error(Invalid("Danh sách hồ sơ có mã trùng nhau", "nomination_ids"))
         noms = await uow.nominations.get_many(cmd.nomination_ids, for_update=True)
@@ -636,9 +613,9 @@ async def forward_nominations(cmd: api.ForwardNominations, uow: AwardsUnitOfWork
                 if cmd.endorse:
                     route = await uow.directory.route(cmd.unit_id, rnd.issuer_unit_id, today)
                     parent = None if route is None else (route[1] if len(route) > 1 else rnd.issuer_unit_id)
-                    nom.forward(cmd.unit_id, parent, rnd.issuer_unit_id, actor.person_id, now, cmd.note)
+                    nom.forward(cmd.unit_id, parent, rnd.issuer_unit_id, actor.label, now, cmd.note)
                 else:
-                    nom.return_(cmd.unit_id, actor.person_id, now, cmd.note)
+                    nom.return_(cmd.unit_id, actor.label, now, cmd.note)
             except DomainError as e:
                 raise _api_error(e) from None
             await uow.nominations.save(nom)
@@ -648,12 +625,10 @@ async def forward_nominations(cmd: api.ForwardNominations, uow: AwardsUnitOfWork
         return api.NominationPage(items=replies)
 
 
-async def list_nominations(q: api.ListNominations, uow: AwardsUnitOfWork) -> api.NominationPage:
+async def list_nominations(q: api.ListNominations, who: Principal, uow: AwardsUnitOfWork) -> api.NominationPage:
     async with uow:
         rnd = await _round(uow, q.round_id)
-        actor = await _known_actor(uow, q.actor_id)
-        if not (q.unit_id == rnd.issuer_unit_id and actor.unit_id == rnd.issuer_unit_id):
-            await _reads(uow, q.actor_id, q.unit_id, _today(uow))
+        await _authorize(uow, who, Action.READ, q.unit_id, _today(uow))
         rows = await uow.nominations.list(round_id=rnd.round_id, unit_id=q.unit_id,
                                           everything=q.unit_id == rnd.issuer_unit_id,
                                           status=str(q.status) if q.status else None, awaiting_only=q.awaiting_only,
@@ -666,13 +641,13 @@ async def list_nominations(q: api.ListNominations, uow: AwardsUnitOfWork) -> api
 
 # --- the council and decisions -----------------------------------------------------------------
 
-async def record_council_result(cmd: api.RecordCouncilResult, uow: AwardsUnitOfWork) -> api.NominationReply:
+async def record_council_result(cmd: api.RecordCouncilResult, who: Principal, uow: AwardsUnitOfWork) -> api.NominationReply:
     async with uow:
         nom = await uow.nominations.get(cmd.nomination_id, for_update=True)
         if nom is None:
             raise _not_found(f"hồ sơ đề nghị {cmd.nomination_id}", "nomination_id")
         rnd = await _round(uow, nom.round_id)
-        actor = await _council(uow, cmd.actor_id, rnd)
+        actor = await _council(uow, who, rnd)
         forms = await uow.rounds.forms()
         result = str(cmd.result)
         if cmd.form is not None and cmd.form not in forms:
@@ -683,7 +658,7 @@ async def record_council_result(cmd: api.RecordCouncilResult, uow: AwardsUnitOfW
         try:
             changed = nom.record_council(result, form=forms.get(cmd.form) if cmd.form else None,
                                          current=forms[nom.form], note=cmd.note, decided_on=decided_on,
-                                         actor_id=actor.person_id, unit_id=rnd.issuer_unit_id, at=uow.now(),
+                                         actor_id=actor.label, unit_id=rnd.issuer_unit_id, at=uow.now(),
                                          reasons=reasons)
         except DomainError as e:
             raise _api_error(e) from None
@@ -714,10 +689,10 @@ async def _decision_reply(uow: AwardsUnitOfWork, d: Decision, duplicate: bool = 
                              duplicate=duplicate)
 
 
-async def issue_decision(cmd: api.IssueDecision, uow: AwardsUnitOfWork) -> api.DecisionReply:
+async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnitOfWork) -> api.DecisionReply:
     async with uow:
         rnd = await _round(uow, cmd.round_id, for_update=True)  # decisions of a round one at a time
-        actor = await _council(uow, cmd.actor_id, rnd)
+        actor = await _council(uow, who, rnd)
         decision_id = cmd.decision_id or _mint("dec")
         existing = await uow.decisions.get(decision_id)
         if existing is not None:
@@ -747,13 +722,13 @@ async def issue_decision(cmd: api.IssueDecision, uow: AwardsUnitOfWork) -> api.D
         forms = await uow.rounds.forms()
         now = uow.now()
         decision = Decision(decision_id, rnd.round_id, rnd.issuer_unit_id, cmd.number, cmd.decision_date, cmd.signer,
-                            list(cmd.nomination_ids), now, actor.person_id)
+                            list(cmd.nomination_ids), now, actor.label)
         rows = []
         for nid in cmd.nomination_ids:
             nom = noms[nid]
             award_id = _digest_id("aw", decision_id, nid)
             try:
-                nom.grant(decision_id, award_id, actor.person_id, rnd.issuer_unit_id, now)
+                nom.grant(decision_id, award_id, actor.label, rnd.issuer_unit_id, now)
             except DomainError as e:
                 raise _api_error(e) from None
             await uow.nominations.save(nom)
@@ -787,11 +762,11 @@ async def _model_replies(uow: AwardsUnitOfWork, models: list[ExemplaryModel], du
         year=m.year, award_id=m.award_id, registered_at=m.registered_at, duplicate=duplicate) for m in models]
 
 
-async def register_exemplary_model(cmd: api.RegisterExemplaryModel, uow: AwardsUnitOfWork
+async def register_exemplary_model(cmd: api.RegisterExemplaryModel, who: Principal, uow: AwardsUnitOfWork
                                    ) -> api.ExemplaryModelReply:
     async with uow:
         today = _today(uow)
-        actor = await _acts_for(uow, cmd.actor_id, cmd.unit_id, today)
+        actor = await _authorize(uow, who, Action.ACT, cmd.unit_id, today)
         model_id = cmd.model_id or _mint("em")
         existing = await uow.models.get(model_id)
         if existing is not None:
@@ -812,7 +787,7 @@ async def register_exemplary_model(cmd: api.RegisterExemplaryModel, uow: AwardsU
             if award.nominee_id != subject:
                 raise _api_error(Invalid(f"Khen thưởng {cmd.award_id} không phải của đối tượng này", "award_id"))
         model = ExemplaryModel(model_id, cmd.unit_id, cmd.person_id, cmd.title, cmd.story, cmd.year, cmd.award_id,
-                               uow.now(), actor.person_id)
+                               uow.now(), actor.label)
         await uow.models.add(model)
         await uow.emit(MODEL_REGISTERED, ev.ExemplaryModelRegistered(
             model_id=model_id, unit_id=cmd.unit_id, person_id=cmd.person_id, title=cmd.title, story=cmd.story,
@@ -822,10 +797,12 @@ async def register_exemplary_model(cmd: api.RegisterExemplaryModel, uow: AwardsU
         return reply
 
 
-async def list_exemplary_models(q: api.ListExemplaryModels, uow: AwardsUnitOfWork) -> api.ExemplaryModelPage:
+async def list_exemplary_models(q: api.ListExemplaryModels, who: Principal, uow: AwardsUnitOfWork) -> api.ExemplaryModelPage:
     """The published register: readable by every person of the federation."""
     async with uow:
-        await _known_actor(uow, q.actor_id)
+        actor = await uow.directory.actor(who, _today(uow))
+        if not actor.is_person or not actor.active:  # machine identities need a reading role
+            await _authorize(uow, who, Action.READ, None, _today(uow), "Authorization")
         scope = None
         if q.unit_id is not None:
             if await uow.directory.unit(q.unit_id) is None:
@@ -841,14 +818,14 @@ async def list_exemplary_models(q: api.ListExemplaryModels, uow: AwardsUnitOfWor
                                       next_cursor=f"{rows[-1].year}|{rows[-1].model_id}" if more else None)
 
 
-async def get_award_history(q: api.GetAwardHistory, uow: AwardsUnitOfWork) -> api.AwardHistory:
+async def get_award_history(q: api.GetAwardHistory, who: Principal, uow: AwardsUnitOfWork) -> api.AwardHistory:
     if (q.unit_id is None) == (q.person_id is None):
         raise _api_error(Invalid("Cần ghi đúng một trong hai: unit_id (đơn vị) hoặc person_id (cá nhân)",
                                  "unit_id" if q.unit_id is None else "person_id"))
     async with uow:
         today = _today(uow)
         if q.unit_id is not None:
-            await _reads(uow, q.actor_id, q.unit_id, today)
+            await _authorize(uow, who, Action.READ, q.unit_id, today)
             successor = await uow.directory.successor(q.unit_id)
             includes = [q.unit_id, *await uow.directory.predecessors(q.unit_id)]
             rows = await uow.decisions.history(unit_ids=includes, nominee_kind=str(q.nominee_kind) if q.nominee_kind
@@ -862,8 +839,8 @@ async def get_award_history(q: api.GetAwardHistory, uow: AwardsUnitOfWork) -> ap
         person = await uow.directory.person(q.person_id)
         if person is None:
             raise _not_found(f"cá nhân {q.person_id}", "person_id")
-        if q.actor_id != q.person_id:
-            await _reads(uow, q.actor_id, person.unit_id, today, "person_id")
+        if who.person_id != q.person_id:
+            await _authorize(uow, who, Action.READ, person.unit_id, today, "person_id")
         rows = await uow.decisions.history(person_id=q.person_id, from_year=q.from_year, to_year=q.to_year)
         models = await uow.models.list(scope=None, person_id=q.person_id, from_year=q.from_year, to_year=q.to_year,
                                        after=None, limit=2000)

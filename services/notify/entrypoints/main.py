@@ -68,12 +68,12 @@ def parts(rt: Runtime) -> Parts:
 def api(rt: Runtime) -> dict[str, Any]:
     policy = parts(rt).policy
     return {
-        "list_inbox": lambda q: handlers.list_inbox(q, rt.uow()),
-        "unread_count": lambda q: handlers.unread_count(q, rt.uow()),
-        "mark_read": lambda q: handlers.mark_read(q, rt.uow()),
-        "get_preferences": lambda q: handlers.get_preferences(q, rt.uow(), policy),
-        "set_preferences": lambda q: handlers.set_preferences(q, rt.uow(), policy),
-        "delivery_log": lambda q: handlers.delivery_log(q, rt.uow()),
+        "list_inbox": lambda q, who: handlers.list_inbox(q, who, rt.uow()),
+        "unread_count": lambda q, who: handlers.unread_count(q, who, rt.uow()),
+        "mark_read": lambda q, who: handlers.mark_read(q, who, rt.uow()),
+        "get_preferences": lambda q, who: handlers.get_preferences(q, who, rt.uow(), policy),
+        "set_preferences": lambda q, who: handlers.set_preferences(q, who, rt.uow(), policy),
+        "delivery_log": lambda q, who: handlers.delivery_log(q, who, rt.uow()),
     }
 
 

@@ -37,8 +37,10 @@ from contracts.events import awards as awards_ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
 from contracts.types import NomineeKind, PartyKind
-from runtime.directory import ACTING_ROLES, Directory, Retry
-from runtime.errors import ApiError, forbidden, not_found
+from runtime.access import Action
+from runtime.auth import Principal
+from runtime.directory import Directory, Retry
+from runtime.errors import ApiError, not_found
 from services.notify.domain.model import (
     Audience,
     EmailMode,
@@ -291,47 +293,49 @@ HANDLERS: dict[str, EventHandler] = {
 
 
 # --- requests ----------------------------------------------------------------------------------
-def _own(actor_id: str | None, person_id: str, what: str) -> None:
-    if actor_id is not None and actor_id != person_id:
-        raise forbidden(f"{actor_id} may not {what} of {person_id}: a person sees only their own")
+async def _me(uow: NotifyUnitOfWork, who: Principal) -> str:
+    """The person whose inbox and preferences these are: the caller, and nobody else (OWN)."""
+    await Directory(uow.session).authorize(who, Action.OWN, None, uow.now().date(), owner=who.id,
+                                           field="Authorization")
+    return who.id
 
 
-async def list_inbox(q: api.ListInbox, uow: NotifyUnitOfWork) -> api.InboxPage:
-    _own(q.actor_id, q.person_id, "read the inbox")
+async def list_inbox(q: api.ListInbox, who: Principal, uow: NotifyUnitOfWork) -> api.InboxPage:
     async with uow:
-        rows = await uow.notify.inbox(q.person_id, q.unread_only, q.page.limit + 1, q.page.cursor)
+        person_id = await _me(uow, who)
+        rows = await uow.notify.inbox(person_id, q.unread_only, q.page.limit + 1, q.page.cursor)
         more = len(rows) > q.page.limit
         rows = rows[: q.page.limit]
         return api.InboxPage(
             items=[api.InboxItem(notification_id=n.notification_id, kind=n.kind, title=n.title, body=n.body,
                                  link=n.link, created_at=n.created_at, read=n.read_at is not None) for n in rows],
-            unread=await uow.notify.unread(q.person_id),
+            unread=await uow.notify.unread(person_id),
             next_cursor=rows[-1].notification_id if more and rows else None)
 
 
-async def unread_count(q: api.UnreadCount, uow: NotifyUnitOfWork) -> api.UnreadCountReply:
-    _own(q.actor_id, q.person_id, "read the inbox")
+async def unread_count(q: api.UnreadCount, who: Principal, uow: NotifyUnitOfWork) -> api.UnreadCountReply:
     async with uow:
-        return api.UnreadCountReply(person_id=q.person_id, unread=await uow.notify.unread(q.person_id))
+        person_id = await _me(uow, who)
+        return api.UnreadCountReply(person_id=person_id, unread=await uow.notify.unread(person_id))
 
 
-async def mark_read(cmd: api.MarkRead, uow: NotifyUnitOfWork) -> api.MarkReadReply:
-    _own(cmd.actor_id, cmd.person_id, "mark notifications read")
+async def mark_read(cmd: api.MarkRead, who: Principal, uow: NotifyUnitOfWork) -> api.MarkReadReply:
     if not cmd.all and not cmd.notification_ids:
         raise ApiError(ErrorCode.VALIDATION, "give notification_ids, or all: true",
                        [{"field": "notification_ids", "message": "empty, and all is false"}])
     async with uow:
+        person_id = await _me(uow, who)
         ids = None if cmd.all else list(dict.fromkeys(cmd.notification_ids))
         if ids is not None:
-            owned = await uow.notify.owned(cmd.person_id, ids)
+            owned = await uow.notify.owned(person_id, ids)
             unknown = [i for i, n in enumerate(ids) if n not in owned]
             if unknown:
-                raise ApiError(ErrorCode.NOT_FOUND, f"{len(unknown)} notification(s) not in the inbox of {cmd.person_id}",
+                raise ApiError(ErrorCode.NOT_FOUND, f"{len(unknown)} notification(s) not in the inbox of {person_id}",
                                [{"field": f"notification_ids.{cmd.notification_ids.index(ids[i])}",
-                                 "message": f"no notification {ids[i]} for {cmd.person_id}"} for i in unknown[:50]])
-        marked = await uow.notify.mark_read(cmd.person_id, ids, uow.now())
+                                 "message": f"no notification {ids[i]} for {person_id}"} for i in unknown[:50]])
+        marked = await uow.notify.mark_read(person_id, ids, uow.now())
         await uow.commit()
-        return api.MarkReadReply(marked=marked, unread=await uow.notify.unread(cmd.person_id))
+        return api.MarkReadReply(marked=marked, unread=await uow.notify.unread(person_id))
 
 
 async def _known_person(uow: NotifyUnitOfWork, person_id: str) -> Any:
@@ -350,20 +354,22 @@ def _prefs_reply(p: Preferences, directory_email: str | None, policy: Policy, se
                            digest_hour=policy.digest_hour, updated_at=p.updated_at)
 
 
-async def get_preferences(q: api.GetPreferences, uow: NotifyUnitOfWork, policy: Policy) -> api.Preferences:
-    _own(q.actor_id, q.person_id, "read the preferences")
+async def get_preferences(q: api.GetPreferences, who: Principal, uow: NotifyUnitOfWork,
+                          policy: Policy) -> api.Preferences:
     async with uow:
-        person = await _known_person(uow, q.person_id)
-        prefs = (await uow.notify.preferences([q.person_id])).get(q.person_id) or Preferences(person_id=q.person_id)
+        person_id = await _me(uow, who)
+        person = await _known_person(uow, person_id)
+        prefs = (await uow.notify.preferences([person_id])).get(person_id) or Preferences(person_id=person_id)
         return _prefs_reply(prefs, person.email, policy)
 
 
-async def set_preferences(cmd: api.SetPreferences, uow: NotifyUnitOfWork, policy: Policy) -> api.Preferences:
-    _own(cmd.actor_id, cmd.person_id, "change the preferences")
+async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUnitOfWork,
+                          policy: Policy) -> api.Preferences:
     given = cmd.model_fields_set
     async with uow:
-        person = await _known_person(uow, cmd.person_id)
-        prefs = (await uow.notify.preferences([cmd.person_id])).get(cmd.person_id) or Preferences(person_id=cmd.person_id)
+        person_id = await _me(uow, who)
+        person = await _known_person(uow, person_id)
+        prefs = (await uow.notify.preferences([person_id])).get(person_id) or Preferences(person_id=person_id)
         if "email" in given:
             if cmd.email is None:
                 raise ApiError(ErrorCode.VALIDATION, "email may not be null",
@@ -400,15 +406,16 @@ def _new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-async def delivery_log(q: api.DeliveryLog, uow: NotifyUnitOfWork) -> api.DeliveryLogPage:
+async def delivery_log(q: api.DeliveryLog, who: Principal, uow: NotifyUnitOfWork) -> api.DeliveryLogPage:
     async with uow:
-        if q.actor_id != q.person_id:
-            # besides the person, those who may act for the person's unit may read its log
-            person = await _known_person(uow, q.person_id)
-            actor = await Directory(uow.session).authorize(q.actor_id, person.unit_id, uow.now().date(), write=True)
-            if not ACTING_ROLES & set(actor.roles):
-                raise forbidden(f"{q.actor_id} may not read the delivery log of {q.person_id}: it is theirs, and "
-                                f"for those who act for their unit")
+        person_id = q.person_id or who.id
+        if person_id != who.id or who.kind != "person":
+            # besides the person, the administrators of their unit (did the e-mail go out?)
+            person = await _known_person(uow, person_id)
+            await Directory(uow.session).authorize(who, Action.ADMINISTER, person.unit_id, uow.now().date(),
+                                                   field="person_id")
+        else:
+            await _me(uow, who)
         before = None
         if q.page.cursor:
             try:
@@ -417,7 +424,7 @@ async def delivery_log(q: api.DeliveryLog, uow: NotifyUnitOfWork) -> api.Deliver
             except ValueError:
                 raise ApiError(ErrorCode.VALIDATION, "invalid cursor",
                                [{"field": "page.cursor", "message": "use next_cursor of the previous page"}]) from None
-        rows = await uow.notify.delivery_log(q.person_id, q.channel.value if q.channel else None,
+        rows = await uow.notify.delivery_log(person_id, q.channel.value if q.channel else None,
                                              q.status.value if q.status else None, q.page.limit + 1, before)
         more = len(rows) > q.page.limit
         rows = rows[: q.page.limit]

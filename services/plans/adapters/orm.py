@@ -96,3 +96,31 @@ import_parts = sa.Table(
 
 __all__ = ["metadata", "plans", "plan_revisions", "occurrences", "individual_plans", "import_parts", "dir_units",
            "dir_parents", "dir_people", "reminders"]
+
+# Logins of people (README "Security"). Expiries and backoff are on the wall clock
+# (runtime.clock.wall_now): a moved demo clock must not stretch a session or a lockout.
+logins = sa.Table(
+    "logins", metadata,
+    sa.Column("person_id", sa.String(100), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("must_change", sa.Boolean, nullable=False),
+    sa.Column("failed_attempts", sa.Integer, nullable=False),
+    sa.Column("locked_until", AwareDateTime, nullable=True),
+    sa.Column("last_login_at", AwareDateTime, nullable=True),
+    sa.Column("password_changed_at", AwareDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=True),
+)
+
+# Refresh tokens, stored as SHA-256 digests (they are 256-bit random: a slow hash adds nothing).
+# Each is good once: using it makes the next one of its family; using it twice revokes the family.
+refresh_tokens = sa.Table(
+    "refresh_tokens", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("family_id", sa.String(40), nullable=False, index=True),
+    sa.Column("person_id", sa.String(100), nullable=False, index=True),
+    sa.Column("issued_at", AwareDateTime, nullable=False),
+    sa.Column("expires_at", AwareDateTime, nullable=False),
+    sa.Column("used_at", AwareDateTime, nullable=True),
+    sa.Column("revoked_at", AwareDateTime, nullable=True),
+)

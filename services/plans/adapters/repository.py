@@ -18,12 +18,15 @@ from services.plans.adapters.orm import (
     dir_units,
     import_parts,
     individual_plans,
+    logins,
     occurrences,
     plan_revisions,
     plans,
+    refresh_tokens,
 )
 from services.plans.domain.hierarchy import Hierarchy, UnitVersion
 from services.plans.domain.imports import Existing
+from services.plans.domain.logins import Login, RefreshRecord
 from services.plans.domain.model import Person, Unit
 
 CHUNK = 500  # rows per IN (...) list / executemany batch
@@ -371,4 +374,55 @@ class ImportRepository:
         await self.session.execute(import_parts.delete().where(import_parts.c.created_at < before))
 
 
-__all__ = ["DirectoryRepository", "PlanRepository", "TaskRepository", "ReminderRepository", "IndividualPlanRepository", "ImportRepository"]
+class LoginRepository:
+    """People's logins and their refresh tokens."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_username(self, username: str) -> Login | None:
+        row = (await self.session.execute(sa.select(logins).where(logins.c.username == username))).first()
+        return Login(**row._mapping) if row else None
+
+    async def by_person(self, person_id: str) -> Login | None:
+        row = (await self.session.execute(sa.select(logins).where(logins.c.person_id == person_id))).first()
+        return Login(**row._mapping) if row else None
+
+    async def save(self, login: Login) -> None:
+        values = {c.name: getattr(login, c.name) for c in logins.columns}
+        if await self.by_person(login.person_id) is None:
+            await self.session.execute(logins.insert().values(**values))
+        else:
+            await self.session.execute(logins.update().where(logins.c.person_id == login.person_id).values(**values))
+
+    async def add_refresh(self, r: RefreshRecord) -> None:
+        await self.session.execute(refresh_tokens.insert().values(**{c.name: getattr(r, c.name)
+                                                                      for c in refresh_tokens.columns}))
+
+    async def refresh(self, token_hash: str, *, for_update: bool = False) -> RefreshRecord | None:
+        q = sa.select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+        if for_update:
+            q = q.with_for_update()
+        row = (await self.session.execute(q)).first()
+        return RefreshRecord(**row._mapping) if row else None
+
+    async def use_refresh(self, token_hash: str, at: datetime) -> bool:
+        """Mark a refresh token used; False when it already was (a concurrent or replayed use)."""
+        res = await self.session.execute(refresh_tokens.update().where(
+            refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.used_at.is_(None)).values(used_at=at))
+        return bool(res.rowcount)
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        await self.session.execute(refresh_tokens.update().where(
+            refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None)).values(revoked_at=at))
+
+    async def revoke_person(self, person_id: str, at: datetime) -> None:
+        await self.session.execute(refresh_tokens.update().where(
+            refresh_tokens.c.person_id == person_id, refresh_tokens.c.revoked_at.is_(None)).values(revoked_at=at))
+
+    async def drop_expired(self, before: datetime) -> None:
+        await self.session.execute(refresh_tokens.delete().where(refresh_tokens.c.expires_at < before))
+
+
+__all__ = ["DirectoryRepository", "PlanRepository", "TaskRepository", "ReminderRepository", "IndividualPlanRepository",
+           "ImportRepository", "LoginRepository"]

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from runtime.app import Runtime, ServiceDefinition, run_service
+from runtime.auth import ClientRegistry, TokenIssuer
 from runtime.scheduler import Scheduler
 from runtime.settings import load_settings
 from services.plans.service_layer import handlers
 from services.plans.service_layer.common import PlansConfig
+from services.plans.service_layer.logins import LOGIN_HANDLERS, Identity
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,13 +23,23 @@ def _config(rt: Runtime) -> PlansConfig:
     return PlansConfig.from_env()
 
 
+def _identity(rt: Runtime) -> Identity:
+    """plans signs the access tokens: its private key, and the machine identities it accepts."""
+    s = rt.settings
+    return Identity(TokenIssuer(s.signing_key_path, issuer=s.auth_issuer, audience=s.auth_audience,
+                                ttl_s=s.auth_access_ttl_s),
+                    ClientRegistry(s.clients_path), s.auth_refresh_ttl_s)
+
+
 def api(rt: Runtime) -> dict[str, Any]:
     cfg = _config(rt)
+    ident = _identity(rt)
 
-    def bind(use_case: Any) -> Any:
-        return lambda cmd: use_case(cmd, rt.uow(), cfg)
+    def bind(use_case: Any, dependency: Any) -> Any:
+        return lambda cmd, who: use_case(cmd, who, rt.uow(), dependency)
 
-    return {name: bind(use_case) for name, use_case in handlers.ENDPOINT_HANDLERS.items()}
+    return {**{name: bind(use_case, cfg) for name, use_case in handlers.ENDPOINT_HANDLERS.items()},
+            **{name: bind(use_case, ident) for name, use_case in LOGIN_HANDLERS.items()}}
 
 
 def background(rt: Runtime) -> list[Any]:

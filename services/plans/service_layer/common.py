@@ -1,5 +1,6 @@
-"""What every use case of the plans service shares: configuration, authorisation by unit scope,
-paging, and turning domain errors into structured API errors."""
+"""What every use case of the plans service shares: configuration, authorisation (the one policy of
+runtime/access.py, judged on plans' directory), paging, and turning domain errors into structured
+API errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from datetime import date
 from typing import Any
 
 from contracts.api.common import ErrorCode
-from runtime.errors import ApiError, conflict, forbidden
+from runtime.access import Action, Actor
+from runtime.auth import Principal
+from runtime.errors import ApiError, conflict
 from services.plans.domain.plans import parse_offsets
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
@@ -35,15 +38,12 @@ class PlansConfig:
     """Settings of the plans service (environment variables, read once at start-up)."""
 
     deadline_offsets: tuple[int, ...] = (30, 7, 1)  # CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS="30,7,1"
-    allow_system_requests: bool = True  # CONGDOAN_PLANS_ALLOW_SYSTEM_REQUESTS=0 requires actor_id everywhere
     max_import_bytes: int = 4 * 1024 * 1024  # CONGDOAN_PLANS_MAX_IMPORT_BYTES: a whole CSV import
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "PlansConfig":
         env = dict(os.environ if env is None else env)
-        allow = env.get("CONGDOAN_PLANS_ALLOW_SYSTEM_REQUESTS", "1").strip().lower() not in ("0", "false", "no", "off")
         return cls(deadline_offsets=parse_offsets(env.get("CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS")),
-                   allow_system_requests=allow,
                    max_import_bytes=int(env.get("CONGDOAN_PLANS_MAX_IMPORT_BYTES", 4 * 1024 * 1024)))
 
 
@@ -62,34 +62,15 @@ def today(uow: PlansUnitOfWork) -> date:
     return uow.now().date()
 
 
-def system_allowed(cfg: PlansConfig) -> None:
-    if not cfg.allow_system_requests:
-        raise forbidden("actor_id is required (system requests are switched off: CONGDOAN_PLANS_ALLOW_SYSTEM_REQUESTS=0)")
+async def authorize(uow: PlansUnitOfWork, who: Principal, action: Action, unit_id: str | None, *,
+                    on: date | None = None, owner: str | None = None, field: str = "unit_id") -> Actor:
+    """The caller, when the access policy allows `action` on `unit_id` (as of `on`, default
+    today); else 403 (404 for an unknown unit)."""
+    return await uow.directory.shared.authorize(who, action, unit_id, on or today(uow), owner=owner, field=field)
 
 
-async def authorize(uow: PlansUnitOfWork, cfg: PlansConfig, actor_id: str | None, unit_id: str, *, write: bool,
-                    on: date | None = None) -> Any:
-    """The actor's row, when it may act on (write) or read `unit_id`; None for a system request.
-    An actor changes its own unit and, with an acting role, units below it; reads a unit as the
-    unit itself or an ancestor (runtime.directory.Directory.authorize)."""
-    if actor_id is None:
-        system_allowed(cfg)
-        if await uow.directory.unit_row(unit_id) is None:
-            from runtime.errors import not_found
-            raise not_found(f"unit {unit_id}")
-        return None
-    return await uow.directory.shared.authorize(actor_id, unit_id, on or today(uow), write=write)
-
-
-async def actor_row(uow: PlansUnitOfWork, cfg: PlansConfig, actor_id: str | None) -> Any:
-    """The active actor, or None for an allowed system request."""
-    if actor_id is None:
-        system_allowed(cfg)
-        return None
-    actor = await uow.directory.person_row(actor_id)
-    if actor is None or not actor.active:
-        raise forbidden(f"unknown or inactive actor {actor_id}")
-    return actor
+async def actor_of(uow: PlansUnitOfWork, who: Principal) -> Actor:
+    return await uow.directory.shared.actor(who, today(uow))
 
 
 def offset_of(cursor: str | None) -> int:

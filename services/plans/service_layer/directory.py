@@ -10,7 +10,9 @@ from datetime import date, timedelta
 from contracts.api import plans as api
 from contracts.api.common import ErrorCode
 from contracts.events import plans as ev
-from runtime.errors import ApiError, conflict, forbidden, not_found
+from runtime.access import Action
+from runtime.auth import Principal
+from runtime.errors import ApiError, conflict, not_found
 from services.plans.domain.hierarchy import HierarchyError
 from services.plans.domain.imports import parse_units_csv
 from services.plans.domain.model import DirectoryError, Person, Unit, check_parent, parent_problem
@@ -22,12 +24,12 @@ from services.plans.service_layer.common import (
     UNIT_MOVED,
     UNIT_REGISTERED,
     PlansConfig,
+    actor_of,
     authorize,
     invalid,
     next_cursor,
     offset_of,
     refused,
-    system_allowed,
     today,
 )
 from services.plans.service_layer.plans import top_up
@@ -43,16 +45,13 @@ def _unit_reply(u: Unit) -> api.UnitReply:
 _kind_rule = parent_problem
 
 
-async def register_unit(cmd: api.RegisterUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitReply:
+async def register_unit(cmd: api.RegisterUnit, who: Principal, uow: PlansUnitOfWork,
+                        cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitReply:
     async with uow:
         unit = Unit(unit_id=cmd.unit_id or f"u-{uuid.uuid4().hex[:12]}", code=cmd.code, name=cmd.name,
                     kind=cmd.kind.value, parent_id=cmd.parent_id, effective_from=cmd.effective_from or today(uow))
-        if cmd.parent_id:
-            await authorize(uow, cfg, cmd.actor_id, cmd.parent_id, write=True)
-        elif cmd.actor_id is not None:
-            raise forbidden("only a system request registers a unit without a parent (a root)")
-        else:
-            system_allowed(cfg)
+        # Under a parent: its administrators (or above). A root: a directory_admin identity only.
+        await authorize(uow, who, Action.ADMINISTER, cmd.parent_id, field="parent_id")
         existing = await uow.directory.get_unit(unit.unit_id)
         if existing is not None:
             if existing.same_as(unit):
@@ -96,12 +95,12 @@ def _person_view(r) -> api.PersonView:  # type: ignore[no-untyped-def]
                           email=r.email, phone=r.phone, active=bool(r.active))
 
 
-async def register_person(cmd: api.RegisterPerson, uow: PlansUnitOfWork,
+async def register_person(cmd: api.RegisterPerson, who: Principal, uow: PlansUnitOfWork,
                           cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonReply:
     async with uow:
         person = Person(person_id=cmd.person_id or f"p-{uuid.uuid4().hex[:12]}", unit_id=cmd.unit_id,
                         full_name=cmd.full_name, roles=[r.value for r in cmd.roles], email=cmd.email, phone=cmd.phone)
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=True)
+        await authorize(uow, who, Action.ADMINISTER, cmd.unit_id)
         existing = await uow.directory.get_person(person.person_id)
         if existing is not None:
             if (existing.unit_id, existing.full_name, existing.roles, existing.email) == (
@@ -119,19 +118,20 @@ async def register_person(cmd: api.RegisterPerson, uow: PlansUnitOfWork,
         return _person_reply(person)
 
 
-async def update_person(cmd: api.UpdatePerson, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonView:
+async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfWork,
+                        cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonView:
     async with uow:
         row = await uow.directory.person_row(cmd.person_id)
         if row is None:
             raise not_found(f"person {cmd.person_id}")
-        await authorize(uow, cfg, cmd.actor_id, row.unit_id, write=True)
+        await authorize(uow, who, Action.ADMINISTER, row.unit_id, field="person_id")
         values = {"unit_id": cmd.unit_id or row.unit_id, "full_name": cmd.full_name or row.full_name,
                   "roles": [r.value for r in cmd.roles] if cmd.roles is not None else list(row.roles),
                   "email": cmd.email if cmd.email is not None else row.email,
                   "phone": cmd.phone if cmd.phone is not None else row.phone,
                   "active": cmd.active if cmd.active is not None else bool(row.active)}
         if values["unit_id"] != row.unit_id:
-            await authorize(uow, cfg, cmd.actor_id, values["unit_id"], write=True)
+            await authorize(uow, who, Action.ADMINISTER, values["unit_id"])
             target = await uow.directory.unit_row(values["unit_id"])
             if target.closed_on is not None and target.closed_on <= today(uow):
                 raise refused(f"unit {values['unit_id']} is closed", "unit_id")
@@ -160,11 +160,12 @@ def _after_last_change(versions, unit_id: str, on: date, what: str) -> None:  # 
                       "effective_from")
 
 
-async def move_unit(cmd: api.MoveUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.MoveReply:
+async def move_unit(cmd: api.MoveUnit, who: Principal, uow: PlansUnitOfWork,
+                    cfg: PlansConfig = DEFAULT_CONFIG) -> api.MoveReply:
     async with uow:
         on = cmd.effective_from or today(uow)
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=True)
-        await authorize(uow, cfg, cmd.actor_id, cmd.to_parent_id, write=True)
+        await authorize(uow, who, Action.ADMINISTER, cmd.unit_id)
+        await authorize(uow, who, Action.ADMINISTER, cmd.to_parent_id, field="to_parent_id")
         h, info = await uow.directory.load_hierarchy()
         versions = h.versions(cmd.unit_id)
         current = versions[-1]
@@ -189,15 +190,16 @@ async def move_unit(cmd: api.MoveUnit, uow: PlansUnitOfWork, cfg: PlansConfig = 
                              effective_from=on, withdrawn_tasks=withdrawn)
 
 
-async def merge_units(cmd: api.MergeUnits, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.MergeReply:
+async def merge_units(cmd: api.MergeUnits, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.MergeReply:
     """Absorbed units close into the survivor; their children move to it first (unit.moved each),
     then each absorbed unit closes with merged_into (unit.closed). History stays: as of a date
     before the merge the children are under their old parents, and the absorbed units exist."""
     async with uow:
         on = cmd.effective_from or today(uow)
-        await authorize(uow, cfg, cmd.actor_id, cmd.survivor_id, write=True)
+        await authorize(uow, who, Action.ADMINISTER, cmd.survivor_id, field="survivor_id")
         for a in cmd.absorbed_ids:
-            await authorize(uow, cfg, cmd.actor_id, a, write=True)
+            await authorize(uow, who, Action.ADMINISTER, a, field="absorbed_ids")
         h, info = await uow.directory.load_hierarchy()
         if all(info[a].merged_into == cmd.survivor_id and info[a].closed_on == on for a in cmd.absorbed_ids):
             return api.MergeReply(survivor_id=cmd.survivor_id, absorbed_ids=cmd.absorbed_ids, effective_from=on,
@@ -236,10 +238,11 @@ async def merge_units(cmd: api.MergeUnits, uow: PlansUnitOfWork, cfg: PlansConfi
                               moved_children=[c for c, _ in moves], withdrawn_tasks=withdrawn)
 
 
-async def close_unit(cmd: api.CloseUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.CloseReply:
+async def close_unit(cmd: api.CloseUnit, who: Principal, uow: PlansUnitOfWork,
+                     cfg: PlansConfig = DEFAULT_CONFIG) -> api.CloseReply:
     async with uow:
         on = cmd.effective_from or today(uow)
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=True)
+        await authorize(uow, who, Action.ADMINISTER, cmd.unit_id)
         h, info = await uow.directory.load_hierarchy()
         row = info[cmd.unit_id]
         if row.closed_on == on and row.merged_into is None:
@@ -259,15 +262,15 @@ async def close_unit(cmd: api.CloseUnit, uow: PlansUnitOfWork, cfg: PlansConfig 
 
 # --- queries -----------------------------------------------------------------------------------
 
-async def get_unit(cmd: api.GetUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitView:
+async def get_unit(cmd: api.GetUnit, who: Principal, uow: PlansUnitOfWork,
+                   cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitView:
     async with uow:
         on = cmd.as_of or today(uow)
         row = await uow.directory.unit_row(cmd.unit_id)
         if row is None:
             raise not_found(f"unit {cmd.unit_id}")
-        # An actor reads a unit it is in, or above — where the unit was on that date.
-        seen_on = row.closed_on - timedelta(days=1) if row.closed_on and on >= row.closed_on else on
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=False, on=seen_on)
+        # Read by the unit and the levels above it, where it was on that date.
+        await authorize(uow, who, Action.READ, cmd.unit_id, on=on)
         versions = await uow.directory.versions(cmd.unit_id)
         current = next((v for v in versions if v.covers(on)), None)
         successor = await uow.directory.shared.successor(cmd.unit_id)
@@ -279,21 +282,20 @@ async def get_unit(cmd: api.GetUnit, uow: PlansUnitOfWork, cfg: PlansConfig = DE
                                                     valid_to=v.valid_to) for v in versions])
 
 
-async def list_units(cmd: api.ListUnits, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitPage:
+async def list_units(cmd: api.ListUnits, who: Principal, uow: PlansUnitOfWork,
+                     cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitPage:
     async with uow:
         on = cmd.as_of or today(uow)
-        if cmd.root_id:
-            await authorize(uow, cfg, cmd.actor_id, cmd.root_id, write=False, on=on)
-        elif cmd.actor_id is not None:
-            raise forbidden("listing every root is for system requests; give root_id")
-        else:
-            system_allowed(cfg)
+        root = cmd.root_id
+        if root is None and who.kind == "person":
+            root = (await actor_of(uow, who)).unit_id  # a person's tree starts at their own unit
+        await authorize(uow, who, Action.READ, root, on=on, field="root_id")
         h, info = await uow.directory.load_hierarchy()
         rows: list[api.UnitRow] = []
-        if cmd.root_id:
-            if not h.is_active(cmd.root_id, on):
-                raise not_found(f"unit {cmd.root_id} on {on:%d/%m/%Y}")
-            starts = [(cmd.root_id, 0)]
+        if root:
+            if not h.is_active(root, on):
+                raise not_found(f"unit {root} on {on:%d/%m/%Y}")
+            starts = [(root, 0)]
         else:
             starts = [(u, 0) for u in h.units(on) if h.parent_of(u, on) is None]
         kinds = {k.value for k in cmd.kinds}
@@ -311,9 +313,10 @@ async def list_units(cmd: api.ListUnits, uow: PlansUnitOfWork, cfg: PlansConfig 
                             next_cursor=next_cursor(offset, cmd.page.limit, len(rows)))
 
 
-async def list_people(cmd: api.ListPeople, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonPage:
+async def list_people(cmd: api.ListPeople, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonPage:
     async with uow:
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=False)
+        await authorize(uow, who, Action.READ, cmd.unit_id)
         if cmd.subtree:
             snap = await uow.directory.shared.snapshot(today(uow))
             units = snap.subtree(cmd.unit_id)
@@ -329,14 +332,14 @@ async def list_people(cmd: api.ListPeople, uow: PlansUnitOfWork, cfg: PlansConfi
 
 # --- bulk import -------------------------------------------------------------------------------
 
-async def import_units(cmd: api.ImportUnits, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.ImportReply:
+async def import_units(cmd: api.ImportUnits, who: Principal, uow: PlansUnitOfWork,
+                       cfg: PlansConfig = DEFAULT_CONFIG) -> api.ImportReply:
     if cmd.part > cmd.parts:
         raise invalid(f"part {cmd.part} of {cmd.parts}?", "part")
     async with uow:
-        if cmd.actor_id is None:
-            system_allowed(cfg)
-        elif (actor := await uow.directory.person_row(cmd.actor_id)) is None or not actor.active:
-            raise forbidden(f"unknown or inactive actor {cmd.actor_id}")
+        actor = await actor_of(uow, who)
+        if actor.is_person and not actor.active:
+            await authorize(uow, who, Action.ADMINISTER, None)  # refused, with the policy's reason
         await uow.imports.drop_stale(uow.now() - timedelta(days=1))
         staged = await uow.imports.parts(cmd.import_id)
         if any(p.parts != cmd.parts for p in staged):
@@ -367,12 +370,11 @@ async def import_units(cmd: api.ImportUnits, uow: PlansUnitOfWork, cfg: PlansCon
                            f"{len(result.errors)} bad row(s) in import {cmd.import_id}; nothing was imported",
                            [{"field": f"line {e.line}" + (f": {e.field}" if e.field else ""), "message": e.message}
                             for e in result.errors])
-        if cmd.actor_id is not None:
-            new_ids = {u.unit_id for u in result.new}
-            for parent in sorted({u.parent_id for u in result.new if u.parent_id and u.parent_id not in new_ids}):
-                await authorize(uow, cfg, cmd.actor_id, parent, write=True)
-            if any(u.parent_id is None for u in result.new):
-                raise forbidden("only a system request imports root units (rows without a parent)")
+        new_ids = {u.unit_id for u in result.new}
+        for parent in sorted({u.parent_id for u in result.new if u.parent_id and u.parent_id not in new_ids}):
+            await authorize(uow, who, Action.ADMINISTER, parent, field="csv")
+        if any(u.parent_id is None for u in result.new):  # roots: a directory_admin identity only
+            await authorize(uow, who, Action.ADMINISTER, None, field="csv")
         await uow.directory.insert_units([{"unit_id": u.unit_id, "code": u.code, "name": u.name, "kind": u.kind,
                                            "parent_id": u.parent_id, "effective_from": u.effective_from}
                                           for u in result.new])

@@ -8,7 +8,9 @@ from typing import Any
 
 from contracts.api import plans as api
 from contracts.events import plans as ev
-from runtime.errors import ApiError, forbidden, not_found
+from runtime.access import Action
+from runtime.auth import Principal
+from runtime.errors import ApiError, not_found
 from services.plans.adapters.export import xlsx_bytes
 from services.plans.domain.individual import (
     ExportRow,
@@ -25,7 +27,6 @@ from services.plans.service_layer.common import (
     INDIVIDUAL_PLAN_ASSESSED,
     INDIVIDUAL_PLAN_SUBMITTED,
     PlansConfig,
-    actor_row,
     authorize,
     invalid,
     next_cursor,
@@ -35,27 +36,18 @@ from services.plans.service_layer.common import (
 )
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
-LEADING_ROLES = {"chairperson", "head_of_unit", "executive_member"}
-
-
 def _error(exc: IndividualPlanError) -> ApiError:
     return refused(str(exc), exc.field) if exc.conflict else invalid(str(exc), exc.field)
 
 
-async def _person_for(uow: PlansUnitOfWork, cfg: PlansConfig, actor_id: str | None, person_id: str, *,
-                      write: bool) -> Any:
-    """The person. The actor is that person; or reads the person's unit (as it or an ancestor);
-    or, to write, leads it or a unit above (chairperson, head of unit, executive member):
-    a colleague does not write someone else's commitments."""
+async def _person_for(uow: PlansUnitOfWork, who: Principal, person_id: str) -> Any:
+    """The person, when the caller may write, assess or read their individual plan: the person
+    themself, or a leader of their unit or a unit above (runtime/access.py ASSESS) — a colleague
+    does not read or write someone else's commitments."""
     person = await uow.directory.person_row(person_id)
     if person is None:
         raise not_found(f"person {person_id}")
-    actor = await actor_row(uow, cfg, actor_id)
-    if actor is not None and actor.person_id != person_id:
-        await authorize(uow, cfg, actor_id, person.unit_id, write=write)
-        if write and not LEADING_ROLES & set(actor.roles):
-            raise forbidden(f"{actor_id} may not write the individual plan of {person_id}: only the person or a "
-                            f"leader of the unit or above")
+    await authorize(uow, who, Action.ASSESS, person.unit_id, owner=person_id, field="person_id")
     return person
 
 
@@ -73,10 +65,10 @@ def _view(person: Any, row: Any, previous: Any, year: int) -> api.IndividualPlan
         rating=row.rating, assessed_on=row.assessed_on, supplement=list(row.supplement))
 
 
-async def submit_individual_plan(cmd: api.SubmitIndividualPlan, uow: PlansUnitOfWork,
+async def submit_individual_plan(cmd: api.SubmitIndividualPlan, who: Principal, uow: PlansUnitOfWork,
                                  cfg: PlansConfig = DEFAULT_CONFIG) -> api.IndividualPlanView:
     async with uow:
-        person = await _person_for(uow, cfg, cmd.actor_id, cmd.person_id, write=True)
+        person = await _person_for(uow, who, cmd.person_id)
         if not person.active:
             raise refused(f"person {cmd.person_id} is inactive", "person_id")
         if cmd.parent_plan_id and await uow.plans.get(cmd.parent_plan_id) is None:
@@ -106,10 +98,10 @@ async def submit_individual_plan(cmd: api.SubmitIndividualPlan, uow: PlansUnitOf
                      await uow.individual.get(cmd.person_id, cmd.year - 1), cmd.year)
 
 
-async def assess_individual_plan(cmd: api.AssessIndividualPlan, uow: PlansUnitOfWork,
+async def assess_individual_plan(cmd: api.AssessIndividualPlan, who: Principal, uow: PlansUnitOfWork,
                                  cfg: PlansConfig = DEFAULT_CONFIG) -> api.IndividualPlanView:
     async with uow:
-        person = await _person_for(uow, cfg, cmd.actor_id, cmd.person_id, write=True)
+        person = await _person_for(uow, who, cmd.person_id)
         row = await uow.individual.get(cmd.person_id, cmd.year)
         on = today(uow)
         if row is not None and row.assessed_on and (row.results, row.rating, list(row.supplement)) == (
@@ -129,10 +121,10 @@ async def assess_individual_plan(cmd: api.AssessIndividualPlan, uow: PlansUnitOf
                      await uow.individual.get(cmd.person_id, cmd.year - 1), cmd.year)
 
 
-async def get_individual_plan(cmd: api.GetIndividualPlan, uow: PlansUnitOfWork,
+async def get_individual_plan(cmd: api.GetIndividualPlan, who: Principal, uow: PlansUnitOfWork,
                               cfg: PlansConfig = DEFAULT_CONFIG) -> api.IndividualPlanView:
     async with uow:
-        person = await _person_for(uow, cfg, cmd.actor_id, cmd.person_id, write=False)
+        person = await _person_for(uow, who, cmd.person_id)
         return _view(person, await uow.individual.get(cmd.person_id, cmd.year),
                      await uow.individual.get(cmd.person_id, cmd.year - 1), cmd.year)
 
@@ -149,10 +141,10 @@ async def _units_and_people(uow: PlansUnitOfWork, unit_id: str, subtree: bool) -
     return units, info, people
 
 
-async def get_individual_plan_coverage(cmd: api.GetCoverage, uow: PlansUnitOfWork,
+async def get_individual_plan_coverage(cmd: api.GetCoverage, who: Principal, uow: PlansUnitOfWork,
                                        cfg: PlansConfig = DEFAULT_CONFIG) -> api.CoverageReply:
     async with uow:
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=False)
+        await authorize(uow, who, Action.READ, cmd.unit_id)
         units, info, people = await _units_and_people(uow, cmd.unit_id, cmd.subtree)
         required = [p for p in people if must_keep_one(p.roles)]
         plans = await uow.individual.of_people([p.person_id for p in required], cmd.year)
@@ -175,10 +167,11 @@ async def get_individual_plan_coverage(cmd: api.GetCoverage, uow: PlansUnitOfWor
                                  next_cursor=next_cursor(offset, cmd.page.limit, len(rows)))
 
 
-async def export_individual_plans(cmd: api.ExportIndividualPlans, uow: PlansUnitOfWork,
+async def export_individual_plans(cmd: api.ExportIndividualPlans, who: Principal, uow: PlansUnitOfWork,
                                   cfg: PlansConfig = DEFAULT_CONFIG) -> api.ExportReply:
     async with uow:
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=False)
+        # Everyone's results and ratings: for the leaders who assess them (of the unit or above).
+        await authorize(uow, who, Action.ASSESS, cmd.unit_id)
         units, info, people = await _units_and_people(uow, cmd.unit_id, True)
         plans = await uow.individual.of_people([p.person_id for p in people], cmd.year)
         order = {u: i for i, u in enumerate(units)}

@@ -13,7 +13,9 @@ from typing import Any
 
 from contracts.api import plans as api
 from contracts.events import plans as ev
-from runtime.errors import ApiError, conflict, forbidden, not_found
+from runtime.access import Action, Actor
+from runtime.auth import Principal
+from runtime.errors import ApiError, conflict, not_found
 from runtime.logging import get_logger
 from services.plans.domain.hierarchy import HierarchyError
 from services.plans.domain.plans import (
@@ -42,7 +44,7 @@ from services.plans.service_layer.common import (
     PLAN_ISSUED,
     TASKS_ASSIGNED,
     PlansConfig,
-    actor_row,
+    actor_of,
     authorize,
     invalid,
     next_cursor,
@@ -108,11 +110,13 @@ async def _check_parent_plan(uow: PlansUnitOfWork, parent_plan_id: str | None, f
 
 # --- drafts -------------------------------------------------------------------------------------
 
-async def create_plan(cmd: api.CreatePlan, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
+async def create_plan(cmd: api.CreatePlan, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
     document = cmd.document.model_dump(mode="json")
     _parse(document)
     async with uow:
-        await authorize(uow, cfg, cmd.actor_id, cmd.document.issuer_unit_id, write=True)
+        # Drafting is the unit's acting people's (or a plan_issuer identity's) work; issuing is its leaders'.
+        actor = await _drafter(uow, who, cmd.document.issuer_unit_id)
         plan_id = cmd.plan_id or f"kh-{uuid.uuid4().hex[:12]}"
         existing = await uow.plans.get(plan_id)
         if existing is not None:
@@ -128,7 +132,7 @@ async def create_plan(cmd: api.CreatePlan, uow: PlansUnitOfWork, cfg: PlansConfi
                             issuer_unit_id=cmd.document.issuer_unit_id, parent_plan_id=cmd.document.parent_plan_id,
                             status=DRAFT, current_revision=0, document=document, year=None, issued_on=None,
                             closed_on=None, materialized_to=None, created_at=now, updated_at=now,
-                            created_by=cmd.actor_id)
+                            created_by=actor.label)
         await uow.commit()
         return await _view(uow, await uow.plans.get(plan_id))
 
@@ -137,14 +141,15 @@ def _with_date(document: dict[str, Any], issued_on: date | None) -> dict[str, An
     return {**document, "issued_on": issued_on.isoformat() if issued_on else None}
 
 
-async def update_plan(cmd: api.UpdatePlan, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
+async def update_plan(cmd: api.UpdatePlan, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
     document = cmd.document.model_dump(mode="json")
     _parse(document)
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
             raise not_found(f"plan {cmd.plan_id}")
-        await authorize(uow, cfg, cmd.actor_id, row.issuer_unit_id, write=True)
+        await _drafter(uow, who, row.issuer_unit_id)
         if row.status != DRAFT:
             raise refused(f"plan {cmd.plan_id} is {row.status}: an issued plan changes through revise_plan", "plan_id")
         if cmd.document.issuer_unit_id != row.issuer_unit_id:
@@ -295,12 +300,13 @@ def _issue_reply(plan_id: str, revision: int, issued_on: date, stats: Stats, dup
                           reminders=stats.reminders, duplicate=duplicate)
 
 
-async def issue_plan(cmd: api.IssuePlan, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.IssueReply:
+async def issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
+                     cfg: PlansConfig = DEFAULT_CONFIG) -> api.IssueReply:
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
             raise not_found(f"plan {cmd.plan_id}")
-        await authorize(uow, cfg, cmd.actor_id, row.issuer_unit_id, write=True)
+        actor = await authorize(uow, who, Action.ISSUE, row.issuer_unit_id, field="plan_id")
         if row.status != DRAFT:
             if row.kind == "plan" and row.current_revision >= 1 and (cmd.issued_on in (None, row.issued_on)):
                 return _issue_reply(row.plan_id, row.current_revision, row.issued_on, Stats(), duplicate=True)
@@ -322,7 +328,7 @@ async def issue_plan(cmd: api.IssuePlan, uow: PlansUnitOfWork, cfg: PlansConfig 
                                   on=issued_on, from_year=first_year_of(doc, issued_on), to_year=to_year,
                                   not_before=issued_on, mode="issue")
         await uow.plans.add_revision(plan_id=row.plan_id, revision=1, issued_on=issued_on, issued_at=uow.now(),
-                                     issued_by=cmd.actor_id, note=None, document=document)
+                                     issued_by=actor.label, note=None, document=document)
         await uow.plans.update(row.plan_id, status=ISSUED, current_revision=1, issued_on=issued_on, document=document,
                                materialized_to=to_year, updated_at=uow.now())
         await _schedule_roll(uow, row.plan_id, doc, to_year)
@@ -330,7 +336,7 @@ async def issue_plan(cmd: api.IssuePlan, uow: PlansUnitOfWork, cfg: PlansConfig 
                        subject=row.plan_id)
         if parent is not None:
             await _implementation_registered(uow, cfg, row.plan_id, parent, doc.issuer_unit_id, doc.number,
-                                             issued_on, issued_on.year, cmd.actor_id)
+                                             issued_on, issued_on.year, actor.label)
         await uow.commit()
         return _issue_reply(row.plan_id, 1, issued_on, stats)
 
@@ -347,14 +353,15 @@ async def _implementation_registered(uow: PlansUnitOfWork, cfg: PlansConfig, pla
     return completed, on_time
 
 
-async def revise_plan(cmd: api.RevisePlan, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.IssueReply:
+async def revise_plan(cmd: api.RevisePlan, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.IssueReply:
     document = cmd.document.model_dump(mode="json")
     doc = _parse(document)
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
             raise not_found(f"plan {cmd.plan_id}")
-        await authorize(uow, cfg, cmd.actor_id, row.issuer_unit_id, write=True)
+        actor = await authorize(uow, who, Action.ISSUE, row.issuer_unit_id, field="plan_id")
         if row.status != ISSUED or row.kind != "plan":
             raise refused(f"plan {cmd.plan_id} is {row.status}; only an issued plan is revised", "plan_id")
         if doc.issuer_unit_id != row.issuer_unit_id:
@@ -380,7 +387,7 @@ async def revise_plan(cmd: api.RevisePlan, uow: PlansUnitOfWork, cfg: PlansConfi
                                   on=revised_on, from_year=max(first_year_of(doc, row.issued_on), revised_on.year),
                                   to_year=to_year, not_before=revised_on, mode="revise")
         await uow.plans.add_revision(plan_id=row.plan_id, revision=revision, issued_on=revised_on,
-                                     issued_at=uow.now(), issued_by=cmd.actor_id, note=cmd.note, document=document)
+                                     issued_at=uow.now(), issued_by=actor.label, note=cmd.note, document=document)
         await uow.plans.update(row.plan_id, current_revision=revision, document=document, number=doc.number,
                                title=doc.title, materialized_to=to_year, updated_at=uow.now())
         await _schedule_roll(uow, row.plan_id, doc, to_year)
@@ -390,12 +397,13 @@ async def revise_plan(cmd: api.RevisePlan, uow: PlansUnitOfWork, cfg: PlansConfi
         return _issue_reply(row.plan_id, revision, revised_on, stats)
 
 
-async def close_plan(cmd: api.ClosePlan, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.ClosePlanReply:
+async def close_plan(cmd: api.ClosePlan, who: Principal, uow: PlansUnitOfWork,
+                     cfg: PlansConfig = DEFAULT_CONFIG) -> api.ClosePlanReply:
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
             raise not_found(f"plan {cmd.plan_id}")
-        await authorize(uow, cfg, cmd.actor_id, row.issuer_unit_id, write=True)
+        await authorize(uow, who, Action.ISSUE, row.issuer_unit_id, field="plan_id")
         if row.status == CLOSED:
             return api.ClosePlanReply(plan_id=row.plan_id, closed_on=row.closed_on, withdrawn=0)
         if row.status == DRAFT:
@@ -416,10 +424,10 @@ async def close_plan(cmd: api.ClosePlan, uow: PlansUnitOfWork, cfg: PlansConfig 
 
 # --- implementation plans ---------------------------------------------------------------------
 
-async def register_implementation_plan(cmd: api.RegisterImplementationPlan, uow: PlansUnitOfWork,
+async def register_implementation_plan(cmd: api.RegisterImplementationPlan, who: Principal, uow: PlansUnitOfWork,
                                        cfg: PlansConfig = DEFAULT_CONFIG) -> api.ImplementationPlanReply:
     async with uow:
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=True)
+        actor = await authorize(uow, who, Action.ACT, cmd.unit_id)
         on = cmd.registered_on or today(uow)
         if on > today(uow):
             raise invalid(f"registered_on {on:%d/%m/%Y} is in the future", "registered_on")
@@ -451,11 +459,11 @@ async def register_implementation_plan(cmd: api.RegisterImplementationPlan, uow:
         await uow.plans.add(plan_id=plan_id, kind="implementation", number=cmd.number, title=title,
                             issuer_unit_id=cmd.unit_id, parent_plan_id=cmd.parent_plan_id, status=ISSUED,
                             current_revision=1, document=document, year=year, issued_on=on, closed_on=None,
-                            materialized_to=None, created_at=now, updated_at=now, created_by=cmd.actor_id)
-        await uow.plans.add_revision(plan_id=plan_id, revision=1, issued_on=on, issued_at=now, issued_by=cmd.actor_id,
+                            materialized_to=None, created_at=now, updated_at=now, created_by=actor.label)
+        await uow.plans.add_revision(plan_id=plan_id, revision=1, issued_on=on, issued_at=now, issued_by=actor.label,
                                      note=cmd.link, document=document)
         completed, on_time = await _implementation_registered(uow, cfg, plan_id, parent, cmd.unit_id, cmd.number,
-                                                              on, year, cmd.actor_id)
+                                                              on, year, actor.label)
         await uow.commit()
         return api.ImplementationPlanReply(plan_id=plan_id, parent_plan_id=cmd.parent_plan_id, unit_id=cmd.unit_id,
                                            number=cmd.number, year=year, registered_on=on, on_time=on_time,
@@ -464,51 +472,43 @@ async def register_implementation_plan(cmd: api.RegisterImplementationPlan, uow:
 
 # --- queries --------------------------------------------------------------------------------------
 
-async def _can_see(uow: PlansUnitOfWork, cfg: PlansConfig, actor_id: str | None, issuer: str) -> None:
-    """A plan is seen by its issuer, the units above it, and the units it cascades to (below)."""
-    actor = await actor_row(uow, cfg, actor_id)
-    if actor is None:
-        return
-    try:
-        await authorize(uow, cfg, actor_id, issuer, write=False)
-        return
-    except ApiError:
-        pass
-    on = today(uow)
-    unit, seen = actor.unit_id, set()
-    while unit is not None and unit not in seen:
-        seen.add(unit)
-        unit = await uow.directory.parent_as_of(unit, on)
-        if unit == issuer:
-            return
-    raise forbidden(f"{actor_id} of unit {actor.unit_id} may not read plans of unit {issuer}")
-
-
-async def get_plan(cmd: api.GetPlan, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
+async def get_plan(cmd: api.GetPlan, who: Principal, uow: PlansUnitOfWork,
+                   cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
     async with uow:
         row = await uow.plans.get(cmd.plan_id)
         if row is None:
             raise not_found(f"plan {cmd.plan_id}")
-        await _can_see(uow, cfg, cmd.actor_id, row.issuer_unit_id)
+        # A plan is seen by its issuer, the units it cascades to (below), and the levels above.
+        await authorize(uow, who, Action.READ_ISSUED, row.issuer_unit_id, field="plan_id")
         return await _view(uow, row, cmd.revision)
 
 
-async def list_plans(cmd: api.ListPlans, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanPage:
+async def list_plans(cmd: api.ListPlans, who: Principal, uow: PlansUnitOfWork,
+                     cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanPage:
     async with uow:
         issuers: list[str] | None = None
         if cmd.issuer_unit_id:
-            await _can_see(uow, cfg, cmd.actor_id, cmd.issuer_unit_id)
+            await authorize(uow, who, Action.READ_ISSUED, cmd.issuer_unit_id, field="issuer_unit_id")
             issuers = [cmd.issuer_unit_id]
         else:
-            actor = await actor_row(uow, cfg, cmd.actor_id)
-            if actor is not None:
+            actor = await actor_of(uow, who)
+            if actor.is_person:  # what they may see: the plans of the levels above and of their subtree
                 snap = await uow.directory.shared.snapshot(today(uow))
-                issuers = [*snap.ancestors(actor.unit_id), *snap.subtree(actor.unit_id)]
+                issuers = [*snap.ancestors(actor.unit_id), *snap.subtree(actor.unit_id)] if actor.unit_id else []
+            else:  # a machine identity: every plan, if one of its roles reads
+                await authorize(uow, who, Action.READ_ISSUED, None)
         offset = offset_of(cmd.page.cursor)
         total, rows = await uow.plans.find(issuer_ids=issuers, parent_plan_id=cmd.parent_plan_id, status=cmd.status,
                                            offset=offset, limit=cmd.page.limit)
         return api.PlanPage(total=total, items=[_summary(r) for r in rows],
                             next_cursor=next_cursor(offset, cmd.page.limit, total))
+
+
+async def _drafter(uow: PlansUnitOfWork, who: Principal, issuer_unit_id: str) -> Actor:
+    """Drafts of a unit's plans: its acting people, or a plan_issuer identity (ISSUE)."""
+    if who.kind == "service":
+        return await authorize(uow, who, Action.ISSUE, issuer_unit_id, field="document.issuer_unit_id")
+    return await authorize(uow, who, Action.ACT, issuer_unit_id, field="document.issuer_unit_id")
 
 
 # --- units joining running plans ----------------------------------------------------------------------

@@ -8,6 +8,8 @@ from typing import Any
 
 from contracts.api import plans as api
 from contracts.events import plans as ev
+from runtime.access import Action
+from runtime.auth import Principal
 from runtime.errors import ApiError, not_found
 from services.plans.domain.hierarchy import Hierarchy
 from services.plans.domain.plans import reminder_key
@@ -105,9 +107,10 @@ def task_view(r: Any, content: str, on: date) -> api.TaskView:
                         evidence=r.evidence)
 
 
-async def list_tasks(cmd: api.ListTasks, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.TaskPage:
+async def list_tasks(cmd: api.ListTasks, who: Principal, uow: PlansUnitOfWork,
+                     cfg: PlansConfig = DEFAULT_CONFIG) -> api.TaskPage:
     async with uow:
-        await authorize(uow, cfg, cmd.actor_id, cmd.unit_id, write=False)
+        await authorize(uow, who, Action.READ, cmd.unit_id)
         on = today(uow)
         rows = await uow.tasks.list_for_unit(cmd.unit_id, cmd.plan_id, cmd.year, cmd.status.value if cmd.status else None)
         if cmd.category:
@@ -121,12 +124,13 @@ async def list_tasks(cmd: api.ListTasks, uow: PlansUnitOfWork, cfg: PlansConfig 
                             next_cursor=next_cursor(offset, cmd.page.limit, len(rows)))
 
 
-async def update_task(cmd: api.UpdateTask, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.TaskView:
+async def update_task(cmd: api.UpdateTask, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.TaskView:
     async with uow:
         row = await uow.tasks.get(cmd.occurrence_id, for_update=True)
         if row is None:
             raise not_found(f"task occurrence {cmd.occurrence_id}")
-        await authorize(uow, cfg, cmd.actor_id, row.unit_id, write=True)
+        actor = await authorize(uow, who, Action.ACT, row.unit_id, field="occurrence_id")
         on = today(uow)
         try:
             change = apply_update(row.status, row.evidence, row.done_on, row.due_date, cmd.status, cmd.evidence,
@@ -138,7 +142,7 @@ async def update_task(cmd: api.UpdateTask, uow: PlansUnitOfWork, cfg: PlansConfi
         if change.unchanged:
             return task_view(row, content, on)
         await uow.tasks.update(row.occurrence_id, status=change.status, done_on=change.done_on, on_time=change.on_time,
-                               evidence=change.evidence, updated_at=uow.now(), updated_by=cmd.actor_id)
+                               evidence=change.evidence, updated_at=uow.now(), updated_by=actor.label)
         if change.status == DONE:
             await cancel_reminders(uow, [row], cfg.deadline_offsets)
         await _emit_updated(uow, row, change.status, change.done_on, change.on_time, change.evidence)
@@ -191,7 +195,8 @@ def _active_day(h: Hierarchy, unit: str, day: date) -> date | None:
     return last.valid_to - timedelta(days=1) if last.valid_to else None
 
 
-async def get_rollup(cmd: api.GetRollup, uow: PlansUnitOfWork, cfg: PlansConfig = DEFAULT_CONFIG) -> api.RollupReply:
+async def get_rollup(cmd: api.GetRollup, who: Principal, uow: PlansUnitOfWork,
+                     cfg: PlansConfig = DEFAULT_CONFIG) -> api.RollupReply:
     async with uow:
         root = cmd.root_unit_id
         if cmd.plan_id:
@@ -201,7 +206,7 @@ async def get_rollup(cmd: api.GetRollup, uow: PlansUnitOfWork, cfg: PlansConfig 
             root = root or plan.issuer_unit_id
         if root is None:
             raise invalid("give root_unit_id or plan_id", "root_unit_id")
-        await authorize(uow, cfg, cmd.actor_id, root, write=False)
+        await authorize(uow, who, Action.READ, root, field="root_unit_id")
         on = today(uow)
         h, info = await uow.directory.load_hierarchy()
         groups = await uow.tasks.grouped(cmd.plan_id, cmd.year)

@@ -5,6 +5,7 @@ from services.plans.adapters.repository import (
     DirectoryRepository,
     ImportRepository,
     IndividualPlanRepository,
+    LoginRepository,
     PlanRepository,
     ReminderRepository,
     TaskRepository,
@@ -18,6 +19,7 @@ class PlansUnitOfWork(UnitOfWork):
     individual: IndividualPlanRepository
     imports: ImportRepository
     reminders: ReminderRepository
+    logins: LoginRepository
 
     async def __aenter__(self) -> "PlansUnitOfWork":
         await super().__aenter__()
@@ -27,5 +29,6 @@ class PlansUnitOfWork(UnitOfWork):
         self.individual = IndividualPlanRepository(self.session)
         self.imports = ImportRepository(self.session)
         self.reminders = ReminderRepository(self.session)
+        self.logins = LoginRepository(self.session)
         return self
 

@@ -34,7 +34,7 @@ def context(rt: Runtime) -> Context:
 
 def _bind(use_case: Callable[..., Awaitable[Any]], rt: Runtime) -> Callable[[Any], Awaitable[Any]]:
     ctx = context(rt)
-    return lambda cmd: use_case(cmd, rt.uow(), ctx)
+    return lambda cmd, who: use_case(cmd, who, rt.uow(), ctx)
 
 
 def api(rt: Runtime) -> dict:

@@ -34,12 +34,9 @@ from services.reports.domain.consolidation import (
 from services.reports.domain.export import ReportMeta, to_docx, to_xlsx
 from services.reports.domain.forms import FormDefinition
 from services.reports.domain.model import Requirement, local_day
-from services.reports.service_layer.context import (
-    Context,
-    actor_of,
-    require_acting_role,
-    scope_of,
-)
+from runtime.access import Action
+from runtime.auth import Principal
+from services.reports.service_layer.context import Context, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 REPORT_CONSOLIDATED = "vn.congdoan.reports.report.consolidated.v1"
@@ -65,20 +62,14 @@ class _Loaded:
 
 
 async def _load(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, unit_id: str | None,
-                actor_id: str | None, *, with_values: bool, write: bool) -> _Loaded:
+                who: Principal, *, with_values: bool, write: bool) -> _Loaded:
     req = await ctx.requirement(uow, requirement_id)
     if req is None:
         raise not_found(f"requirement {requirement_id}")
     node = unit_id or req.issuer_unit_id
-    person = await actor_of(uow, ctx, actor_id)
-    if person is not None:
-        if write:
-            require_acting_role(person, "consolidate reports")
-        chain = await uow.reports.chain(node, req.as_of)
-        if await scope_of(uow, person, chain, req, req.as_of) is None:
-            raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} may not "
-                           f"{'consolidate' if write else 'read'} the subtree of {node}",
-                           [{"field": "actor_id", "message": "out of scope"}])
+    # Figures of a subtree are read by it and the levels above; a consolidation (a document signed
+    # in the unit's name) is made by the unit's acting people.
+    person = await authorize(uow, who, Action.ACT if write else Action.READ, node, req.as_of, req=req)
     snap = await uow.hierarchy.snapshot(req.as_of)
     if req.issuer_unit_id not in snap:
         raise conflict(f"the issuer {req.issuer_unit_id} was not in the hierarchy on {req.as_of:%d/%m/%Y}",
@@ -117,9 +108,10 @@ async def _run(fn: Any, *args: Any, big: bool, **kwargs: Any) -> Any:
     return await asyncio.to_thread(fn, *args, **kwargs) if big else fn(*args, **kwargs)
 
 
-async def get_completeness(cmd: api.GetCompleteness, uow: ReportsUnitOfWork, ctx: Context) -> api.CompletenessReply:
+async def get_completeness(cmd: api.GetCompleteness, who: Principal, uow: ReportsUnitOfWork,
+                           ctx: Context) -> api.CompletenessReply:
     async with uow:
-        ld = await _load(uow, ctx, cmd.requirement_id, cmd.unit_id, cmd.actor_id, with_values=False, write=False)
+        ld = await _load(uow, ctx, cmd.requirement_id, cmd.unit_id, who, with_values=False, write=False)
         form = await ctx.form(uow, ld.req.form_id, ld.req.form_version)
     stub = FormDefinition(form_id=form.form_id, version=form.version, title=form.title, fields=())
     big = len(ld.expected) + len(ld.subs) > THREAD_ABOVE
@@ -176,9 +168,10 @@ async def _quote(uow: ReportsUnitOfWork, ld: _Loaded, form: FormDefinition, deta
                 target[k] = values[k]  # type: ignore[index]
 
 
-async def consolidate_reports(cmd: api.Consolidate, uow: ReportsUnitOfWork, ctx: Context) -> api.ConsolidationReply:
+async def consolidate_reports(cmd: api.Consolidate, who: Principal, uow: ReportsUnitOfWork,
+                              ctx: Context) -> api.ConsolidationReply:
     async with uow:
-        ld = await _load(uow, ctx, cmd.requirement_id, cmd.unit_id, cmd.actor_id, with_values=True, write=True)
+        ld = await _load(uow, ctx, cmd.requirement_id, cmd.unit_id, who, with_values=True, write=True)
         form = await ctx.form(uow, ld.req.form_id, ld.req.form_version)
         text_keys = {f.key for f in form.text_fields}
         for key in cmd.narrative:
@@ -224,7 +217,7 @@ async def consolidate_reports(cmd: api.Consolidate, uow: ReportsUnitOfWork, ctx:
             consolidation_id=consolidation_id, requirement_id=ld.req.requirement_id, period=ld.req.period,
             unit_id=node, as_of=ld.req.as_of, counting=cmd.counting, expected=c.expected, submitted=c.submitted,
             on_time=c.on_time, late=c.late, missing=c.missing, indicators=dict(report.indicators), docx=str(docx),
-            xlsx=str(xlsx), created_at=now, actor_id=cmd.actor_id)
+            xlsx=str(xlsx), created_at=now, actor_id=ld.person.label)
         await uow.emit(REPORT_CONSOLIDATED, ev.ReportConsolidated(
             consolidation_id=consolidation_id, requirement_id=ld.req.requirement_id, period=ld.req.period,
             unit_id=node, expected=c.expected, submitted=c.submitted, on_time=c.on_time, late=c.late,

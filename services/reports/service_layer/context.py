@@ -8,27 +8,21 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from datetime import date
+from typing import Any
 
 from contracts.api.common import ErrorCode
-from runtime.directory import ACTING_ROLES
-from runtime.errors import ApiError, conflict, forbidden, not_found
+from runtime.access import Action, Actor
+from runtime.auth import Principal
+from runtime.errors import ApiError, conflict
 from services.reports.domain.forms import FormDefinition, FormRegistry
-from services.reports.domain.model import DEFAULT_REMINDER_DAYS, ReportError, Requirement
+from services.reports.domain.model import DEFAULT_REMINDER_DAYS, ReportError, Requirement, local_day
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
-
-
-def _flag(env: Mapping[str, str], key: str, default: bool) -> bool:
-    value = env.get(key)
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() not in ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
 class Config:
     exports_dir: Path
-    allow_system_requests: bool = True  # CONGDOAN_REPORTS_ALLOW_SYSTEM_REQUESTS=0: actor_id required everywhere
     default_form_id: str = "bc-01-kl-tw"  # CONGDOAN_REPORTS_DEFAULT_FORM: the form of requirements from plans
     reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS  # CONGDOAN_REPORTS_REMINDER_DAYS="7,3,1"
 
@@ -44,7 +38,6 @@ class Config:
                 from None
         exports = env.get("CONGDOAN_REPORTS_EXPORTS_DIR") or str(Path(data_dir) / "exports")
         return cls(exports_dir=Path(exports).resolve(),
-                   allow_system_requests=_flag(env, "CONGDOAN_REPORTS_ALLOW_SYSTEM_REQUESTS", True),
                    default_form_id=env.get("CONGDOAN_REPORTS_DEFAULT_FORM") or "bc-01-kl-tw",
                    reminder_days=reminder_days)
 
@@ -110,85 +103,27 @@ def api_error(e: ReportError) -> ApiError:
     return conflict(e.message, details)
 
 
-# --- scope -----------------------------------------------------------------------------------------
-
-class _Link(NamedTuple):
-    unit_id: str
-    merged_into: str | None
-
+# --- access (the rule: runtime/access.py) ----------------------------------------------------------
 
 def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
-async def actor_of(uow: ReportsUnitOfWork, ctx: Context, actor_id: str | None) -> Any:
-    """The acting person's directory row; None for a system request (allowed by configuration)."""
-    if actor_id is None:
-        if not ctx.config.allow_system_requests:
-            raise forbidden("actor_id is required (system requests are switched off: "
-                            "CONGDOAN_REPORTS_ALLOW_SYSTEM_REQUESTS=0)")
-        return None
-    person = await uow.directory.person(actor_id)
-    if person is None or not person.active:
-        raise ApiError(ErrorCode.FORBIDDEN, f"unknown or inactive actor {actor_id}",
-                       [{"field": "actor_id", "message": "not a known active person"}])
-    return person
-
-
-def require_acting_role(person: Any, what: str) -> None:
-    if not (ACTING_ROLES & set(person.roles or ())):
-        raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} has no role that may {what} "
-                       f"(one of {', '.join(sorted(ACTING_ROLES))})", [{"field": "actor_id", "message": "no acting role"}])
-
-
-async def acts_as(uow: ReportsUnitOfWork, person: Any, unit_id: str, req: Requirement | None, on: Any,
-                  merged_into: str | None = None) -> bool:
-    """Whether the person acts for ``unit_id``: it is their unit, or the unit their unit absorbed
-    (a merged unit's history lives in the survivor), or — for a requirement's receiving unit — they
-    belong to its receiving department (e.g. Ban TG-NC receives for the LĐLĐ tỉnh)."""
-    mine = person.unit_id
-    if mine == unit_id:
-        return True
-    if merged_into is not None or (await _merged(uow, unit_id)):
-        if await uow.directory.successor(unit_id) == mine:
-            return True
-    if req is not None and req.receiving_department and unit_id == req.receiving_unit_id:
+def _departments_of(uow: ReportsUnitOfWork, req: Requirement | None, on: date) -> Any:
+    """The departments receiving for a requirement's receiving unit (e.g. Ban TG-NC receives for
+    the LĐLĐ tỉnh), matched by name or code as the plan writes it."""
+    async def departments(receiver: str | None) -> frozenset[str]:
+        if req is None or not req.receiving_department or receiver != req.receiving_unit_id:
+            return frozenset()
         wanted = _norm(req.receiving_department)
-        for dept in await uow.hierarchy.departments(unit_id, on):
-            if dept.unit_id == mine and (wanted in _norm(dept.name) or _norm(dept.name) in wanted
-                                         or _norm(dept.code) == wanted):
-                return True
-    return False
+        return frozenset(d.unit_id for d in await uow.hierarchy.departments(receiver, on)
+                         if wanted in _norm(d.name) or _norm(d.name) in wanted or _norm(d.code) == wanted)
+    return departments
 
 
-async def _merged(uow: ReportsUnitOfWork, unit_id: str) -> bool:
-    row = await uow.hierarchy.unit(unit_id)
-    return row is not None and row.merged_into is not None
-
-
-async def scope_of(uow: ReportsUnitOfWork, person: Any, chain: list[Any], req: Requirement | None, on: Any) -> str | None:
-    """The nearest unit of ``chain`` (a unit and its ancestors) the person acts for, or None."""
-    ids = [c.unit_id for c in chain]
-    if person.unit_id in ids:
-        return person.unit_id
-    for c in chain:
-        if await acts_as(uow, person, c.unit_id, req, on, getattr(c, "merged_into", None)):
-            return c.unit_id
-    return None
-
-
-async def require_read_scope(uow: ReportsUnitOfWork, ctx: Context, actor_id: str | None, unit_id: str,
-                             req: Requirement | None, on: Any) -> Any:
-    """Reads of a unit (its report, its subtree's figures) are for the unit and the levels above."""
-    person = await actor_of(uow, ctx, actor_id)
-    if person is None:
-        return None
-    chain = await uow.reports.chain(unit_id, on)
-    if not chain:
-        if await uow.hierarchy.unit(unit_id) is None:
-            raise not_found(f"unit {unit_id}")
-        chain = [_Link(unit_id, None)]  # a unit outside the period's hierarchy: itself only
-    if await scope_of(uow, person, chain, req, on) is None:
-        raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} may not read unit {unit_id}",
-                       [{"field": "actor_id", "message": "out of scope"}])
-    return person
+async def authorize(uow: ReportsUnitOfWork, who: Principal, action: Action, unit_id: str | None, on: date, *,
+                    req: Requirement | None = None, field: str = "unit_id") -> Actor:
+    """The caller, when the access policy allows `action` on `unit_id` in the hierarchy of `on`
+    (a requirement's period); 403 with the policy's reason otherwise."""
+    return await uow.directory.authorize(who, action, unit_id, on, departments=_departments_of(uow, req, on),
+                                         field=field, today=local_day(uow.now()))

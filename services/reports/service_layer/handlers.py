@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from contracts.api import reports as api
 from contracts.api.common import ErrorCode
 from contracts.events import reports as ev
+from runtime.access import Action
+from runtime.auth import Principal
 from runtime.errors import ApiError, conflict, not_found
 from services.reports.adapters.repository import report_of, requirement_of
 from services.reports.domain.forms import FormValidationError
@@ -29,15 +31,7 @@ from services.reports.domain.model import (
     is_on_time,
     local_day,
 )
-from services.reports.service_layer.context import (
-    Context,
-    actor_of,
-    acts_as,
-    api_error,
-    require_acting_role,
-    require_read_scope,
-    scope_of,
-)
+from services.reports.service_layer.context import Context, api_error, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 REPORT_SUBMITTED = "vn.congdoan.reports.report.submitted.v1"
@@ -118,24 +112,13 @@ def _check_expected(uow: ReportsUnitOfWork, req: Requirement, unit_id: str, chai
                        f"{req.requirement_id} is for that subtree", [{"field": "unit_id", "message": "out of the issuer's subtree"}])
 
 
-async def _require_submitter(uow: ReportsUnitOfWork, ctx: Context, actor_id: str | None, unit_id: str) -> None:
-    """A unit submits only its own report (the actor's unit, or the unit that absorbed it)."""
-    person = await actor_of(uow, ctx, actor_id)
-    if person is None:
-        return
-    if not await acts_as(uow, person, unit_id, None, None):
-        raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} may not submit the report "
-                       f"of unit {unit_id}: a unit submits only its own report",
-                       [{"field": "actor_id", "message": "not a person of this unit"}])
-    require_acting_role(person, "submit the unit's report")
-
-
 # --- submission -----------------------------------------------------------------------------------
 
-async def submit_report(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Context) -> api.SubmissionReceipt:
+async def submit_report(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
+                        ctx: Context) -> api.SubmissionReceipt:
     for _ in range(3):
         try:
-            return await _submit(cmd, uow, ctx)
+            return await _submit(cmd, who, uow, ctx)
         except (_Changed, IntegrityError) as exc:
             if isinstance(exc, IntegrityError) and cmd.report_id:
                 async with uow:
@@ -147,12 +130,13 @@ async def submit_report(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Cont
     raise conflict("the report changed while this submission was stored; try again")
 
 
-async def _submit(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Context) -> api.SubmissionReceipt:
+async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.SubmissionReceipt:
     async with uow:
         now = uow.now()
         today = local_day(now)
         t = await _target(uow, ctx, cmd.requirement_id, cmd.period, cmd.unit_id, today)
-        await _require_submitter(uow, ctx, cmd.actor_id, cmd.unit_id)
+        # A unit submits only its own report (its acting people, or the unit that absorbed it).
+        actor = await authorize(uow, who, Action.ACT, cmd.unit_id, today, req=t.req)
         existing, req = t.existing, t.req
         if existing is not None and existing.is_retry_of(cmd.report_id):
             return _receipt(existing, duplicate=True)  # a retry of a stored submission
@@ -178,7 +162,7 @@ async def _submit(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Context) -
             report.submit(values, now, on_time, cmd.report_id)
             if req is not None:
                 report.form_id, report.form_version = req.form_id, req.form_version
-            await uow.reports.insert(report, submitted_by=cmd.actor_id)
+            await uow.reports.insert(report, submitted_by=actor.label)
         else:
             report = existing
             before_revision, before_status = report.revision, report.status
@@ -186,7 +170,7 @@ async def _submit(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Context) -
             report.submit(values, now, on_time, cmd.report_id)
             if req is not None:
                 report.form_id, report.form_version = req.form_id, req.form_version
-            if not await uow.reports.update_submission(report, before_revision, before_status, cmd.actor_id):
+            if not await uow.reports.update_submission(report, before_revision, before_status, actor.label):
                 raise _Changed()
         await uow.emit(REPORT_SUBMITTED, ev.ReportSubmitted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
@@ -197,11 +181,11 @@ async def _submit(cmd: api.SubmitReport, uow: ReportsUnitOfWork, ctx: Context) -
         return _receipt(report)
 
 
-async def save_draft(cmd: api.SaveDraft, uow: ReportsUnitOfWork, ctx: Context) -> api.DraftReceipt:
+async def save_draft(cmd: api.SaveDraft, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.DraftReceipt:
     async with uow:
         now = uow.now()
         t = await _target(uow, ctx, cmd.requirement_id, cmd.period, cmd.unit_id, local_day(now))
-        await _require_submitter(uow, ctx, cmd.actor_id, cmd.unit_id)
+        await authorize(uow, who, Action.ACT, cmd.unit_id, local_day(now), req=t.req)
         values = dict(cmd.values)
         problems: list[str] = []
         if t.req is not None:
@@ -222,30 +206,26 @@ async def save_draft(cmd: api.SaveDraft, uow: ReportsUnitOfWork, ctx: Context) -
 
 # --- review ---------------------------------------------------------------------------------------
 
-async def _review_context(uow: ReportsUnitOfWork, ctx: Context, report_id: str, actor_id: str
-                          ) -> tuple[Report, Requirement | None, list[Any], Any, Any]:
+async def _review_context(uow: ReportsUnitOfWork, ctx: Context, report_id: str
+                          ) -> tuple[Report, Requirement | None, list[Any], Any]:
     report = await uow.reports.get(report_id)
     if report is None:
         raise not_found(f"report {report_id}")
-    person = await actor_of(uow, ctx, actor_id)
-    require_acting_role(person, "review reports")
     req = await ctx.requirement(uow, report.requirement_id)
     on = req.as_of if req is not None else local_day(uow.now())
     chain = await uow.reports.chain(report.unit_id, on)
     if len(chain) < 2 and req is None:
-        chain = await uow.reports.chain(report.unit_id, local_day(uow.now()))
-    return report, req, chain, person, on
+        on = local_day(uow.now())
+        chain = await uow.reports.chain(report.unit_id, on)
+    return report, req, chain, on
 
 
-async def accept_report(cmd: api.AcceptReport, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
+async def accept_report(cmd: api.AcceptReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
     async with uow:
-        report, req, chain, person, on = await _review_context(uow, ctx, cmd.report_id, cmd.actor_id)
+        report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
         reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
-        if reviewer is None or not await acts_as(uow, person, reviewer, req, on,
-                                                 getattr(chain[1], "merged_into", None) if len(chain) > 1 else None):
-            raise ApiError(ErrorCode.FORBIDDEN, f"only the receiving level ({reviewer}) accepts the report of unit "
-                           f"{report.unit_id}; {person.person_id} acts for {person.unit_id}",
-                           [{"field": "actor_id", "message": "not the receiving level"}])
+        # The receiving level (or its receiving department) accepts.
+        person = await authorize(uow, who, Action.REVIEW, report.unit_id, on, req=req, field="report_id")
         now = uow.now()
         if report.status == ACCEPTED:
             return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status="accepted",
@@ -257,9 +237,9 @@ async def accept_report(cmd: api.AcceptReport, uow: ReportsUnitOfWork, ctx: Cont
             report.accept(cmd.comment or None)
         except ReportError as exc:
             raise api_error(exc) from None
-        if not await uow.reports.update_review(report, before, now, person.person_id, reviewer):
+        if not await uow.reports.update_review(report, before, now, person.label, reviewer):
             raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
-        await uow.reports.add_review(report, "accepted", now, person.person_id, reviewer, cmd.comment)
+        await uow.reports.add_review(report, "accepted", now, person.label, reviewer, cmd.comment)
         await uow.emit(REPORT_ACCEPTED, ev.ReportAccepted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, by_unit_id=reviewer, revision=report.revision, on_time=bool(report.on_time),
@@ -269,21 +249,24 @@ async def accept_report(cmd: api.AcceptReport, uow: ReportsUnitOfWork, ctx: Cont
                                  revision=report.revision, by_unit_id=reviewer, at=now, comment=cmd.comment)
 
 
-async def return_report(cmd: api.ReturnReport, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
+async def return_report(cmd: api.ReturnReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
     comment = cmd.comment.strip()
     if not comment:
         raise ApiError(ErrorCode.VALIDATION, "a returned report needs a comment saying what to correct",
                        [{"field": "comment", "message": "empty"}])
     async with uow:
-        report, req, chain, person, on = await _review_context(uow, ctx, cmd.report_id, cmd.actor_id)
+        report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
         reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
-        by_receiving = reviewer is not None and await acts_as(
-            uow, person, reviewer, req, on, getattr(chain[1], "merged_into", None) if len(chain) > 1 else None)
-        by_unit = reviewer if by_receiving else await scope_of(uow, person, chain[2:], req, on)
-        if by_unit is None:
-            raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} is neither the receiving "
-                           f"level ({reviewer}) of unit {report.unit_id} nor above it",
-                           [{"field": "actor_id", "message": "out of scope"}])
+        # The receiving level returns; a leader above it may return even an accepted report.
+        try:
+            person = await authorize(uow, who, Action.REVIEW, report.unit_id, on, req=req, field="report_id")
+            by_receiving, by_unit = True, reviewer
+        except ApiError as refused_as_receiver:
+            try:
+                person = await authorize(uow, who, Action.OVERSEE, report.unit_id, on, req=req, field="report_id")
+            except ApiError:
+                raise refused_as_receiver from None
+            by_receiving, by_unit = False, person.unit_id
         before = report.status
         report.receiving_unit_id = reviewer
         try:
@@ -291,9 +274,9 @@ async def return_report(cmd: api.ReturnReport, uow: ReportsUnitOfWork, ctx: Cont
         except ReportError as exc:
             raise api_error(exc) from None
         now = uow.now()
-        if not await uow.reports.update_review(report, before, now, person.person_id, by_unit):
+        if not await uow.reports.update_review(report, before, now, person.label, by_unit):
             raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
-        await uow.reports.add_review(report, "returned", now, person.person_id, by_unit, comment)
+        await uow.reports.add_review(report, "returned", now, person.label, by_unit, comment)
         await uow.emit(REPORT_RETURNED, ev.ReportReturned(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, by_unit_id=by_unit, revision=report.revision, comment=comment, returned_at=now),
@@ -305,14 +288,14 @@ async def return_report(cmd: api.ReturnReport, uow: ReportsUnitOfWork, ctx: Cont
 
 # --- reading --------------------------------------------------------------------------------------
 
-async def get_report(cmd: api.GetReport, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportView:
+async def get_report(cmd: api.GetReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportView:
     async with uow:
         report = await uow.reports.get(cmd.report_id)
         if report is None:
             raise not_found(f"report {cmd.report_id}")
         req = await ctx.requirement(uow, report.requirement_id)
         on = req.as_of if req is not None else local_day(uow.now())
-        await require_read_scope(uow, ctx, cmd.actor_id, report.unit_id, req, on)
+        await authorize(uow, who, Action.READ, report.unit_id, on, req=req, field="report_id")
         history = await uow.reports.history(report.report_id)
         return api.ReportView(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
@@ -325,12 +308,13 @@ async def get_report(cmd: api.GetReport, uow: ReportsUnitOfWork, ctx: Context) -
                                     comment=h.comment, at=h.at) for h in history])
 
 
-async def list_reports(cmd: api.ListReports, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportPage:
+async def list_reports(cmd: api.ListReports, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportPage:
     async with uow:
         req = await ctx.requirement(uow, cmd.requirement_id)
         if req is None:
             raise not_found(f"requirement {cmd.requirement_id}")
-        await require_read_scope(uow, ctx, cmd.actor_id, cmd.receiving_unit_id or req.issuer_unit_id, req, req.as_of)
+        await authorize(uow, who, Action.READ, cmd.receiving_unit_id or req.issuer_unit_id, req.as_of, req=req,
+                        field="receiving_unit_id")
         items = await uow.reports.page(cmd.requirement_id, cmd.receiving_unit_id, cmd.status, cmd.limit + 1, cmd.cursor)
         more = len(items) > cmd.limit
         items = items[:cmd.limit]

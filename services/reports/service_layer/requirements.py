@@ -15,20 +15,15 @@ from contracts.api.common import ErrorCode
 from contracts.envelope import CloudEvent
 from contracts.events import plans as plans_ev
 from contracts.events import reports as ev
+from runtime.access import Action, decide
+from runtime.auth import Principal
 from runtime.errors import ApiError, conflict, not_found
 from runtime.logging import get_logger
 from runtime.scheduler import cancel, reminders, schedule, schedule_many
 from services.reports.domain.forms import FormDefinition, FormDefinitionError
 from services.reports.domain.model import DRAFT, RETURNED, VN_TZ, ReportError, Requirement, local_day
 from services.reports.domain.requirements import ItemTemplate, TimingSpec, first_period, template_of
-from services.reports.service_layer.context import (
-    Context,
-    actor_of,
-    api_error,
-    require_acting_role,
-    require_read_scope,
-    scope_of,
-)
+from services.reports.service_layer.context import Context, api_error, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 log = get_logger("reports.requirements")
@@ -72,21 +67,16 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-async def open_requirement(cmd: api.OpenRequirement, uow: ReportsUnitOfWork, ctx: Context) -> api.RequirementView:
+async def open_requirement(cmd: api.OpenRequirement, who: Principal, uow: ReportsUnitOfWork,
+                           ctx: Context) -> api.RequirementView:
     async with uow:
-        person = await actor_of(uow, ctx, cmd.actor_id)
         today = local_day(uow.now())
         for field, unit_id in (("issuer_unit_id", cmd.issuer_unit_id), ("receiving_unit_id", cmd.receiving_unit_id)):
             if unit_id and await uow.hierarchy.unit(unit_id) is None:
                 raise ApiError(ErrorCode.NOT_FOUND, f"unit {unit_id} not found",
                                [{"field": field, "message": "not in the directory known to reports"}])
-        if person is not None:
-            require_acting_role(person, "open reporting requirements")
-            chain = await uow.reports.chain(cmd.issuer_unit_id, today)
-            if await scope_of(uow, person, chain, None, today) is None:
-                raise ApiError(ErrorCode.FORBIDDEN, f"{person.person_id} of unit {person.unit_id} may not open a "
-                               f"requirement for the subtree of {cmd.issuer_unit_id}",
-                               [{"field": "actor_id", "message": "out of scope"}])
+        # A requirement is issued by the leaders of the issuing unit for its subtree.
+        actor = await authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, field="issuer_unit_id")
         form = await ctx.form(uow, cmd.form_id, cmd.form_version)
         try:
             q = Requirement(
@@ -106,55 +96,41 @@ async def open_requirement(cmd: api.OpenRequirement, uow: ReportsUnitOfWork, ctx
                 return view(existing, duplicate=True)
             raise conflict(f"requirement {q.requirement_id} is already open with other terms",
                            [{"field": "requirement_id", "message": "already used"}])
-        await _open(uow, ctx, q, cmd.actor_id)
+        await _open(uow, ctx, q, actor.label)
         await uow.commit()
         ctx.remember(q)
         return view(q)
 
 
-async def get_requirement(cmd: api.GetRequirement, uow: ReportsUnitOfWork, ctx: Context) -> api.RequirementView:
+async def get_requirement(cmd: api.GetRequirement, who: Principal, uow: ReportsUnitOfWork,
+                          ctx: Context) -> api.RequirementView:
     async with uow:
         q = await ctx.requirement(uow, cmd.requirement_id)
         if q is None:
             raise not_found(f"requirement {cmd.requirement_id}")
-        if cmd.actor_id is not None:
-            await _require_in_requirement(uow, ctx, cmd.actor_id, q)
+        if not await _sees(uow, who, q):
+            await authorize(uow, who, Action.READ_ISSUED, q.issuer_unit_id, q.as_of, req=q, field="requirement_id")
         return view(q)
 
 
-async def _require_in_requirement(uow: ReportsUnitOfWork, ctx: Context, actor_id: str, q: Requirement) -> None:
-    """A requirement is readable by the issuer's subtree (those who report, and the levels above)
-    and by the receiving side."""
-    person = await actor_of(uow, ctx, actor_id)
-    chain = await uow.reports.chain(person.unit_id, q.as_of) or await uow.reports.chain(person.unit_id,
-                                                                                         local_day(uow.now()))
-    ids = {c.unit_id for c in chain}
-    if q.issuer_unit_id in ids or q.receiving_unit_id in ids:
-        return
-    await require_read_scope(uow, ctx, actor_id, q.issuer_unit_id, q, q.as_of)
+async def _sees(uow: ReportsUnitOfWork, who: Principal, q: Requirement) -> bool:
+    """A requirement is seen by the issuer's subtree (those who report, and the levels above it)
+    and by the receiving side (its receiving unit and those who may read it)."""
+    actor = await uow.directory.actor(who, local_day(uow.now()))
+    for unit_id in dict.fromkeys((q.issuer_unit_id, q.receiving_unit_id)):
+        if decide(actor, Action.READ_ISSUED, await uow.directory.target(unit_id, q.as_of)):
+            return True
+    return False
 
 
-async def list_requirements(cmd: api.ListRequirements, uow: ReportsUnitOfWork, ctx: Context) -> api.RequirementPage:
+async def list_requirements(cmd: api.ListRequirements, who: Principal, uow: ReportsUnitOfWork,
+                            ctx: Context) -> api.RequirementPage:
     async with uow:
         items = await uow.requirements.page(cmd.issuer_unit_id, cmd.period, cmd.limit + 1, cmd.cursor)
         more = len(items) > cmd.limit
         items = items[:cmd.limit]
-        if cmd.actor_id is not None:
-            person = await actor_of(uow, ctx, cmd.actor_id)
-            today = local_day(uow.now())
-            mine = {c.unit_id for c in await uow.reports.chain(person.unit_id, today)} or {person.unit_id}
-            kept = []
-            for q in items:  # visible: the requirements of the subtrees above the actor, or below it
-                if q.issuer_unit_id in mine or q.receiving_unit_id in mine:
-                    kept.append(q)
-                    continue
-                chain = await uow.reports.chain(q.issuer_unit_id, q.as_of)
-                if await scope_of(uow, person, chain, q, q.as_of) is not None:
-                    kept.append(q)
-            items_out = kept
-        else:
-            items_out = items
-        return api.RequirementPage(items=[view(q) for q in items_out],
+        visible = [q for q in items if await _sees(uow, who, q)]
+        return api.RequirementPage(items=[view(q) for q in visible],
                                    next_cursor=items[-1].requirement_id if more else None)
 
 
@@ -165,16 +141,18 @@ def form_view(f: FormDefinition, duplicate: bool = False) -> api.FormView:
                         duplicate=duplicate)
 
 
-async def register_form(cmd: api.RegisterForm, uow: ReportsUnitOfWork, ctx: Context) -> api.FormView:
+async def register_form(cmd: api.RegisterForm, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.FormView:
     try:
         form = FormDefinition.from_dict(cmd.definition.model_dump(exclude_none=True))
     except (FormDefinitionError, TypeError, ValueError) as exc:
         raise ApiError(ErrorCode.VALIDATION, f"invalid form definition: {exc}",
                        [{"field": "definition", "message": str(exc)}]) from None
     async with uow:
-        person = await actor_of(uow, ctx, cmd.actor_id)
-        if person is not None:
-            require_acting_role(person, "register report forms")
+        # Forms serve every requirement below: their leaders publish them at the top of the tree.
+        today = local_day(uow.now())
+        actor = await uow.directory.actor(who, today)
+        top = (actor.unit_ancestors[-1] if actor.unit_ancestors else actor.unit_id) if actor.is_person else None
+        actor = await authorize(uow, who, Action.ISSUE, top, today, field="definition")
         try:
             known = await ctx.form(uow, form.form_id, form.version)
         except ApiError:
@@ -184,13 +162,13 @@ async def register_form(cmd: api.RegisterForm, uow: ReportsUnitOfWork, ctx: Cont
                 return form_view(known, duplicate=True)
             raise conflict(f"form {form.form_id} v{form.version} already exists with another content: publish a new "
                            "version instead", [{"field": "definition.version", "message": "already used"}])
-        await uow.forms.add(form.form_id, form.version, form.to_dict(), uow.now(), cmd.actor_id)
+        await uow.forms.add(form.form_id, form.version, form.to_dict(), uow.now(), actor.label)
         await uow.commit()
     ctx.forms.register(form)
     return form_view(form)
 
 
-async def get_form(cmd: api.GetForm, uow: ReportsUnitOfWork, ctx: Context) -> api.FormView:
+async def get_form(cmd: api.GetForm, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.FormView:
     async with uow:
         return form_view(await ctx.form(uow, cmd.form_id, cmd.version))
 
