@@ -45,6 +45,7 @@ import nats.errors
 
 from bench.raw import measure as measure_raw
 from contracts.naming import SERVICES
+from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, auth_headers
 from runtime.launcher import Stack, free_port
 
 PROVINCE = "bench-prov"
@@ -60,8 +61,33 @@ class BenchError(RuntimeError):
     pass
 
 
-async def call(nc: Any, subject: str, body: dict[str, Any], timeout: float = 30) -> tuple[dict[str, str], Any]:
-    msg = await nc.request(subject, json.dumps(body, ensure_ascii=False).encode(), timeout=timeout)
+class Tokens:
+    """Bearer tokens signed with the stack's own key (the benchmark runs the stack, so it holds
+    the key plans signs with): verifying them costs the services what a login's token costs."""
+
+    def __init__(self, key_file: Path) -> None:
+        issuer = TokenIssuer(key_file, ttl_s=3600)
+        self.loader = auth_headers(issuer.issue("service", LOADER_CLIENT, roles=LOADER_ROLES)[0])
+        self._issuer, self._people = issuer, {}
+
+    def of(self, person_id: str) -> dict[str, str]:
+        if person_id not in self._people:
+            self._people[person_id] = auth_headers(self._issuer.issue("person", person_id)[0])
+        return self._people[person_id]
+
+
+TOKENS: Tokens | None = None
+
+
+def cadre(k: int) -> str:
+    return f"bench-c{k:04d}"
+
+
+async def call(nc: Any, subject: str, body: dict[str, Any], timeout: float = 30,
+               as_: str | None = None) -> tuple[dict[str, str], Any]:
+    assert TOKENS is not None
+    msg = await nc.request(subject, json.dumps(body, ensure_ascii=False).encode(), timeout=timeout,
+                           headers=TOKENS.of(as_) if as_ else TOKENS.loader)
     return dict(msg.headers or {}), (json.loads(msg.data) if msg.data else None)
 
 
@@ -143,6 +169,11 @@ async def setup_directory(nc: Any, units: int, concurrency: int) -> None:
                 "kind": "grassroots_union", "parent_id": PROVINCE})
             if "Nats-Service-Error" in h:
                 raise BenchError(f"register_unit {unit_id(k)}: {h.get('Nats-Service-Error')} {body}")
+            h, body = await call(nc, api("plans", "register_person"), {
+                "person_id": cadre(k), "unit_id": unit_id(k), "full_name": f"Cán bộ công đoàn số {k}",
+                "roles": ["cadre"]})
+            if "Nats-Service-Error" in h:
+                raise BenchError(f"register_person {cadre(k)}: {h.get('Nats-Service-Error')} {body}")
 
     await asyncio.gather(*(one(k) for k in range(units)))
 
@@ -157,10 +188,11 @@ async def warm_up(nc: Any, notify_db: Path, units: int, concurrency: int, timeou
         body = submission(k, units, prefix="w")
         while True:
             async with sem:
-                h, reply = await call(nc, api("reports", "submit_report"), body)
+                h, reply = await call(nc, api("reports", "submit_report"), body, as_=cadre(k))
             if "Nats-Service-Error" not in h:
                 return
-            if h.get("Nats-Service-Error-Code") != "404" or time.monotonic() > deadline:
+            # 404: reports has not learnt the unit yet; 403: nor its cadre.
+            if h.get("Nats-Service-Error-Code") not in ("403", "404") or time.monotonic() > deadline:
                 raise BenchError(f"warm-up submit for {body['unit_id']}: {h.get('Nats-Service-Error-Code')} "
                                  f"{h.get('Nats-Service-Error')}")
             await asyncio.sleep(0.2)  # reports has not learnt this unit from plans' events yet
@@ -215,9 +247,11 @@ async def measure_e2e(nc: Any, notify_db: Path, n: int, units: int, concurrency:
     async def one(i: int) -> None:
         body = submission(i, units)
         data = json.dumps(body, ensure_ascii=False).encode()
+        assert TOKENS is not None
+        headers = TOKENS.of(cadre(i % units))
         async with sem:
             sent[body["report_id"]] = t = time.time()
-            msg = await nc.request(api("reports", "submit_report"), data, timeout=60)
+            msg = await nc.request(api("reports", "submit_report"), data, timeout=60, headers=headers)
             reply_ms.append((time.time() - t) * 1000)
         if msg.headers and "Nats-Service-Error" in msg.headers:
             errors.append(f"{body['report_id']}: {msg.headers.get('Nats-Service-Error-Code')} "
@@ -239,6 +273,8 @@ async def measure_e2e(nc: Any, notify_db: Path, n: int, units: int, concurrency:
 
 
 async def run(stack: Stack, args: argparse.Namespace) -> tuple[E2EResult, float, float]:
+    global TOKENS
+    TOKENS = Tokens(stack.identities["signing_key"])
     notify_db = stack.data_dir / "notify.db"
     nc = await nats.connect(stack.nats_url, name="bench-e2e")
     try:

@@ -25,6 +25,8 @@ from runtime.app import Runtime
 from runtime.launcher import NatsServer, free_port
 from runtime.logging import configure_logging
 from runtime.settings import load_settings
+from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, ensure_embedded_identities
+from runtime.client import ApiClient
 from services.plans.cli import import_units, load_seed, register_people
 from services.plans.entrypoints.main import DEFINITION
 from services.plans.seed.demo import demo_hierarchy, units_csv
@@ -44,24 +46,29 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         server.start()
         nats_url = server.url
     db = args.db or f"sqlite+aiosqlite:///{tmp / 'plans.db'}"
-    settings = load_settings("plans", nats_url=nats_url, database_url=db, http_port=free_port())
+    ids = ensure_embedded_identities(tmp / "secrets")
+    settings = load_settings("plans", nats_url=nats_url, database_url=db, http_port=free_port(),
+                             auth_jwks_file=ids["jwks"], auth_signing_key_file=ids["signing_key"],
+                             auth_clients_file=ids["clients"])
     rt = Runtime(DEFINITION, settings)
     await rt.start()
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
+    loader = ApiClient.with_token(nc, TokenIssuer(ids["signing_key"], ttl_s=3600).issue(
+        "service", LOADER_CLIENT, roles=LOADER_ROLES)[0], 3600)
     out: dict[str, object] = {"database": db.split(":")[0]}
     try:
         units, people = demo_hierarchy(args.grassroots)
         t = time.perf_counter()
-        r = await import_units(nc, units_csv(units), import_id="bench")
+        r = await import_units(loader, units_csv(units), import_id="bench")
         out["import_units"] = {"units": r["imported"], "seconds": round(time.perf_counter() - t, 2)}
         t = time.perf_counter()
-        await register_people(nc, people, concurrency=64)
+        await register_people(loader, people, concurrency=64)
         out["register_people"] = {"people": len(people), "seconds": round(time.perf_counter() - t, 2)}
         await _drain(rt)
         before = (await js.stream_info("CONGDOAN_PLANS")).state.messages
         t = time.perf_counter()
-        seed = await load_seed(nc, issued_on=None)
+        seed = await load_seed(loader, issued_on=None)
         issued = time.perf_counter() - t
         issue = seed["issue"]
         await _drain(rt)
@@ -78,9 +85,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                      "tasks_assigned_events": await _count(
                          rt.engine, "SELECT count(*) FROM outbox WHERE type = 'vn.congdoan.plans.tasks.assigned.v1'")}
         t = time.perf_counter()
-        msg = await nc.request("congdoan.api.plans.v1.get_rollup",
-                               json.dumps({"plan_id": seed["plan_id"]}).encode(), timeout=120)
-        rollup = json.loads(msg.data)
+        rollup = await loader.request("plans", "get_rollup", {"plan_id": seed["plan_id"]}, timeout=120)
         out["rollup"] = {"seconds": round(time.perf_counter() - t, 2), "totals": rollup["totals"]}
     finally:
         await nc.close()

@@ -37,9 +37,10 @@ from pathlib import Path
 from bench.consolidation import generate
 from contracts.api import reports as api
 from runtime.app import Runtime
+from runtime.auth import Principal
 from runtime.clock import TZ
 from runtime.db import migrate
-from runtime.directory import dir_parents, dir_units
+from runtime.directory import dir_parents, dir_people, dir_units
 from runtime.settings import load_settings
 from services.reports.adapters.orm import reports, requirements
 from services.reports.entrypoints.main import DEFINITION
@@ -48,6 +49,8 @@ from services.reports.service_layer.context import Config, Context
 
 AS_OF = date(2026, 11, 30)
 REQ = "bc-01-kl-tw-2026"
+CHAIR = "bench-vn-chair"
+WHO = Principal("person", CHAIR)
 
 
 async def load(rt: Runtime, parents: dict, names: dict, kinds: dict, submissions: list) -> None:
@@ -62,6 +65,9 @@ async def load(rt: Runtime, parents: dict, names: dict, kinds: dict, submissions
                                                      "registered_on": since} for u in chunk])
             await conn.execute(dir_parents.insert(), [{"unit_id": u, "parent_id": parents[u], "valid_from": since,
                                                        "valid_to": None} for u in chunk])
+        # The national federation's chairperson asks (an acting person of the root unit).
+        await conn.execute(dir_people.insert().values(person_id=CHAIR, unit_id="vn", full_name="Nguyễn Đình Khang",
+                                                      roles=["chairperson"], email=None, phone=None, active=True))
         await conn.execute(requirements.insert().values(
             requirement_id=REQ, name="Báo cáo kết quả thực hiện Kết luận số 01-KL/TW năm 2026", issuer_unit_id="vn",
             receiving_unit_id="vn", reporting_kinds=["provincial_federation", "upper_level_union", "grassroots_union"],
@@ -114,9 +120,9 @@ async def run(args: argparse.Namespace) -> None:
         print(f"reads: snapshot of the period's hierarchy {snapshot_s:.3f} s, reports' figures {figures_s:.3f} s",
               file=sys.stderr)
         comp_s, comp = await best_of(args.repeat, lambda: get_completeness(
-            api.GetCompleteness(requirement_id=REQ, counting="received"), rt.uow(), ctx))
+            api.GetCompleteness(requirement_id=REQ, counting="received"), WHO, rt.uow(), ctx))
         cons_s, cons = await best_of(args.repeat, lambda: consolidate_reports(
-            api.Consolidate(requirement_id=REQ, number="01", signer_name="Nguyễn Đình Khang"), rt.uow(), ctx))
+            api.Consolidate(requirement_id=REQ, number="01", signer_name="Nguyễn Đình Khang"), WHO, rt.uow(), ctx))
         c = cons.completeness  # type: ignore[attr-defined]
         print(f"national ({cons.counting}): expected={c.expected} submitted={c.submitted} on_time={c.on_time} "  # type: ignore[attr-defined]
               f"late={c.late} missing={c.missing} (returned={c.returned} pending={c.pending}); "
@@ -125,7 +131,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"completeness (received): {json.dumps(comp.completeness.model_dump())}", file=sys.stderr)  # type: ignore[attr-defined]
         gc.collect()
         tracemalloc.start()
-        await consolidate_reports(api.Consolidate(requirement_id=REQ), rt.uow(), ctx)
+        await consolidate_reports(api.Consolidate(requirement_id=REQ), WHO, rt.uow(), ctx)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -27,6 +27,8 @@ from typing import Any
 
 import nats
 
+from runtime.auth import client_credentials, ensure_demo_password
+from runtime.client import ApiClient, RequestFailed
 from runtime.clock import TZ, set_shared_time
 from runtime.launcher import Stack, free_port
 
@@ -61,29 +63,48 @@ class Outcome:
 
 
 class Client:
-    def __init__(self, nc: Any, verbose: bool = True) -> None:
+    """The demo's requests, each as the person who would make it, logged in for real: a body's
+    `actor_id` (a convention of this scenario, never sent) names the person; they get a login from
+    the loader (the embedded stack's directory_admin identity) the first time, then log in with the
+    demo password. Requests without one go as the loader itself."""
+
+    def __init__(self, nc: Any, loader: ApiClient, password: str, verbose: bool = True) -> None:
         self.nc = nc
         self.js = nc.jetstream()
+        self.loader = loader
+        self.password = password
         self.verbose = verbose
+        self.sessions: dict[str, ApiClient] = {}
+        self.logins = 0
 
     def say(self, text: str) -> None:
         if self.verbose:
             print(text, flush=True)
 
-    async def req(self, service: str, endpoint: str, body: dict[str, Any], timeout: float = 60) -> Any:
-        data = json.dumps(body, ensure_ascii=False, default=str).encode()
-        for attempt in range(100):
+    async def person(self, person_id: str) -> ApiClient:
+        session = self.sessions.get(person_id)
+        if session is None:
             try:
-                msg = await self.nc.request(f"congdoan.api.{service}.v1.{endpoint}", data, timeout=timeout)
-                break
-            except nats.errors.NoRespondersError:
-                if attempt == 99:
+                session = await ApiClient.login(self.nc, person_id, self.password)
+            except RequestFailed as exc:
+                if exc.code != "unauthenticated":
                     raise
-                await asyncio.sleep(0.1)
-        reply = json.loads(msg.data) if msg.data else None
-        if (msg.headers or {}).get("Nats-Service-Error-Code"):
-            raise DemoError(f"{service}.{endpoint}: {reply} — {body!r:.200}")
-        return reply
+                await self.loader.request("plans", "set_login", {
+                    "person_id": person_id, "username": person_id, "password": self.password,
+                    "must_change_password": False})
+                session = await ApiClient.login(self.nc, person_id, self.password)
+            self.logins += 1
+            self.sessions[person_id] = session
+        return session
+
+    async def req(self, service: str, endpoint: str, body: dict[str, Any], timeout: float = 60) -> Any:
+        body = dict(body)
+        actor = body.pop("actor_id", None)
+        caller = await self.person(actor) if actor else self.loader
+        try:
+            return await caller.request(service, endpoint, body, timeout=timeout)
+        except RequestFailed as exc:
+            raise DemoError(f"{service}.{endpoint}: {exc.error} — {body!r:.200}") from None
 
     async def try_req(self, service: str, endpoint: str, body: dict[str, Any]) -> tuple[bool, Any]:
         try:
@@ -132,7 +153,9 @@ def report_values(i: int, members: int = 120) -> dict[str, Any]:
 
 
 async def run_year(c: Client, stack: Stack, grassroots: int, out: Outcome, data_dir: Path) -> None:
-    env = {**os.environ, "NATS_URL": stack.nats_url or ""}
+    env = {**os.environ, "NATS_URL": stack.nats_url or "", "CONGDOAN_DATA_DIR": str(data_dir)}
+    env.pop("CONGDOAN_CLIENT_ID", None)
+    env.pop("CONGDOAN_CLIENT_SECRET_FILE", None)
 
     # 25/10/2021: the directory.
     await c.at(datetime(2021, 10, 25, 8, 0))
@@ -150,8 +173,8 @@ async def run_year(c: Client, stack: Stack, grassroots: int, out: Outcome, data_
 
     # 01/11/2021: the seed plan issued — cascade, requirements, notifications.
     await c.at(datetime(2021, 11, 1, 8, 0))
-    subprocess.run([sys.executable, "-m", "services.plans.cli", "load-seed", "--issued-on", "2021-11-01",
-                    "--actor-id", PROVINCE_CHAIR], check=True, env=env, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "services.plans.cli", "load-seed", "--issued-on", "2021-11-01"],
+                   check=True, env=env, cwd=ROOT)
     await c.idle()
     plans = await c.req("plans", "list_plans", {"actor_id": PROVINCE_CHAIR})
     plan_id = plans["items"][0]["plan_id"]
@@ -420,9 +443,12 @@ async def run(grassroots: int, data_dir: Path, verbose: bool = True) -> tuple[Ou
     stack.start(ready_timeout=60)
     try:
         nc = await nats.connect(stack.nats_url)
-        c = Client(nc, verbose)
+        creds = client_credentials(data_dir / "secrets")
+        assert creds is not None, "the stack made no loader credentials"
+        c = Client(nc, await ApiClient.for_service(nc, *creds), ensure_demo_password(data_dir / "secrets"), verbose)
         try:
             await run_year(c, stack, grassroots, out, data_dir)
+            c.say(f"\n{c.logins} cán bộ đã đăng nhập (tên đăng nhập và mật khẩu thật, mỗi người một phiên)")
             rollup = {}
             ok, r = await c.try_req("plans", "get_rollup", {"root_unit_id": PROVINCE, "actor_id": PROVINCE_CHAIR})
             if ok:

@@ -20,7 +20,8 @@ cadre = *acting*; administrator and chairperson = *administrators*; member = a p
 |               | receiving department of its receiving level                                          |
 | READ_ISSUED   | what a unit issues to the units below it (plans, requirements, award rounds): anyone   |
 |               | of the unit or of a unit below it, and whoever may READ the unit                     |
-| ACT           | acting people of the unit itself (or of the unit it was merged into)                 |
+| ACT           | acting people of the unit itself (or of the unit it was merged into), or of a        |
+|               | department receiving for it (Ban TG-NC consolidates the province's reports)          |
 | ISSUE         | leaders of the unit itself (plans, requirements, forms, award rounds it issues)      |
 | REVIEW        | acting people of the receiving level, or of one of its receiving departments         |
 | OVERSEE       | leaders of a unit above the receiving level (return an already accepted report)      |
@@ -101,13 +102,30 @@ class Target:
     ancestors: tuple[str, ...] = ()
     merged_into: str | None = None  # the unit whose history this one's now is (after a merge)
     receiving_unit: str | None = None  # who receives this unit's reports (defaults to the parent)
-    receiving_departments: frozenset[str] = frozenset()  # departments acting for the receiving unit
+    # Departments that act for `departments_for` (a requirement's receiving unit, e.g. Ban TG-NC
+    # receives the reports sent to the LĐLĐ tỉnh): they read and review what it receives.
+    receiving_departments: frozenset[str] = frozenset()
+    departments_for: str | None = None
     owner: str | None = None  # personal records: the person they belong to
     exists: bool = True
+    # Ancestors since merged away, and the unit whose history each is now: its people stand where
+    # the absorbed level stood (a report of the period is reviewed by the merged level's heirs).
+    successors: tuple[tuple[str, str], ...] = ()
 
     @property
     def receiver(self) -> str | None:
         return self.receiving_unit or (self.ancestors[0] if self.ancestors else None)
+
+    def stands_for(self, actor_unit: str | None, unit: str | None) -> bool:
+        """Whether people of `actor_unit` act where `unit` stood: it is that unit, or its heir."""
+        return unit is not None and (actor_unit == unit or (unit, actor_unit) in self.successors)
+
+    def is_above(self, actor_unit: str | None) -> bool:
+        return actor_unit in self.ancestors or any(heir == actor_unit for _, heir in self.successors)
+
+    def delegated(self, actor_unit: str | None) -> str | None:
+        """The receiving unit a department of `actor_unit` acts for here, if any."""
+        return self.departments_for if actor_unit in self.receiving_departments else None
 
 
 @dataclass(frozen=True)
@@ -157,7 +175,7 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
         return _no("Đơn vị của đồng chí đã giải thể hoặc sáp nhập; đồng chí không còn thực hiện được việc này.")
     roles = actor.roles
     mine = actor.unit_id == target.unit_id or (target.merged_into is not None and actor.unit_id == target.merged_into)
-    above = actor.unit_id in target.ancestors
+    above = target.is_above(actor.unit_id)
     if action is Action.ASSESS:
         if target.owner == actor.id:
             return _yes("chính chủ")
@@ -171,11 +189,13 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
     if action is Action.READ:
         if mine:
             return _yes("người của đơn vị")
-        if (above or actor.unit_id in target.receiving_departments) and roles & STAFF:
+        delegated = target.delegated(actor.unit_id)
+        if (above or (delegated is not None and (delegated == target.unit_id or delegated in target.ancestors))) \
+                and roles & STAFF:
             return _yes("cán bộ cấp trên")
         return _no(f"Đồng chí không được {what}: chỉ đơn vị đó và cán bộ các cấp trên của đơn vị.")
     if action is Action.ACT:
-        if mine and roles & ACTING:
+        if (mine or target.delegated(actor.unit_id) == target.unit_id) and roles & ACTING:
             return _yes("cán bộ của đơn vị")
         return _no(f"Đồng chí không được {what}: chỉ cán bộ (chủ tịch, ủy viên ban chấp hành, người đứng đầu, "
                    "cán bộ) của chính đơn vị đó.")
@@ -187,14 +207,14 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
     if action is Action.REVIEW:
         receiver = target.receiver
         if receiver is not None and roles & ACTING and (
-                actor.unit_id == receiver or actor.unit_id in target.receiving_departments):
+                target.stands_for(actor.unit_id, receiver) or target.delegated(actor.unit_id) == receiver):
             return _yes("cấp nhận báo cáo")
         return _no(f"Đồng chí không được {what}: chỉ cấp nhận báo cáo (cấp trên trực tiếp hoặc ban được giao "
                    "tiếp nhận).")
     if action is Action.OVERSEE:
         receiver = target.receiver
         higher = target.ancestors[target.ancestors.index(receiver) + 1:] if receiver in target.ancestors else ()
-        if actor.unit_id in higher and roles & LEADERS:
+        if any(target.stands_for(actor.unit_id, u) for u in higher) and roles & LEADERS:
             return _yes("lãnh đạo cấp trên của cấp nhận báo cáo")
         return _no(f"Đồng chí không được {what}: chỉ lãnh đạo cấp trên của cấp nhận báo cáo.")
     if action is Action.ADMINISTER:

@@ -233,26 +233,33 @@ class Directory:
             return Target(unit_id, exists=False, owner=owner)
         when = on if unit.closed_on is None or on < unit.closed_on else unit.closed_on - timedelta(days=1)
         merged = await self.successor(unit_id) if unit.merged_into else None
-        return Target(unit_id, await self.ancestors(unit_id, when), merged, receiving_unit, owner=owner)
+        ancestors = await self.ancestors(unit_id, when)
+        successors = []
+        for a in ancestors:
+            row = await self.unit(a)
+            if row is not None and row.merged_into:
+                successors.append((a, await self.successor(a)))
+        return Target(unit_id, ancestors, merged, receiving_unit, owner=owner, successors=tuple(successors))
 
     async def authorize(self, principal: Principal, action: Action, unit_id: str | None, on: date, *,
                         owner: str | None = None, receiving_unit: str | None = None,
-                        departments: Callable[[str | None], Awaitable[frozenset[str]]] | None = None,
+                        departments: Callable[[], Awaitable[tuple[str | None, frozenset[str]]]] | None = None,
                         field: str = "unit_id", today: date | None = None) -> Actor:
         """The caller, when `runtime.access.decide` allows `action` on the unit (or the personal
         records of `owner`); else a 403 with the policy's reason (404 for an unknown unit).
         The target is placed in the hierarchy of `on` (a report's period); the caller is who they
-        are `today` (default `on`). `departments(receiving unit)` names the departments that
-        receive for that unit (reports)."""
+        are `today` (default `on`). `departments()` names a receiving unit and the departments
+        that receive for it (reports: a requirement's receiving department)."""
         actor = await self.actor(principal, max(on, today or on))
-        if unit_id is None:
-            target = Target(None, owner=owner)
+        if unit_id is None or not actor.is_person:  # a machine identity is judged by its roles alone
+            target = Target(unit_id, owner=owner)
         else:
             target = await self.target(unit_id, on, receiving_unit=receiving_unit, owner=owner)
             if not target.exists:
                 raise not_found_unit(unit_id, field)
             if departments is not None:
-                target = replace(target, receiving_departments=await departments(target.receiver))
+                receiving, depts = await departments()
+                target = replace(target, receiving_departments=depts, departments_for=receiving)
         decision = decide(actor, action, target)
         if not decision:
             raise ApiError(ErrorCode.FORBIDDEN, decision.reason, [{"field": field, "message": decision.reason}])

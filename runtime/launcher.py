@@ -275,10 +275,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"congdoan: {exc}", file=sys.stderr)
             stack.stop()
             return 1
-        if os.environ.get("CONGDOAN_DEMO", "1") != "0":
-            # The demo hierarchy and the seed plan (idempotent: a second `make run` changes nothing).
+        demo = os.environ.get("CONGDOAN_DEMO", "1") != "0"
+        if demo:
+            # The demo hierarchy, its logins and the seed plan (idempotent: a second `make run`
+            # changes nothing), loaded by the embedded `loader` identity.
             subprocess.run([sys.executable, "-m", "services.plans.cli", "--nats-url", stack.nats_url or "",
-                            "load-demo"], check=False)
+                            "load-demo"], check=False, env={**os.environ, "CONGDOAN_DATA_DIR": str(data_dir)})
         print(f"\ncongdoan is up in {time.monotonic() - started:.1f}s", flush=True)
         print(f"  NATS        {stack.nats_url}  (services: nats micro ls, or request $SRV.INFO)")
         for name in SERVICES:
@@ -288,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  mail        smtp://127.0.0.1:{mail_port} → {data_dir / 'mail'}/*.eml")
         print("  contracts   contracts/asyncapi/*.yaml, contracts/schemas/*.json")
         print("  clock       python -m runtime.clockctl show|set|advance|reset")
+        print(f"  secrets     {data_dir / 'secrets'}  (token keys, client secrets; README \"Security\")")
+        if demo:
+            from runtime.auth import ensure_demo_password
+            print(f"  demo logins user name = person id, password {ensure_demo_password(data_dir / 'secrets')}\n"
+                  "              p-ldld-bd-chu-tich (Chủ tịch LĐLĐ tỉnh), p-ldld-bd-ban-tgnc-1 (Trưởng Ban TG-NC),\n"
+                  "              p-cd-ldld-quy-nhon-1 (Chủ tịch LĐLĐ TP Quy Nhơn), p-cdcs-00001-1 (Chủ tịch CĐCS)")
         print("Ctrl-C stops everything.\n", flush=True)
         signal.signal(signal.SIGINT, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:

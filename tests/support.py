@@ -23,6 +23,7 @@ from typing import Any
 
 from runtime.app import Runtime
 from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, auth_headers, ensure_embedded_identities
+from runtime.client import ApiClient
 from runtime.launcher import free_port
 from runtime.settings import load_settings
 
@@ -61,6 +62,11 @@ def token_for(as_: str) -> str:
         name = as_.removeprefix("svc:")
         return service_token(name, LOADER_ROLES if name == LOADER_CLIENT else frozenset({"reader"}))
     return person_token(as_)
+
+
+def client(nc: Any, as_: str = LOADER) -> ApiClient:
+    """An API client calling as `as_` (a person id, or LOADER), for helpers that take one."""
+    return ApiClient.with_token(nc, token_for(as_))
 
 
 def definition(name: str) -> Any:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from contracts.naming import SERVICES
 from runtime.launcher import Stack, free_port
 from tests.conftest import pin_clock
+from tests.support import auth_env
 
 
 @pytest_asyncio.fixture
@@ -20,7 +21,7 @@ async def stack(tmp_path, make_db_url) -> AsyncIterator[Stack]:  # type: ignore[
     their own; databases on the parametrised backend."""
     dbs = {name: await make_db_url(name) for name in SERVICES}
     s = Stack(data_dir=tmp_path / "var", nats_port=free_port(), http_ports={n: free_port() for n in SERVICES},
-              database_urls=dbs, log_dir=tmp_path / "logs", env={"CONGDOAN_LOG_LEVEL": "INFO"})
+              database_urls=dbs, log_dir=tmp_path / "logs", env={"CONGDOAN_LOG_LEVEL": "INFO", **auth_env()})
     s.start_nats()
     nc = await nats.connect(s.nats_url)
     try:

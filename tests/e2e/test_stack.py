@@ -29,11 +29,14 @@ async def _setup_directory(nc, units: int = 1) -> None:  # type: ignore[no-untyp
             "unit_id": f"g{i}", "code": f"CĐCS-{i}", "name": f"Công đoàn cơ sở số {i}", "kind": "grassroots_union",
             "parent_id": "prov"})
         assert "Nats-Service-Error" not in h, body
+        h, body = await call(nc, api("plans", "register_person"), {
+            "person_id": f"g{i}-c", "unit_id": f"g{i}", "full_name": f"Cán bộ công đoàn số {i}", "roles": ["cadre"]})
+        assert "Nats-Service-Error" not in h, body
 
     async def reports_knows_all() -> bool:
         h, _ = await call(nc, api("reports", "submit_report"),
                           {"report_id": f"probe-{units - 1}", "requirement_id": "probe", "period": "2026",
-                           "unit_id": f"g{units - 1}"})
+                           "unit_id": f"g{units - 1}"}, as_=f"g{units - 1}-c")
         return "Nats-Service-Error" not in h
 
     await wait_until(reports_knows_all, timeout=30, what="reports to project the directory")
@@ -53,11 +56,11 @@ async def test_services_are_discoverable_and_the_slice_runs(stack, client):
     await _setup_directory(client)
 
     async def notified() -> bool:
-        _, page = await call(client, api("notify", "list_inbox"), {"person_id": "chair"})
+        _, page = await call(client, api("notify", "list_inbox"), {}, as_="chair")
         return page["unread"] == 1  # the probe submission
 
     await wait_until(notified, what="the notification")
-    _, elig = await call(client, api("awards", "get_eligibility"), {"unit_id": "g0", "period": "2026"})
+    _, elig = await call(client, api("awards", "get_eligibility"), {"unit_id": "g0", "period": "2026"}, as_="chair")
     assert elig == {"unit_id": "g0", "period": "2026", "eligible": True, "reasons": []}
 
     # What an outside system sees: every event is a CloudEvent valid against its published schema.
@@ -92,6 +95,13 @@ BAD_EVENTS = [
 
 
 async def test_bad_input_gets_structured_errors_or_is_parked_and_services_stay_ready(stack, client):
+    for spec in ENDPOINTS:  # no token: 401, before anything else is looked at
+        headers, body = await call(client, spec.subject, b"{}", token="")
+        if spec.public:
+            assert headers.get("Nats-Service-Error-Code") != "401", (spec.subject, body)
+        else:
+            assert headers.get("Nats-Service-Error-Code") == "401", (spec.subject, headers, body)
+            assert body["error"]["code"] == "unauthenticated"
     for spec in ENDPOINTS:
         for case, (payload, status, code) in BAD_REQUESTS.items():
             headers, body = await call(client, spec.subject, payload)
@@ -132,7 +142,7 @@ async def test_kill_9_of_notify_in_a_burst_of_2000_submissions_loses_and_doubles
         async with sem:
             h, body = await call(client, api("reports", "submit_report"), {
                 "report_id": f"burst-{i}", "requirement_id": f"req-{i // units}", "period": "2026",
-                "unit_id": f"g{i % units}", "values": {"participants": i}})
+                "unit_id": f"g{i % units}", "values": {"participants": i}}, as_=f"g{i % units}-c")
             assert "Nats-Service-Error" not in h, body
             sent += 1
 

@@ -79,7 +79,9 @@ def holds(rt: Any, sql: str, expected: int, **params: Any):  # type: ignore[no-u
 
 
 async def inbox(nc: Any, person_id: str, **kw: Any) -> dict[str, Any]:
-    h, page = await call(nc, api("notify", "list_inbox"), {"person_id": person_id, **kw})
+    """`person_id`'s own inbox, read with their token."""
+    kw.pop("actor_id", None)
+    h, page = await call(nc, api("notify", "list_inbox"), kw, as_=person_id)
     assert "Nats-Service-Error" not in h, page
     return page
 
@@ -164,7 +166,7 @@ class WebhookSink:
 
 async def set_webhook(nc: Any, sink: WebhookSink, person_id: str) -> None:
     h, prefs = await call(nc, api("notify", "set_preferences"),
-                          {"actor_id": person_id, "person_id": person_id, "webhook_url": sink.url(person_id)})
+                          {"webhook_url": sink.url(person_id)}, as_=person_id)
     assert "Nats-Service-Error" not in h, prefs
     assert prefs["webhook_secret"].startswith("whsec_") and prefs["webhook_secret_set"] is True
     sink.secrets[person_id] = prefs["webhook_secret"]
@@ -328,69 +330,72 @@ async def test_inbox_preferences_and_delivery_log_requests(nc, nats_server, make
         assert len(seen) == len(set(seen)) == 5
         assert "Còn 7 ngày" in (await inbox(nc, "a"))["items"][-1]["title"]  # oldest last
 
-        # a person reads only their own inbox
-        for endpoint, body in [("list_inbox", {"person_id": "a", "actor_id": "b"}),
-                               ("unread_count", {"person_id": "a", "actor_id": "b"}),
-                               ("mark_read", {"person_id": "a", "actor_id": "b", "all": True}),
-                               ("get_preferences", {"person_id": "a", "actor_id": "b"}),
-                               ("set_preferences", {"person_id": "a", "actor_id": "b", "email": "off"}),
-                               ("delivery_log", {"person_id": "a", "actor_id": "m"})]:
-            h, err = await call(nc, api("notify", endpoint), body)
+        # a person reads only their own inbox: no request can name another person's
+        for endpoint, body in [("list_inbox", {"person_id": "a"}), ("unread_count", {"person_id": "a"}),
+                               ("mark_read", {"person_id": "a", "all": True}), ("get_preferences", {"person_id": "a"}),
+                               ("set_preferences", {"person_id": "a", "email": "off"})]:
+            h, err = await call(nc, api("notify", endpoint), body, as_="b")
+            assert h.get("Nats-Service-Error-Code") == "422", (endpoint, err)
+            assert err["error"]["details"][0]["field"] == "person_id"
+        h, err = await call(nc, api("notify", "delivery_log"), {"person_id": "a"}, as_="m")
+        assert h.get("Nats-Service-Error-Code") == "403", err
+        assert err["error"]["code"] == "forbidden"
+        for endpoint in ("list_inbox", "unread_count", "get_preferences"):  # and no machine identity reads inboxes
+            h, err = await call(nc, api("notify", endpoint), {})
             assert h.get("Nats-Service-Error-Code") == "403", (endpoint, err)
-            assert err["error"]["code"] == "forbidden"
 
-        h, marked = await call(nc, api("notify", "mark_read"), {"actor_id": "a", "person_id": "a",
+        h, marked = await call(nc, api("notify", "mark_read"), {"actor_id": "a",
                                                                 "notification_ids": seen[:2]})
         assert marked == {"marked": 2, "unread": 3}
-        h, again = await call(nc, api("notify", "mark_read"), {"actor_id": "a", "person_id": "a",
+        h, again = await call(nc, api("notify", "mark_read"), {"actor_id": "a",
                                                                "notification_ids": seen[:2]})
         assert again == {"marked": 0, "unread": 3}
         bs = [i["notification_id"] for i in (await inbox(nc, "b"))["items"]]
-        h, err = await call(nc, api("notify", "mark_read"), {"actor_id": "a", "person_id": "a",
+        h, err = await call(nc, api("notify", "mark_read"), {"actor_id": "a",
                                                              "notification_ids": [seen[2], bs[0]]})
         assert h["Nats-Service-Error-Code"] == "404" and err["error"]["details"][0]["field"] == "notification_ids.1"
-        h, err = await call(nc, api("notify", "mark_read"), {"actor_id": "a", "person_id": "a"})
+        h, err = await call(nc, api("notify", "mark_read"), {"actor_id": "a"})
         assert h["Nats-Service-Error-Code"] == "422" and err["error"]["details"][0]["field"] == "notification_ids"
-        _, count = await call(nc, api("notify", "unread_count"), {"person_id": "a", "actor_id": "a"})
+        _, count = await call(nc, api("notify", "unread_count"), {"actor_id": "a"})
         assert count == {"person_id": "a", "unread": 3}
         assert (await inbox(nc, "a", unread_only=True))["items"][0]["read"] is False
-        _, marked = await call(nc, api("notify", "mark_read"), {"actor_id": "a", "person_id": "a", "all": True})
+        _, marked = await call(nc, api("notify", "mark_read"), {"actor_id": "a", "all": True})
         assert marked == {"marked": 3, "unread": 0}
 
         # preferences
-        _, prefs = await call(nc, api("notify", "get_preferences"), {"actor_id": "a", "person_id": "a"})
+        _, prefs = await call(nc, api("notify", "get_preferences"), {"actor_id": "a"})
         assert prefs["email"] == "auto" and prefs["directory_email"] == "a@example.org"
         assert prefs["webhook_secret_set"] is False and prefs["digest_hour"] == 7
         h, prefs = await call(nc, api("notify", "set_preferences"), {
-            "actor_id": "a", "person_id": "a", "email": "digest", "email_address": "a.nguyen@example.org",
+            "actor_id": "a", "email": "digest", "email_address": "a.nguyen@example.org",
             "email_overrides": {"deadline_missed": "immediate"}, "muted_kinds": ["award_round_opened"]})
         assert "Nats-Service-Error" not in h, prefs
         assert (prefs["email"], prefs["email_address"], prefs["email_overrides"], prefs["muted_kinds"]) == \
             ("digest", "a.nguyen@example.org", {"deadline_missed": "immediate"}, ["award_round_opened"])
-        _, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a", "person_id": "a",
+        _, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
                                                                      "email_address": None})
         assert prefs["email_address"] is None and prefs["email"] == "digest"  # the rest kept
-        h, err = await call(nc, api("notify", "set_preferences"), {"actor_id": "a", "person_id": "a",
+        h, err = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
                                                                    "webhook_url": "ftp://example.org/x"})
         assert h["Nats-Service-Error-Code"] == "422" and err["error"]["details"][0]["field"] == "webhook_url"
-        h, err = await call(nc, api("notify", "set_preferences"), {"actor_id": "a", "person_id": "a",
+        h, err = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
                                                                    "email_overrides": {"no_such_kind": "off"}})
         assert h["Nats-Service-Error-Code"] == "422", err
-        h, err = await call(nc, api("notify", "set_preferences"), {"actor_id": "a", "person_id": "a",
+        h, err = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
                                                                    "rotate_webhook_secret": True})
         assert h["Nats-Service-Error-Code"] == "422" and err["error"]["details"][0]["field"] == "rotate_webhook_secret"
-        h, err = await call(nc, api("notify", "get_preferences"), {"actor_id": "zz", "person_id": "zz"})
-        assert h["Nats-Service-Error-Code"] == "404", err
-        _, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a", "person_id": "a",
+        h, err = await call(nc, api("notify", "get_preferences"), {"actor_id": "zz"})
+        assert h["Nats-Service-Error-Code"] == "403", err
+        _, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
                                                                      "webhook_url": "https://hooks.example.org/a"})
         first = prefs["webhook_secret"]
-        _, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a", "person_id": "a",
+        _, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
                                                                      "rotate_webhook_secret": True})
         assert prefs["webhook_secret"] not in (None, first)
-        _, prefs = await call(nc, api("notify", "get_preferences"), {"actor_id": "a", "person_id": "a"})
+        _, prefs = await call(nc, api("notify", "get_preferences"), {"actor_id": "a"})
         assert prefs["webhook_secret"] is None and prefs["webhook_secret_set"] is True  # never shown again
 
-        # the delivery log: the person, or whoever acts for their unit
+        # the delivery log: the person, or the administrators of their unit
         _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "a"})
         assert log == {"items": [], "next_cursor": None}
         h, err = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "a", "channel": "fax"})
@@ -479,8 +484,10 @@ async def test_email_and_webhook_exactly_once_under_redelivery_and_replay(nc, na
             _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "a"})
             assert {(i["channel"], i["status"]) for i in log["items"]} == {("email", "sent"), ("webhook", "sent")}
             assert len(log["items"]) == 6
-            _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "b", "person_id": "a"})  # a cadre of g1
-            assert len(log["items"]) == 6
+            _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "b"})  # g1's chair
+            assert len(log["items"]) == 3
+            h, _ = await call(nc, api("notify", "delivery_log"), {"actor_id": "b", "person_id": "a"})  # a cadre: no
+            assert h["Nats-Service-Error-Code"] == "403"
     finally:
         await smtp.stop()
         await hooks.stop()

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from runtime.launcher import Stack, free_port
 from services.notify.mailcatcher import CatcherServer, MailStore
 from tests.conftest import wait_until
+from tests.support import auth_env
 from tests.integration.test_notify import FAST, WebhookSink, deadline, notify_events, person, publish, set_webhook, unit
 
 UNITS, EVENTS_PER_UNIT = 40, 3  # 2 contacts a unit: 240 notifications, 240 e-mails, 240 webhook calls
@@ -33,7 +34,7 @@ async def test_kill_9_mid_delivery_sends_each_email_and_webhook_once(nc, nats_se
     hooks.delay_s = 0.02
     await hooks.start()
     db = await make_db_url("notify")
-    env = {**FAST, "CONGDOAN_NOTIFY_SMTP_URL": smtp.url, "CONGDOAN_NOTIFY_LEASE_S": "1.5",
+    env = {**FAST, **auth_env(), "CONGDOAN_NOTIFY_SMTP_URL": smtp.url, "CONGDOAN_NOTIFY_LEASE_S": "1.5",
            "CONGDOAN_NOTIFY_SMTP_CONNECTIONS": "4", "CONGDOAN_NOTIFY_WEBHOOK_CONCURRENCY": "4",
            "CONGDOAN_NOTIFY_BATCH": "50", "CONGDOAN_LOG_LEVEL": "WARNING"}
     stack = Stack(data_dir=tmp_path / "var", nats_url=nats_server.url, services=("notify",),

@@ -14,7 +14,7 @@ from services.plans.cli import import_units, load_seed, read_plan_file
 from services.plans.seed.demo import CHAIR_ID, PROVINCE_ID, demo_hierarchy, units_csv
 from tests.conftest import wait_until
 from tests.integration.test_plans_support import events, fails, ok
-from tests.support import running
+from tests.support import client, running
 
 NOW = datetime(2026, 11, 20, 9, 0)  # Asia/Ho_Chi_Minh
 G, U = 1980, 15  # grassroots and upper-level unions of the demo province
@@ -40,7 +40,7 @@ async def _setup(nc, rt):  # type: ignore[no-untyped-def]
     units, _ = demo_hierarchy(G)
     g = next(u for u in units if u.kind == "grassroots_union" and u.parent_code == "LDLD_QUY_NHON")
     g2 = next(u for u in units if u.kind == "grassroots_union" and u.parent_code == "LDLD_QUY_NHON" and u != g)
-    reply = await import_units(nc, units_csv(units), import_id="demo")
+    reply = await import_units(client(nc), units_csv(units), import_id="demo")
     assert reply["imported"] == UNITS
     for pid, unit, roles in [(CHAIR_ID, PROVINCE_ID, ["chairperson", "executive_member", "head_of_unit"]),
                              ("u-chair", UPPER, ["chairperson", "executive_member"]),
@@ -61,10 +61,10 @@ async def test_issue_seed_to_2000_units_update_and_roll_up(nc, nats_server, make
     async with running("plans", nats_server.url, await make_db_url("plans")) as rt:
         assert rt.clock.today() == NOW.date()
         g, g2 = await _setup(nc, rt)
-        seed = await load_seed(nc, issued_on=date(2026, 5, 1))
+        seed = await load_seed(client(nc), issued_on=date(2026, 5, 1))
         issue = seed["issue"]
         assert (issue["units"], issue["occurrences"], issue["revision"]) == (UNITS, _expected_occurrences(), 1)
-        assert (await load_seed(nc, issued_on=date(2026, 5, 1)))["issue"]["duplicate"] is True  # idempotent
+        assert (await load_seed(client(nc), issued_on=date(2026, 5, 1)))["issue"]["duplicate"] is True  # idempotent
 
         # One tasks.assigned per unit, and the whole plan in plan.issued.
         await wait_until(lambda: _idle(rt), timeout=60, what="plans' outbox drained")
@@ -97,8 +97,12 @@ async def test_issue_seed_to_2000_units_update_and_roll_up(nc, nats_server, make
         t = await ok(nc, "update_task", {"occurrence_id": report, "status": "done", "actor_id": "g-chair",
                                          "evidence": "Báo cáo số 12/BC-CĐCS gửi Ban TG-NC"})
         assert (t["status"], t["on_time"], t["category"], t["done_on"]) == ("done", True, "done_on_time", "2026-11-20")
+        # A unit's tasks are its own: the level above follows them, it does not tick them off.
+        await fails(nc, "update_task", {"occurrence_id": mine[("II.2.c", "2026")]["occurrence_id"], "status": "done",
+                                        "actor_id": "u-chair", "evidence": "https://congdoan.example.org/khen-thuong"},
+                    "403")
         late = await ok(nc, "update_task", {"occurrence_id": mine[("II.2.c", "2026")]["occurrence_id"], "status": "done",
-                                            "actor_id": "u-chair", "evidence": "https://congdoan.example.org/khen-thuong"})
+                                            "actor_id": "g-chair", "evidence": "https://congdoan.example.org/khen-thuong"})
         assert late["category"] == "done_late"
         await ok(nc, "update_task", {"occurrence_id": mine[("II.1.a", "2026")]["occurrence_id"],
                                      "status": "in_progress", "actor_id": "g-chair"})
@@ -157,7 +161,7 @@ async def test_revisions_keep_history_and_closing_withdraws_what_is_ahead(nc, na
     await set_shared_time(js, NOW)
     async with running("plans", nats_server.url, await make_db_url("plans")) as rt:
         units, _ = demo_hierarchy(10)
-        await import_units(nc, units_csv(units))
+        await import_units(client(nc), units_csv(units))
         await ok(nc, "register_person", {"person_id": CHAIR_ID, "unit_id": PROVINCE_ID, "full_name": "Nguyễn Mạnh Hùng",
                                          "roles": ["chairperson", "executive_member"]})
         spec = read_plan_file()
@@ -192,8 +196,10 @@ async def test_revisions_keep_history_and_closing_withdraws_what_is_ahead(nc, na
                                                   "actor_id": CHAIR_ID})
         assert closed_unit["withdrawn_tasks"] == 23 - 1  # all but its report due 30/11/2026
         before = _by_item((await ok(nc, "list_tasks", {"unit_id": g, "plan_id": "kh-2", "page": {"limit": 100}}))["items"])
+        await ok(nc, "register_person", {"person_id": "g-chair", "unit_id": g, "full_name": "Lê Thị Hoa",
+                                         "roles": ["chairperson"]})
         await ok(nc, "update_task", {"occurrence_id": before[("II.1.a", "2026")]["occurrence_id"], "status": "done",
-                                     "evidence": "Hội nghị quán triệt ngày 15/11/2026"})
+                                     "evidence": "Hội nghị quán triệt ngày 15/11/2026", "actor_id": "g-chair"})
 
         # Revision 2: the 30/11 report moves to 15/12, II.1.a (done for 2026) and II.2.b are dropped.
         sections = []

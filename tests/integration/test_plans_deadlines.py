@@ -14,7 +14,7 @@ from services.plans.cli import import_units, load_seed
 from services.plans.seed.demo import CHAIR_ID, PROVINCE_ID, demo_hierarchy, units_csv
 from tests.conftest import wait_until
 from tests.integration.test_plans_support import events, ok
-from tests.support import running
+from tests.support import client, running
 
 START = datetime(2026, 11, 1, 9, 0)
 FIRST_JUMP = datetime(2026, 12, 1, 9, 0)  # past 23/11, 29/11 (report due 30/11), its end, and 1/12 (30 days before 31/12)
@@ -58,12 +58,12 @@ async def test_deadline_events_exactly_once_with_two_replicas_a_moved_clock_and_
     url = await make_db_url("plans")  # one database for both replicas
     async with running("plans", nats_server.url, url, instance="a") as a:
         units, _ = demo_hierarchy(10)
-        await import_units(nc, units_csv(units))
+        await import_units(client(nc), units_csv(units))
         await ok(nc, "register_person", {"person_id": CHAIR_ID, "unit_id": PROVINCE_ID, "full_name": "Nguyễn Mạnh Hùng",
                                          "roles": ["chairperson", "executive_member"]})
         await ok(nc, "register_person", {"person_id": "g-chair", "unit_id": "cdcs-00001", "full_name": "Lê Thị Hoa",
                                          "roles": ["chairperson"]})
-        seed = await load_seed(nc, issued_on=date(2026, 11, 1))
+        seed = await load_seed(client(nc), issued_on=date(2026, 11, 1))
         assert seed["issue"]["reminders"] > 0
         # One unit sends its 30/11 report early: none of that occurrence's reminders may fire.
         tasks = (await ok(nc, "list_tasks", {"unit_id": "cdcs-00001", "year": 2026, "actor_id": "g-chair",

@@ -9,7 +9,7 @@ from datetime import date
 from runtime.directory import Directory
 from tests.conftest import wait_until
 from tests.integration.test_plans_support import events, fails, ok, stream_count
-from tests.support import running
+from tests.support import api, call, running, service_token
 
 D0 = "2020-01-01"
 
@@ -171,19 +171,27 @@ async def _relay_idle(rt) -> bool:  # type: ignore[no-untyped-def]
     return await rt.relay.pending() == 0
 
 
-async def test_system_requests_can_be_switched_off(nc, nats_server, make_db_url, monkeypatch):
-    url = await make_db_url("plans")
-    async with running("plans", nats_server.url, url):
-        await _tree(nc)  # bootstrapping: system requests (the default of the embedded stack)
-    monkeypatch.setenv("CONGDOAN_PLANS_ALLOW_SYSTEM_REQUESTS", "0")
-    async with running("plans", nats_server.url, url):
-        err = await fails(nc, "get_unit", {"unit_id": "A"}, "403")
-        assert "actor_id is required" in err["message"]
-        await fails(nc, "register_unit", {"code": "X", "name": "X", "kind": "grassroots_union", "parent_id": "A"},
-                    "403")
+async def test_no_request_is_a_system_request_and_roots_need_a_directory_admin(nc, nats_server, make_db_url):
+    async with running("plans", nats_server.url, await make_db_url("plans")):
+        await _tree(nc)  # bootstrapping: the loader's machine identity (directory_admin)
+        h, err = await call(nc, api("plans", "get_unit"), {"unit_id": "A"}, token="")
+        assert h["Nats-Service-Error-Code"] == "401" and err["error"]["code"] == "unauthenticated"
+        # A person, however high, registers units only under a unit they administer; roots are
+        # for a directory_admin identity.
+        await fails(nc, "register_unit", {"code": "X", "name": "X", "kind": "provincial_federation",
+                                          "actor_id": "chair"}, "403")
+        await fails(nc, "register_unit", {"code": "X", "name": "X", "kind": "grassroots_union", "parent_id": "B",
+                                          "actor_id": "a-chair"}, "403")
         made = await ok(nc, "register_unit", {"code": "G4", "name": "Công đoàn cơ sở Bốn", "kind": "grassroots_union",
                                               "parent_id": "A", "actor_id": "a-chair"})
         assert made["parent_id"] == "A"
+        # A reader identity reads, and changes nothing.
+        h, _ = await call(nc, api("plans", "get_unit"), {"unit_id": "A"}, token=service_token("bi", {"reader"}))
+        assert "Nats-Service-Error" not in h
+        h, err = await call(nc, api("plans", "register_unit"), {"code": "Y", "name": "Y", "kind": "grassroots_union",
+                                                                "parent_id": "A"},
+                            token=service_token("bi", {"reader"}))
+        assert h["Nats-Service-Error-Code"] == "403", err
 
 
 async def test_migration_moves_units_and_people_into_the_directory_tables(make_db_url):

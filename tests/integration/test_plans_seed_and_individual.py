@@ -19,16 +19,20 @@ from services.plans.domain.seed_plan import SEED_PLAN
 from services.plans.seed.demo import CHAIR_ID, PROVINCE_ID, demo_hierarchy
 from tests.conftest import wait_until
 from tests.integration.test_plans_support import events, fails, ok
-from tests.support import running
+from tests.support import TEST_SECRETS, client, running
 
 NOW = datetime(2026, 12, 10, 10, 0)
+DEMO_PASSWORD = "demo-sen-hong-2026"
 
 
-async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_server, make_db_url, capsys, tmp_path):
+async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_server, make_db_url, capsys, tmp_path,
+                                                                  monkeypatch):
     js = nc.jetstream()
+    monkeypatch.setenv("CONGDOAN_CLIENT_ID", "loader")  # the CLI's machine identity
+    monkeypatch.setenv("CONGDOAN_CLIENT_SECRET_FILE", str(TEST_SECRETS / "clients" / "loader.secret"))
     await set_shared_time(js, NOW)
     async with running("plans", nats_server.url, await make_db_url("plans")) as rt:
-        out = await cli.load_demo(nats_server.url, grassroots=20, log=lambda *_: None)
+        out = await cli.load_demo(grassroots=20, log=lambda *_: None, api=client(nc), password=DEMO_PASSWORD)
         units, people = demo_hierarchy(20)
         assert out["units"] == len(units) and out["people"] == len(people)
         issue = out["plan"]["issue"]
@@ -37,7 +41,7 @@ async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_serve
             counts = [(await conn.execute(sa.text(f"SELECT count(*) FROM {t}"))).scalar_one()
                       for t in ("outbox", "occurrences", "dir_units", "dir_people", "reminders")]
         # The second run changes nothing.
-        again = await cli.load_demo(nats_server.url, grassroots=20, log=lambda *_: None)
+        again = await cli.load_demo(grassroots=20, log=lambda *_: None, api=client(nc), password=DEMO_PASSWORD)
         assert again["plan"]["issue"]["duplicate"] is True
         async with rt.engine.connect() as conn:
             assert counts == [(await conn.execute(sa.text(f"SELECT count(*) FROM {t}"))).scalar_one()
@@ -74,7 +78,7 @@ async def test_individual_plans_coverage_and_export(nc, nats_server, make_db_url
     js = nc.jetstream()
     await set_shared_time(js, NOW)
     async with running("plans", nats_server.url, await make_db_url("plans")) as rt:
-        await cli.load_demo(nats_server.url, grassroots=4, seed_plan=False, log=lambda *_: None)
+        await cli.load_demo(grassroots=4, seed_plan=False, log=lambda *_: None, api=client(nc), password=DEMO_PASSWORD)
         _, people = demo_hierarchy(4)
         chair_upper = next(p for p in people if p.unit_id == "cd-ldld-quy-nhon" and "chairperson" in p.roles)
         exec_upper = next(p for p in people if p.unit_id == "cd-ldld-quy-nhon" and p.roles == ("executive_member", "cadre"))
@@ -95,17 +99,20 @@ async def test_individual_plans_coverage_and_export(nc, nats_server, make_db_url
                                                 "commitments": ["Đăng 6 tin bài"], "actor_id": cadre_upper.person_id})
         # Year end: self-assessment with a rating and next year's supplement.
         await fails(nc, "assess_individual_plan", {"person_id": chair_upper.person_id, "year": 2026,
-                                                   "results": "…", "rating": "good"}, "409")  # no plan
+                                                   "results": "…", "rating": "good",
+                                                   "actor_id": chair_upper.person_id}, "409")  # no plan
         a = await ok(nc, "assess_individual_plan", {
             "person_id": exec_upper.person_id, "year": 2026, "actor_id": exec_upper.person_id,
             "results": "Hoàn thành các nội dung cam kết; tổ chức 4 buổi sinh hoạt chuyên đề.", "rating": "excellent",
             "supplement": ["Nhân rộng mô hình “Bữa cơm công đoàn” tại 3 CĐCS"]})
         assert (a["status"], a["rating"]) == ("assessed", "excellent")
         await fails(nc, "assess_individual_plan", {"person_id": exec_upper.person_id, "year": 2026,
-                                                   "results": "khác", "rating": "good"}, "409")
+                                                   "results": "khác", "rating": "good",
+                                                   "actor_id": exec_upper.person_id}, "409")
         await fails(nc, "submit_individual_plan", {"person_id": exec_upper.person_id, "year": 2026,
-                                                   "commitments": ["muộn"]}, "409")
-        nxt = await ok(nc, "get_individual_plan", {"person_id": exec_upper.person_id, "year": 2027})
+                                                   "commitments": ["muộn"], "actor_id": exec_upper.person_id}, "409")
+        nxt = await ok(nc, "get_individual_plan", {"person_id": exec_upper.person_id, "year": 2027,
+                                                   "actor_id": exec_upper.person_id})
         assert nxt["status"] == "missing" and nxt["carried_over"] == ["Nhân rộng mô hình “Bữa cơm công đoàn” tại 3 CĐCS"]
         # Coverage: who must keep one (executive members, heads of unit) and who has.
         cov = await ok(nc, "get_individual_plan_coverage", {"unit_id": "cd-ldld-quy-nhon", "year": 2026,

@@ -63,7 +63,7 @@ async def write_directory(rt: Any, parent: dict[str, str | None], kind: dict[str
     people = [{"person_id": "chair", "unit_id": "prov", "full_name": "Nguyễn Mạnh Hùng", "roles": ["chairperson"]},
               {"person_id": "tg", "unit_id": "tgnc", "full_name": "Trần Thị Lan", "roles": ["cadre"]}]
     people += [{"person_id": f"{u}c", "unit_id": u, "full_name": f"Chủ tịch {u}", "roles": ["chairperson"]}
-               for u in parent if u.startswith("u")]
+               for u in parent if kind[u] in ("upper_level_union", "grassroots_union")]
     async with rt.engine.begin() as conn:
         await conn.execute(dir_units.insert(), [{"unit_id": u, "code": u.upper(), "name": name[u], "kind": kind[u],
                                                  "registered_on": SINCE} for u in parent])
@@ -104,7 +104,8 @@ async def test_one_period_over_2000_units(nc, nats_server, make_db_url):
         return "tg" if p == "prov" else f"{p}c"
 
     def body(u: str, v: dict[str, Any]) -> dict[str, Any]:
-        return {"requirement_id": REQ, "period": "2026", "unit_id": u, "values": v, "report_id": f"rep-{u}"}
+        return {"requirement_id": REQ, "period": "2026", "unit_id": u, "values": v, "report_id": f"rep-{u}",
+                "actor_id": f"{u}c"}
 
     async def submit(units: list[str], values: dict[str, dict[str, Any]]) -> list[Any]:
         replies = await gather([call(nc, api("reports", "submit_report"), body(u, values[u])) for u in units])

@@ -177,7 +177,7 @@ async def test_requirement_from_plan_submission_review_and_reminders(nc, nats_se
         dup = ok(*await call(nc, api("reports", "submit_report"), submit("g1", values(100, 90), report_id="rep-g1")))
         assert dup["duplicate"] is True and dup["revision"] == 1
         ok(*await call(nc, api("reports", "submit_report"), submit("u1", values(20, 10), report_id="rep-u1")))
-        g4 = ok(*await call(nc, api("reports", "submit_report"), submit("g4", values(40, 40), actor=None)))
+        g4 = ok(*await call(nc, api("reports", "submit_report"), submit("g4", values(40, 40))))
         assert g4["receiving_unit_id"] == "prov"
         # A draft is kept, not counted, and submitted later as it stands.
         d = ok(*await call(nc, api("reports", "save_draft"), {
@@ -374,7 +374,8 @@ async def test_requirement_by_command_cut_off_forms_and_bad_input(nc, nats_serve
 
         # Structured errors for bad input.
         error(*await call(nc, api("reports", "get_completeness"), {"requirement_id": "nope"}), "404")
-        error(*await call(nc, api("reports", "consolidate"), {"requirement_id": "q4", "unit_id": "ghost"}), "404")
+        error(*await call(nc, api("reports", "consolidate"), {"requirement_id": "q4", "unit_id": "ghost",
+                                                              "actor_id": "u1c"}), "404")
         error(*await call(nc, api("reports", "accept_report"), {"report_id": "nope", "actor_id": "chair"}), "404")
         error(*await call(nc, api("reports", "accept_report"), {"report_id": r2["report_id"], "actor_id": "ghost"}),
               "403")
@@ -384,7 +385,7 @@ async def test_requirement_by_command_cut_off_forms_and_bad_input(nc, nats_serve
         # Free-form reports of requirements reports does not know still work (existing integrations).
         h, r = await call(nc, api("reports", "submit_report"), {"report_id": "legacy-1", "requirement_id": "annual",
                                                                "period": "2026", "unit_id": "g4",
-                                                               "values": {"note": "tự do"}})
+                                                               "values": {"note": "tự do"}, "actor_id": "g4c"})
         assert ok(h, r)["receiving_unit_id"] == "prov" and r["form_id"] is None
 
 

@@ -40,7 +40,8 @@ NOBODY = Actor("service", "x", roles=frozenset())
 
 G = Target("g", ("upper", "prov"))
 UPPER = Target("upper", ("prov",))  # reports to prov, whose Ban TG-NC receives
-UPPER_WITH_DEPT = Target("upper", ("prov",), receiving_departments=frozenset({"dept"}))
+UPPER_WITH_DEPT = Target("upper", ("prov",), receiving_departments=frozenset({"dept"}), departments_for="prov")
+PROV_WITH_DEPT = Target("prov", (), receiving_departments=frozenset({"dept"}), departments_for="prov")
 OLD = Target("old", ("prov",), merged_into="upper")
 PROV = Target("prov", ())
 ROOT = Target(None)
@@ -57,6 +58,8 @@ TABLE = [
     (CHAIR_G, A.READ, G, ALLOWED), (MEMBER_G, A.READ, G, ALLOWED), (CHAIR_UPPER, A.READ, G, ALLOWED),
     (CHAIR_PROV, A.READ, G, ALLOWED), (MEMBER_UPPER, A.READ, G, REFUSED), (CHAIR_SIB, A.READ, G, REFUSED),
     (CHAIR_G, A.READ, UPPER, REFUSED), (DEPT, A.READ, UPPER_WITH_DEPT, ALLOWED), (DEPT, A.READ, UPPER, REFUSED),
+    (DEPT, A.READ, PROV_WITH_DEPT, ALLOWED), (DEPT, A.REVIEW, PROV_WITH_DEPT, REFUSED),
+    (DEPT, A.ACT, PROV_WITH_DEPT, ALLOWED), (DEPT, A.ACT, PROV, REFUSED), (DEPT, A.ACT, UPPER_WITH_DEPT, REFUSED),
     (READER, A.READ, G, ALLOWED), (NOBODY, A.READ, G, REFUSED), (INACTIVE, A.READ, G, REFUSED),
     (CHAIR_UPPER, A.READ, OLD, ALLOWED),  # the unit it absorbed
     # READ_ISSUED: what a unit issues is seen below it too
@@ -106,3 +109,11 @@ def test_the_policy(actor: Actor, action: Action, target: Target, allowed: bool)
 
 def test_every_action_is_in_the_table() -> None:
     assert {a for _, a, _, _ in TABLE} == set(Action)
+
+
+def test_the_heirs_of_a_merged_level_stand_where_it_stood() -> None:
+    """g reported to `old` in its period; `old` has since merged into `upper`."""
+    target = Target("g", ("old", "prov"), successors=(("old", "upper"),))
+    assert decide(CADRE_UPPER, A.REVIEW, target)
+    assert decide(CHAIR_UPPER, A.READ, target)
+    assert not decide(CHAIR_SIB, A.REVIEW, target)

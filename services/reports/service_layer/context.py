@@ -112,12 +112,13 @@ def _norm(text: str) -> str:
 def _departments_of(uow: ReportsUnitOfWork, req: Requirement | None, on: date) -> Any:
     """The departments receiving for a requirement's receiving unit (e.g. Ban TG-NC receives for
     the LĐLĐ tỉnh), matched by name or code as the plan writes it."""
-    async def departments(receiver: str | None) -> frozenset[str]:
-        if req is None or not req.receiving_department or receiver != req.receiving_unit_id:
-            return frozenset()
+    async def departments() -> tuple[str | None, frozenset[str]]:
+        if req is None or not req.receiving_department:
+            return None, frozenset()
         wanted = _norm(req.receiving_department)
-        return frozenset(d.unit_id for d in await uow.hierarchy.departments(receiver, on)
-                         if wanted in _norm(d.name) or _norm(d.name) in wanted or _norm(d.code) == wanted)
+        return req.receiving_unit_id, frozenset(
+            d.unit_id for d in await uow.hierarchy.departments(req.receiving_unit_id, on)
+            if wanted in _norm(d.name) or _norm(d.name) in wanted or _norm(d.code) == wanted)
     return departments
 
 
