@@ -201,8 +201,9 @@ class Directory:
             seen.add(unit_id)
 
     # --- access (the rule itself is runtime.access.decide: pure) ------------------------------
-    async def actor(self, principal: Principal, on: date) -> Actor:
-        """The caller as this projection knows them on `on`."""
+    async def actor(self, principal: Principal, on: date, *, with_ancestors: bool = True) -> Actor:
+        """The caller as this projection knows them on `on` (the units above theirs only when
+        asked: only READ_ISSUED looks at them)."""
         if principal.kind == "service":
             return Actor("service", principal.id, roles=frozenset(principal.roles))
         row = await self.person(principal.id)
@@ -211,7 +212,7 @@ class Directory:
                            [{"field": "Authorization", "message": "unknown person"}])
         unit = await self.unit(row.unit_id)
         closed = unit is None or (unit.closed_on is not None and unit.closed_on <= on)
-        above = () if closed else await self.ancestors(row.unit_id, on)
+        above = await self.ancestors(row.unit_id, on) if with_ancestors and not closed else ()
         return Actor("person", row.person_id, row.unit_id, frozenset(row.roles or ()), bool(row.active), closed,
                      row.full_name, above)
 
@@ -225,7 +226,7 @@ class Directory:
         return tuple(out)
 
     async def target(self, unit_id: str, on: date, *, receiving_unit: str | None = None,
-                     owner: str | None = None) -> Target:
+                     owner: str | None = None, with_ancestors: bool = True) -> Target:
         """A unit with its ancestors as of `on`. A closed unit is placed where it stood on its
         last day, and names the unit it was merged into (whose history it now is)."""
         unit = await self.unit(unit_id)
@@ -233,6 +234,8 @@ class Directory:
             return Target(unit_id, exists=False, owner=owner)
         when = on if unit.closed_on is None or on < unit.closed_on else unit.closed_on - timedelta(days=1)
         merged = await self.successor(unit_id) if unit.merged_into else None
+        if not with_ancestors:  # acting for the unit itself: only whose it is matters
+            return Target(unit_id, (), merged, receiving_unit, owner=owner)
         ancestors = await self.ancestors(unit_id, when)
         successors = []
         for a in ancestors:
@@ -250,11 +253,12 @@ class Directory:
         The target is placed in the hierarchy of `on` (a report's period); the caller is who they
         are `today` (default `on`). `departments()` names a receiving unit and the departments
         that receive for it (reports: a requirement's receiving department)."""
-        actor = await self.actor(principal, max(on, today or on))
+        actor = await self.actor(principal, max(on, today or on), with_ancestors=action is Action.READ_ISSUED)
         if unit_id is None or not actor.is_person:  # a machine identity is judged by its roles alone
             target = Target(unit_id, owner=owner)
         else:
-            target = await self.target(unit_id, on, receiving_unit=receiving_unit, owner=owner)
+            target = await self.target(unit_id, on, receiving_unit=receiving_unit, owner=owner,
+                                       with_ancestors=action not in OWN_UNIT_ACTIONS)
             if not target.exists:
                 raise not_found_unit(unit_id, field)
             if departments is not None:
@@ -264,6 +268,10 @@ class Directory:
         if not decision:
             raise ApiError(ErrorCode.FORBIDDEN, decision.reason, [{"field": field, "message": decision.reason}])
         return actor
+
+
+# Actions decided by whose unit it is alone (runtime.access.decide never looks above the target).
+OWN_UNIT_ACTIONS = frozenset({Action.ACT, Action.ISSUE, Action.DECIDE})
 
 
 def not_found_unit(unit_id: str, field: str = "unit_id") -> ApiError:

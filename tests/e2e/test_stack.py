@@ -142,7 +142,7 @@ async def test_kill_9_of_notify_in_a_burst_of_2000_submissions_loses_and_doubles
         async with sem:
             h, body = await call(client, api("reports", "submit_report"), {
                 "report_id": f"burst-{i}", "requirement_id": f"req-{i // units}", "period": "2026",
-                "unit_id": f"g{i % units}", "values": {"participants": i}}, as_=f"g{i % units}-c")
+                "unit_id": f"g{i % units}", "values": {"participants": i}}, as_=f"g{i % units}-c", timeout=60)
             assert "Nats-Service-Error" not in h, body
             sent += 1
 

@@ -16,7 +16,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from contracts.types import UnitKind
@@ -62,6 +62,9 @@ class ImportResult:
     new: list[NewUnit]
     unchanged: int
     errors: list[RowError]
+    # The units the file places units under (outside the file), None for a root: whoever imports
+    # must administer each of them — even when nothing changes, the file is about them.
+    parents: set[str | None] = field(default_factory=set)
 
 
 def _nfc(s: str) -> str:
@@ -234,7 +237,10 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
             placed.add(u.unit_id)
             del pending[u.unit_id]
     errors.sort(key=lambda e: (e.line, e.field))
-    return ImportResult(ordered if not errors else [], len(unchanged_rows), errors)
+    in_file = {u.unit_id for u in ordered}
+    parents = {u.parent_id for u in ordered if u.parent_id not in in_file}
+    parents |= {ex.parent_id for _, _, ex in unchanged_rows}
+    return ImportResult(ordered if not errors else [], len(unchanged_rows), errors, parents)
 
 
 __all__ = ["Existing", "NewUnit", "RowError", "ImportResult", "parse_units_csv", "mint_unit_id", "MAX_ERRORS"]

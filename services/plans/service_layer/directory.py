@@ -370,10 +370,9 @@ async def import_units(cmd: api.ImportUnits, who: Principal, uow: PlansUnitOfWor
                            f"{len(result.errors)} bad row(s) in import {cmd.import_id}; nothing was imported",
                            [{"field": f"line {e.line}" + (f": {e.field}" if e.field else ""), "message": e.message}
                             for e in result.errors])
-        new_ids = {u.unit_id for u in result.new}
-        for parent in sorted({u.parent_id for u in result.new if u.parent_id and u.parent_id not in new_ids}):
+        for parent in sorted(p for p in result.parents if p):
             await authorize(uow, who, Action.ADMINISTER, parent, field="csv")
-        if any(u.parent_id is None for u in result.new):  # roots: a directory_admin identity only
+        if None in result.parents:  # roots: a directory_admin identity only
             await authorize(uow, who, Action.ADMINISTER, None, field="csv")
         await uow.directory.insert_units([{"unit_id": u.unit_id, "code": u.code, "name": u.name, "kind": u.kind,
                                            "parent_id": u.parent_id, "effective_from": u.effective_from}
