@@ -353,6 +353,22 @@ def _service_description(service: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+SECURITY_SCHEMES = {
+    "bearerToken": {
+        "type": "httpApiKey",
+        "name": "Authorization",
+        "in": "header",
+        "description": ("`Authorization: Bearer <JWT>` in the NATS headers of every request but the public "
+                        "ones (plans: login, refresh_token, logout, change_password, service_token). The token "
+                        "is congdoan's own (EdDSA, issuer `congdoan`, audience `congdoan`: from plans' `login` "
+                        "for a person, `service_token` for a machine identity) or, where configured, an "
+                        "OpenID Connect provider's access token naming the person in a claim. Without a valid "
+                        "one the reply is 401 `unauthenticated`; what a valid caller may do follows the "
+                        "access policy (403 `forbidden`). README \"Security\"."),
+    },
+}
+
+
 def asyncapi_document(service: str) -> dict[str, Any]:
     produced = produced_by(service)
     consumed = consumed_by(service)
@@ -486,6 +502,8 @@ def asyncapi_document(service: str) -> dict[str, Any]:
             "x-micro-service": naming.micro_name(service),
             "x-endpoint": ep.name,
         }
+        if not ep.public:
+            operations[f"serve.{cid}"]["security"] = [{"$ref": "#/components/securitySchemes/bearerToken"}]
 
     durables = sorted({naming.durable_name(service, e.producer) for e in consumed})
     if durables:
@@ -533,6 +551,7 @@ def asyncapi_document(service: str) -> dict[str, Any]:
         "components": {
             "schemas": dict(sorted(schemas.items())),
             "messages": dict(sorted(messages.items())),
+            **({"securitySchemes": SECURITY_SCHEMES} if eps else {}),
         },
     }
 

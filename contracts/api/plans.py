@@ -602,7 +602,7 @@ class ExportReply(Model):
 
 # --- logins and tokens (README "Security") -------------------------------------------------------
 
-Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@\-]{2,99}$")]
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@\-]{2,99}$")]  # kept in lower case
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 NewPassword = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 
