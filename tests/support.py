@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from runtime.app import Runtime
@@ -37,3 +38,22 @@ async def call(nc: Any, subject: str, body: Any, timeout: float = 10) -> tuple[d
 
 def api(service: str, endpoint: str) -> str:
     return f"congdoan.api.{service}.v1.{endpoint}"
+
+
+def verify_webhook(secret: str, body: bytes, headers: Any, now: datetime) -> Any:
+    """Check a webhook with the stock Standard Webhooks verifier (`standardwebhooks.Webhook.verify`),
+    as a receiver whose clock reads `now` would: the tests' stack runs on a pinned shared clock, and
+    a receiver's clock agrees with its sender's (the verifier refuses timestamps 5 minutes off).
+    Returns the parsed body; raises WebhookVerificationError."""
+    import standardwebhooks.webhooks as stock
+
+    class ReceiverTime(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+            return now.astimezone(tz)
+
+    real, stock.datetime = stock.datetime, ReceiverTime  # type: ignore[misc]
+    try:
+        return stock.Webhook(secret).verify(body, dict(headers))
+    finally:
+        stock.datetime = real  # type: ignore[misc]
