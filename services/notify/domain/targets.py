@@ -105,10 +105,10 @@ def classify(ip: IPAddress) -> str | None:
         return "shared"
     if isinstance(ip, ipaddress.IPv6Address) and ip in UNIQUE_LOCAL:
         return "unique_local"
+    if ip.is_reserved:  # 240/4 (broadcast among them), ::/8 (IPv4-compatible ::a.b.c.d among them)
+        return "reserved"
     if ip.is_private or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local):
         return "private"
-    if ip.is_reserved:  # 240/4, ::/8 (IPv4-compatible ::a.b.c.d among them)
-        return "reserved"
     if not ip.is_global:
         return "non_public"
     return None
@@ -141,7 +141,7 @@ class AllowList:
         networks: list[IPNetwork] = []
         for entry in entries:
             try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                networks.append(ipaddress.ip_network(entry.replace("[", "").replace("]", ""), strict=False))
                 continue
             except ValueError:
                 pass
