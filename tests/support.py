@@ -57,3 +57,24 @@ def verify_webhook(secret: str, body: bytes, headers: Any, now: datetime) -> Any
         return stock.Webhook(secret).verify(body, dict(headers))
     finally:
         stock.datetime = real  # type: ignore[misc]
+
+
+class FakeDns:
+    """A resolver (aiohttp's AbstractResolver interface) the test controls: name -> addresses;
+    other names do not resolve. For the webhook guard of notify, which resolves through one."""
+
+    def __init__(self, table: dict[str, list[str]]) -> None:
+        self.table = table
+        self.asked: list[str] = []
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[dict[str, Any]]:
+        import socket
+
+        self.asked.append(host)
+        if host not in self.table:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [{"hostname": host, "host": a, "port": port, "family": socket.AF_INET6 if ":" in a else socket.AF_INET,
+                 "proto": 0, "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV} for a in self.table[host]]
+
+    async def close(self) -> None:
+        pass

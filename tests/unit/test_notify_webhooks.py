@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 import stat
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.abc import AbstractResolver
 from cryptography.fernet import Fernet
 
 from services.notify.adapters.secret_box import SecretBox, SecretUnreadable
@@ -24,27 +21,10 @@ from services.notify.domain.model import Channel, Outcome, Outgoing
 from services.notify.domain.signing import new_secret
 from services.notify.domain.targets import AllowList, TargetRefused, check_addresses, check_url, classify
 from services.notify.entrypoints.settings import NotifySettings
+from tests.support import FakeDns
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PUBLIC = "93.184.216.34"  # never connected to: refusals come before any connection, and no test here sends
-
-
-class FakeDns(AbstractResolver):
-    """A resolver the test controls: name -> addresses; unknown names do not resolve."""
-
-    def __init__(self, table: dict[str, list[str]]) -> None:
-        self.table = table
-        self.asked: list[str] = []
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
-        self.asked.append(host)
-        if host not in self.table:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [{"hostname": host, "host": a, "port": port, "family": socket.AF_INET6 if ":" in a else socket.AF_INET,
-                 "proto": 0, "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV} for a in self.table[host]]
-
-    async def close(self) -> None:
-        pass
 
 
 REFUSED = [  # address, category
