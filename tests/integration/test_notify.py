@@ -811,7 +811,7 @@ async def test_rotating_the_key_keeps_every_secret_usable(nc, nats_server, make_
         async with running("notify", nats_server.url, db) as rt:
             await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(2, "g1"))
             await wait_until(lambda: _true(len(hooks.received) == 4), what="signed with the same secrets still")
-            assert await scalar(rt, "SELECT count(*) FROM deliveries WHERE status = 'sent'") == 4
+            await wait_until(holds(rt, "SELECT count(*) FROM deliveries WHERE status = 'sent'", 4), what="4 sent")
         assert hooks.bad_signatures == 0 and hooks.duplicates == 0
     finally:
         await hooks.stop()
