@@ -6,8 +6,8 @@
     webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>
 
 The secret is `whsec_` + base64 of 32 random bytes (the key). A receiver refuses a timestamp more
-than 5 minutes from its own clock (replays): production runs with the shared clock locked to real
-time (CONGDOAN_CLOCK_LOCKED=1); a demo that moves the clock moves the timestamps with it."""
+than 5 minutes from its own clock (replays): in production the shared clock's offset is zero; a
+demo that moves the clock moves the timestamps with it."""
 
 from __future__ import annotations
 
