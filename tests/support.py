@@ -19,6 +19,7 @@ import json
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from runtime.app import Runtime
@@ -103,3 +104,43 @@ async def call(nc: Any, subject: str, body: Any, timeout: float = 10, *, as_: st
 
 def api(service: str, endpoint: str) -> str:
     return f"congdoan.api.{service}.v1.{endpoint}"
+
+
+def verify_webhook(secret: str, body: bytes, headers: Any, now: datetime) -> Any:
+    """Check a webhook with the stock Standard Webhooks verifier (`standardwebhooks.Webhook.verify`),
+    as a receiver whose clock reads `now` would: the tests' stack runs on a pinned shared clock, and
+    a receiver's clock agrees with its sender's (the verifier refuses timestamps 5 minutes off).
+    Returns the parsed body; raises WebhookVerificationError."""
+    import standardwebhooks.webhooks as stock
+
+    class ReceiverTime(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+            return now.astimezone(tz)
+
+    real, stock.datetime = stock.datetime, ReceiverTime  # type: ignore[misc]
+    try:
+        return stock.Webhook(secret).verify(body, dict(headers))
+    finally:
+        stock.datetime = real  # type: ignore[misc]
+
+
+class FakeDns:
+    """A resolver (aiohttp's AbstractResolver interface) the test controls: name -> addresses;
+    other names do not resolve. For the webhook guard of notify, which resolves through one."""
+
+    def __init__(self, table: dict[str, list[str]]) -> None:
+        self.table = table
+        self.asked: list[str] = []
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[dict[str, Any]]:
+        import socket
+
+        self.asked.append(host)
+        if host not in self.table:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [{"hostname": host, "host": a, "port": port, "family": socket.AF_INET6 if ":" in a else socket.AF_INET,
+                 "proto": 0, "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV} for a in self.table[host]]
+
+    async def close(self) -> None:
+        pass

@@ -106,7 +106,10 @@ class SetPreferences(Model):
     email_overrides: dict[NotificationKind, EmailMode] | None = Field(default=None, max_length=50)
     muted_kinds: list[NotificationKind] | None = Field(default=None, max_length=50,
                                                       description="kinds kept to the in-app inbox only")
-    webhook_url: WebhookUrl | None = None
+    webhook_url: WebhookUrl | None = Field(
+        default=None, description="https:// to a public address (checked now and at every call; http:// and "
+                                  "private addresses only if the operator allow-lists the host); a new secret "
+                                  "comes in the reply")
     rotate_webhook_secret: bool = False
 
 
@@ -119,7 +122,10 @@ class Preferences(Model):
     muted_kinds: list[NotificationKind]
     webhook_url: str | None
     webhook_secret_set: bool
-    webhook_secret: str | None = Field(default=None, description="only in the reply that created or rotated it")
+    webhook_secret: str | None = Field(default=None, description="only in the reply that created or rotated it "
+                                                                "(Standard Webhooks: whsec_ + base64 key)")
+    webhook_secret_fingerprint: str | None = Field(
+        default=None, description="first 8 hex digits of SHA-256 of the secret: which secret is set, not the secret")
     digest_hour: int = Field(ge=0, le=23, description="local hour (Asia/Ho_Chi_Minh) the daily digest goes out")
     updated_at: AwareDatetime | None = None
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,17 +16,19 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 from pydantic import BaseModel
+from standardwebhooks import WebhookVerificationError
 
 from contracts.catalogue import EVENTS_BY_TYPE
 from contracts.envelope import build_event
 from contracts.naming import parse_type
-from runtime.clock import set_shared_time
-from services.notify.domain.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
+from runtime.clock import Clock, read_shared_offset, set_shared_time
 from services.notify.mailcatcher import CatcherServer, MailStore
 from tests.conftest import wait_until
-from tests.support import api, call, running
+from services.notify.entrypoints.main import parts
+from tests.support import FakeDns, api, call, running, verify_webhook
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+PUBLIC = "93.184.216.34"  # what fake names resolve to when saved; nothing here ever connects to it
 
 FAST = {  # retries and pauses short enough for a test
     "CONGDOAN_NOTIFY_POLL_S": "0.05", "CONGDOAN_NOTIFY_BACKOFF_BASE_S": "0.2", "CONGDOAN_NOTIFY_BACKOFF_CAP_S": "1",
@@ -36,6 +37,7 @@ FAST = {  # retries and pauses short enough for a test
     "CONGDOAN_NOTIFY_WEBHOOK_RATE": "5000", "CONGDOAN_NOTIFY_WEBHOOK_BURST": "5000",
     "CONGDOAN_NOTIFY_MAX_ATTEMPTS": "3", "CONGDOAN_NOTIFY_SWEEP_S": "1",
     "CONGDOAN_NOTIFY_MAIL_DOMAIN": "test.congdoan", "CONGDOAN_NOTIFY_WEB_BASE_URL": "https://congdoan.example.vn",
+    "CONGDOAN_NOTIFY_WEBHOOK_ALLOW": "127.0.0.1",  # the WebhookSink below: a local http receiver
 }
 
 
@@ -114,13 +116,17 @@ def deadline(n: int, unit_id: str, *, due: date = date(2026, 11, 30), days_befor
 
 
 class WebhookSink:
-    """A real HTTP server receiving webhooks: checks each signature with the person's secret and
-    keeps the first body of each Idempotency-Key."""
+    """A real HTTP server receiving webhooks: checks each signature with the person's secret using
+    the stock Standard Webhooks verifier, on a clock that agrees with the stack's shared clock (as a
+    receiver's agrees with its sender's), and keeps the first body of each webhook-id."""
 
     def __init__(self) -> None:
         self.secrets: dict[str, str] = {}
         self.status: dict[str, int] = {}  # path name -> forced status
         self.received: dict[str, dict[str, Any]] = {}
+        self.headers: dict[str, dict[str, str]] = {}  # webhook-id -> headers of its first call
+        self.raw: dict[str, bytes] = {}  # webhook-id -> body of its first call, as sent
+        self.clock = Clock()
         self.duplicates = 0
         self.bad_signatures = 0
         self.calls = 0
@@ -131,7 +137,8 @@ class WebhookSink:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/{name}"
 
-    async def start(self) -> None:
+    async def start(self, js: Any) -> None:
+        self.clock = Clock(await read_shared_offset(js))
         app = web.Application()
         app.router.add_post("/hooks/{name}", self.handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -152,15 +159,18 @@ class WebhookSink:
         if name in self.status:
             return web.Response(status=self.status[name])
         body = await request.read()
-        secret = self.secrets.get(name, "")
-        if not verify(secret, request.headers.get(SIGNATURE_HEADER, ""), body, time.time()):
+        try:
+            parsed = verify_webhook(self.secrets.get(name, "whsec_"), body, request.headers, self.clock.now())
+        except Exception:  # WebhookVerificationError, or a secret that is not one
             self.bad_signatures += 1
             return web.Response(status=401)
-        key = request.headers[IDEMPOTENCY_HEADER]
+        key = request.headers["webhook-id"]
         if key in self.received:
             self.duplicates += 1
         else:
-            self.received[key] = json.loads(body)
+            self.received[key] = parsed
+            self.headers[key] = dict(request.headers)
+            self.raw[key] = body
         return web.Response(status=204)
 
 
@@ -173,10 +183,19 @@ async def set_webhook(nc: Any, sink: WebhookSink, person_id: str) -> None:
 
 
 @pytest.fixture
-def fast(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def fast(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> pytest.MonkeyPatch:
     for k, v in FAST.items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setenv("CONGDOAN_NOTIFY_SECRETS_KEY_FILE", str(tmp_path / "secrets" / "notify-webhook.key"))
     return monkeypatch
+
+
+def fake_dns(rt: Any, table: dict[str, list[str]]) -> FakeDns:
+    """Names the running notify resolves as the test says (no DNS here): its webhook guard, for
+    saving and for connecting, asks this resolver."""
+    dns = FakeDns(table)
+    parts(rt).webhooks.guard.resolver = dns
+    return dns
 
 
 # --------------------------------------------------------------------------------------- tests
@@ -386,6 +405,7 @@ async def test_inbox_preferences_and_delivery_log_requests(nc, nats_server, make
         assert h["Nats-Service-Error-Code"] == "422" and err["error"]["details"][0]["field"] == "rotate_webhook_secret"
         h, err = await call(nc, api("notify", "get_preferences"), {"actor_id": "zz"})
         assert h["Nats-Service-Error-Code"] == "403", err
+        fake_dns(rt, {"hooks.example.org": [PUBLIC]})
         _, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
                                                                      "webhook_url": "https://hooks.example.org/a"})
         first = prefs["webhook_secret"]
@@ -396,9 +416,9 @@ async def test_inbox_preferences_and_delivery_log_requests(nc, nats_server, make
         assert prefs["webhook_secret"] is None and prefs["webhook_secret_set"] is True  # never shown again
 
         # the delivery log: the person, or the administrators of their unit
-        _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "a"})
+        _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a"})
         assert log == {"items": [], "next_cursor": None}
-        h, err = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "a", "channel": "fax"})
+        h, err = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "channel": "fax"})
         assert h["Nats-Service-Error-Code"] == "422" and err["error"]["details"][0]["field"] == "channel"
 
 
@@ -434,7 +454,7 @@ async def test_email_and_webhook_exactly_once_under_redelivery_and_replay(nc, na
     smtp = CatcherServer(store, port=0)
     await smtp.start()
     hooks = WebhookSink()
-    await hooks.start()
+    await hooks.start(js)
     fast.setenv("CONGDOAN_NOTIFY_SMTP_URL", smtp.url)
     try:
         async with running("notify", nats_server.url, await make_db_url("notify")) as rt:
@@ -481,7 +501,7 @@ async def test_email_and_webhook_exactly_once_under_redelivery_and_replay(nc, na
             sent = [e for e in events if e["type"] == "vn.congdoan.notify.notification.sent.v1"]
             assert len(sent) == 9
             assert len({(e["data"]["notification_id"], e["data"]["channel"]) for e in sent}) == 9
-            _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "a"})
+            _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a"})
             assert {(i["channel"], i["status"]) for i in log["items"]} == {("email", "sent"), ("webhook", "sent")}
             assert len(log["items"]) == 6
             _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a", "person_id": "b"})  # g1's chair
@@ -503,7 +523,7 @@ async def test_permanent_failures_are_parked_with_their_reason(nc, nats_server, 
     smtp = CatcherServer(store, port=0)
     await smtp.start()
     hooks = WebhookSink()
-    await hooks.start()
+    await hooks.start(js)
     fast.setenv("CONGDOAN_NOTIFY_SMTP_URL", smtp.url)
     try:
         async with running("notify", nats_server.url, await make_db_url("notify")) as rt:
@@ -527,7 +547,7 @@ async def test_permanent_failures_are_parked_with_their_reason(nc, nats_server, 
             assert sorted((f["recipient_id"], f["permanent"], f["attempts"]) for f in failed) == [
                 ("flaky", False, 1), ("flaky", True, 3), ("gone", True, 1), ("moved", True, 1)]
             assert store.accepted == 0 and store.refused == 1
-            _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "gone", "person_id": "gone",
+            _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "gone",
                                                                     "status": "failed"})
             assert log["items"][0]["last_error"].startswith("SMTP 550")
     finally:
@@ -630,3 +650,230 @@ async def test_daily_digest_groups_per_recipient_and_day(nc, nats_server, make_d
             assert await scalar(rt, "SELECT count(*) FROM deliveries WHERE kind = 'digest'") == 2
     finally:
         await smtp.stop()
+
+
+# ------------------------------------------------------------------------------------ webhooks
+def _key_lines(path: Any) -> list[str]:
+    return [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+
+
+async def test_webhook_targets_are_checked_when_saved(nc, nats_server, make_db_url, fast):
+    js = nc.jetstream()
+    async with running("notify", nats_server.url, await make_db_url("notify")) as rt:
+        await unit(js, "g1", "Công đoàn cơ sở Công ty A")
+        await person(js, "a", "g1", "Nguyễn Văn A", ["chairperson"])
+        await wait_until(holds(rt, "SELECT count(*) FROM dir_people", 1), what="the directory")
+        fake_dns(rt, {"hooks.example.vn": [PUBLIC], "intranet.example.vn": ["10.0.0.5"],
+                      "meta.example.vn": ["169.254.169.254"], "mixed.example.vn": [PUBLIC, "fd00::5"]})
+        refused = {  # url -> (type, words of the Vietnamese message)
+            "https://127.0.0.2/hook": ("address_refused", "loopback"),
+            "https://[::1]:8443/hook": ("address_refused", "loopback"),
+            "https://[::ffff:10.1.2.3]/hook": ("address_refused", "mạng nội bộ"),
+            "https://10.1.2.3/hook": ("address_refused", "mạng nội bộ"),
+            "https://169.254.169.254/latest/meta-data/": ("address_refused", "dịch vụ metadata"),
+            "https://100.64.1.1/hook": ("address_refused", "CGNAT"),
+            "https://intranet.example.vn/hook": ("address_refused", "tên intranet.example.vn trỏ tới mạng nội bộ"),
+            "https://meta.example.vn/hook": ("address_refused", "dịch vụ metadata"),
+            "https://mixed.example.vn/hook": ("address_refused", "unique-local"),
+            "http://hooks.example.vn/hook": ("https_required", "https://"),
+            "https://nowhere.example.vn/hook": ("unresolvable", "Không tìm thấy máy chủ nowhere.example.vn"),
+            "https://u:p@hooks.example.vn/hook": ("invalid_url", "mật khẩu"),
+        }
+        for url, (code, words) in refused.items():
+            h, err = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
+                                                                       "webhook_url": url})
+            assert h.get("Nats-Service-Error-Code") == "422", (url, err)
+            assert err["error"]["code"] == "validation_error"
+            detail = err["error"]["details"][0]
+            assert (detail["field"], detail["type"]) == ("webhook_url", code), url
+            assert words in detail["message"] and detail["message"] == err["error"]["message"], url
+            assert "10.0.0.5" not in detail["message"]  # the kind of address, not the address of a name
+        assert await scalar(rt, "SELECT count(*) FROM preferences") == 0  # nothing saved
+        h, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
+                                                                     "webhook_url": "https://hooks.example.vn/hook"})
+        assert "Nats-Service-Error" not in h and prefs["webhook_secret"].startswith("whsec_")
+        h, prefs = await call(nc, api("notify", "set_preferences"), {"actor_id": "a",
+                                                                     "webhook_url": "http://127.0.0.1:9/hook"})
+        assert "Nats-Service-Error" not in h, prefs  # allow-listed (CONGDOAN_NOTIFY_WEBHOOK_ALLOW): http too
+
+
+async def test_webhook_secret_is_shown_once_stored_sealed_and_signs_standard_webhooks(
+        nc, nats_server, make_db_url, fast, tmp_path):
+    import hashlib
+
+    from cryptography.fernet import Fernet, MultiFernet
+
+    js = nc.jetstream()
+    hooks = WebhookSink()
+    await hooks.start(js)
+    try:
+        async with running("notify", nats_server.url, await make_db_url("notify")) as rt:
+            await unit(js, "g1", "Công đoàn cơ sở Công ty A")
+            await person(js, "a", "g1", "Nguyễn Thị Ánh", ["chairperson"])
+            await wait_until(holds(rt, "SELECT count(*) FROM dir_people", 1), what="the directory")
+            h, prefs = await call(nc, api("notify", "set_preferences"),
+                                  {"actor_id": "a", "webhook_url": hooks.url("a")})
+            secret, fp = prefs["webhook_secret"], prefs["webhook_secret_fingerprint"]
+            hooks.secrets["a"] = secret
+            assert fp == hashlib.sha256(secret.encode()).hexdigest()[:8]
+
+            # at rest: sealed with the key from the key file; the plain secret is nowhere in the row
+            (row,) = await rows(rt, "SELECT * FROM preferences WHERE person_id = 'a'")
+            stored = dict(row._mapping)
+            assert "webhook_secret" not in stored and stored["webhook_secret_fp"] == fp
+            assert not any(secret in str(v) or secret[6:] in str(v) for v in stored.values())
+            keys = MultiFernet([Fernet(k) for k in _key_lines(tmp_path / "secrets" / "notify-webhook.key")])
+            assert keys.decrypt(stored["webhook_secret_enc"].encode()).decode() == secret
+
+            # shown once: reads, and saving the same URL again, say only that there is one
+            _, again = await call(nc, api("notify", "get_preferences"), {"actor_id": "a"})
+            assert (again["webhook_secret"], again["webhook_secret_set"], again["webhook_secret_fingerprint"]) == \
+                (None, True, fp)
+            _, again = await call(nc, api("notify", "set_preferences"),
+                                  {"actor_id": "a", "webhook_url": hooks.url("a")})
+            assert again["webhook_secret"] is None and again["webhook_secret_fingerprint"] == fp
+
+            # signed deliveries, checked by the stock verifier; the webhook-id is the dedupe key
+            await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(1, "g1"))
+            await wait_until(lambda: _true(len(hooks.received) == 1), what="the webhook received")
+            (did, body), = hooks.received.items()
+            sent = hooks.headers[did]
+            assert did == sent["Idempotency-Key"] == body["delivery_id"] and did.endswith(".webhook")
+            assert abs(int(sent["webhook-timestamp"]) - rt.clock.now().timestamp()) < 60  # the stack's clock
+            assert abs(int(sent["webhook-timestamp"]) - datetime(2026, 10, 15, 9, tzinfo=TZ).timestamp()) < 600
+            assert sent["webhook-signature"].startswith("v1,") and "X-Congdoan-Signature" not in sent
+
+            # a rotated secret signs from then on; the old one no longer verifies
+            _, rotated = await call(nc, api("notify", "set_preferences"),
+                                    {"actor_id": "a", "rotate_webhook_secret": True})
+            assert rotated["webhook_secret"] not in (None, secret) and rotated["webhook_secret_fingerprint"] != fp
+            hooks.secrets["a"] = rotated["webhook_secret"]
+            await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(2, "g1"))
+            await wait_until(lambda: _true(len(hooks.received) == 2), what="signed with the new secret")
+            did2 = next(k for k in hooks.received if k != did)
+            with pytest.raises(WebhookVerificationError):
+                verify_webhook(secret, hooks.raw[did2], hooks.headers[did2], rt.clock.now())
+            assert hooks.duplicates == 0 and hooks.bad_signatures == 0
+    finally:
+        await hooks.stop()
+
+
+async def test_a_name_rebound_to_a_private_address_is_refused_at_delivery(nc, nats_server, make_db_url, fast):
+    js = nc.jetstream()
+    async with running("notify", nats_server.url, await make_db_url("notify")) as rt:
+        await unit(js, "g1", "Công đoàn cơ sở Công ty A")
+        await person(js, "a", "g1", "Nguyễn Văn A", ["chairperson"])
+        await wait_until(holds(rt, "SELECT count(*) FROM dir_people", 1), what="the directory")
+        dns = fake_dns(rt, {"rebind.example.vn": [PUBLIC]})  # public when saved…
+        h, prefs = await call(nc, api("notify", "set_preferences"),
+                              {"actor_id": "a", "webhook_url": "https://rebind.example.vn/hook"})
+        assert "Nats-Service-Error" not in h, prefs
+        dns.table["rebind.example.vn"] = ["127.0.0.2"]  # …loopback (and not the allow-listed 127.0.0.1) when called
+        await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(1, "g1"))
+        await wait_until(holds(rt, "SELECT count(*) FROM deliveries WHERE status = 'failed'", 1),
+                         what="the delivery refused")
+        (row,) = await rows(rt, "SELECT * FROM deliveries")
+        assert row.attempts == 1 and row.next_attempt_at is None  # for good: not retried
+        assert "rebind.example.vn resolves to 127.0.0.2, a loopback address" in row.last_error
+        assert dns.asked.count("rebind.example.vn") == 2  # once saving, once connecting
+        failed = [e["data"] for e in await notify_events(js, rt) if e["type"].endswith("notification.failed.v1")]
+        assert [(f["channel"], f["permanent"], f["attempts"]) for f in failed] == [("webhook", True, 1)]
+        assert "loopback" in failed[0]["reason"]
+        _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a"})
+        assert [(i["channel"], i["status"]) for i in log["items"]] == [("webhook", "failed")]
+
+
+async def test_rotating_the_key_keeps_every_secret_usable(nc, nats_server, make_db_url, fast, tmp_path):
+    from cryptography.fernet import Fernet
+
+    js = nc.jetstream()
+    key_file = tmp_path / "secrets" / "notify-webhook.key"
+    db = await make_db_url("notify")
+    hooks = WebhookSink()
+    await hooks.start(js)
+    try:
+        async with running("notify", nats_server.url, db) as rt:  # first start: the key file is made
+            await unit(js, "g1", "Công đoàn cơ sở Công ty A")
+            for p in ("a", "b"):
+                await person(js, p, "g1", f"Cán bộ {p}", ["cadre"])
+            await wait_until(holds(rt, "SELECT count(*) FROM dir_people", 2), what="the directory")
+            for p in ("a", "b"):
+                await set_webhook(nc, hooks, p)
+        (old_key,) = _key_lines(key_file)
+        new_key = Fernet.generate_key().decode()
+        key_file.write_text(f"# rotated\n{new_key}\n{old_key}\n")
+
+        async with running("notify", nats_server.url, db) as rt:
+            async def resealed() -> bool:
+                tokens = [r.webhook_secret_enc for r in await rows(rt, "SELECT webhook_secret_enc FROM preferences")]
+                try:
+                    return len(tokens) == 2 and all(Fernet(new_key.encode()).decrypt(t.encode()) for t in tokens)
+                except Exception:
+                    return False
+            await wait_until(resealed, what="the stored secrets sealed again with the new key")
+            await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(1, "g1"))
+            await wait_until(lambda: _true(len(hooks.received) == 2), what="both webhooks signed and verified")
+
+        key_file.write_text(f"{new_key}\n")  # the old key retired
+        async with running("notify", nats_server.url, db) as rt:
+            await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(2, "g1"))
+            await wait_until(lambda: _true(len(hooks.received) == 4), what="signed with the same secrets still")
+            await wait_until(holds(rt, "SELECT count(*) FROM deliveries WHERE status = 'sent'", 4), what="4 sent")
+        assert hooks.bad_signatures == 0 and hooks.duplicates == 0
+    finally:
+        await hooks.stop()
+
+
+async def test_migration_seals_the_secrets_stored_in_plain_text(nc, nats_server, make_db_url, fast, tmp_path):
+    import hashlib
+
+    from alembic import command
+    from alembic.config import Config
+    from cryptography.fernet import Fernet
+
+    from runtime.db import make_engine
+    from services.notify.domain.signing import new_secret
+    from services.notify.entrypoints.main import MIGRATIONS
+
+    js = nc.jetstream()
+    db = await make_db_url("notify")
+    hooks = WebhookSink()
+    await hooks.start(js)
+    secret = new_secret()
+
+    def upgrade_to_0002(connection: Any) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0002")
+
+    engine = make_engine(db)
+    try:
+        async with engine.begin() as conn:  # a database of the schema before 0003, a secret in plain text
+            await conn.run_sync(upgrade_to_0002)
+            await conn.execute(sa.text(
+                "INSERT INTO preferences (person_id, email_mode, email_address, email_overrides, muted_kinds, "
+                "webhook_url, webhook_secret, updated_at) VALUES ('a', 'auto', NULL, '{}', '[]', :url, :secret, "
+                ":at)"), {"url": hooks.url("a"), "secret": secret, "at": datetime(2026, 10, 1, 8, tzinfo=TZ)})
+    finally:
+        await engine.dispose()
+    try:
+        async with running("notify", nats_server.url, db) as rt:
+            (row,) = await rows(rt, "SELECT * FROM preferences")
+            stored = dict(row._mapping)
+            assert "webhook_secret" not in stored and secret not in str(stored)
+            (key,) = _key_lines(tmp_path / "secrets" / "notify-webhook.key")
+            assert Fernet(key.encode()).decrypt(stored["webhook_secret_enc"].encode()).decode() == secret
+            assert stored["webhook_secret_fp"] == hashlib.sha256(secret.encode()).hexdigest()[:8]
+
+            await unit(js, "g1", "Công đoàn cơ sở Công ty A")
+            await person(js, "a", "g1", "Nguyễn Văn A", ["chairperson"])
+            await wait_until(holds(rt, "SELECT count(*) FROM dir_people", 1), what="the directory")
+            _, prefs = await call(nc, api("notify", "get_preferences"), {"actor_id": "a"})
+            assert prefs["webhook_secret_set"] is True and prefs["webhook_secret"] is None
+            hooks.secrets["a"] = secret
+            await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(1, "g1"))
+            await wait_until(lambda: _true(len(hooks.received) == 1), what="signed with the carried-over secret")
+            assert hooks.bad_signatures == 0
+    finally:
+        await hooks.stop()

@@ -32,7 +32,7 @@ async def test_kill_9_mid_delivery_sends_each_email_and_webhook_once(nc, nats_se
     await smtp.start()
     hooks = WebhookSink()
     hooks.delay_s = 0.02
-    await hooks.start()
+    await hooks.start(js)
     db = await make_db_url("notify")
     env = {**FAST, **auth_env(), "CONGDOAN_NOTIFY_SMTP_URL": smtp.url, "CONGDOAN_NOTIFY_LEASE_S": "1.5",
            "CONGDOAN_NOTIFY_SMTP_CONNECTIONS": "4", "CONGDOAN_NOTIFY_WEBHOOK_CONCURRENCY": "4",

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from datetime import date, datetime, timedelta
+import base64
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from zoneinfo import ZoneInfo
 
 import pytest
+from standardwebhooks import WebhookVerificationError
 
 from contracts.api.notify import CONSUMES, NotificationKind
 from services.notify.adapters import mime
@@ -38,9 +40,10 @@ from services.notify.domain.model import (
     notification_id,
     routes,
 )
-from services.notify.domain.signing import sign, verify
+from services.notify.domain.signing import fingerprint, new_secret, signed_headers
 from services.notify.entrypoints.settings import parse_smtp_url
 from services.notify.service_layer.handlers import HANDLERS
+from tests.support import verify_webhook
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -76,7 +79,7 @@ def test_routes_follow_preferences_and_the_defaults_of_each_kind() -> None:
     assert routes("deadline_approaching", Audience.OWN, None, "a@x.vn", email_enabled=False) == []  # no SMTP
     prefs = Preferences("a", email_mode=EmailMode.DIGEST, email_address="b@x.vn",
                         email_overrides={"deadline_missed": "immediate"}, muted_kinds=["award_round_opened"],
-                        webhook_url="https://h.example/a", webhook_secret="whsec_x")
+                        webhook_url="https://h.example/a", webhook_secret_sealed="gAAAA-sealed")
     r = routes("deadline_missed", Audience.OVERSIGHT, prefs, "a@x.vn", email_enabled=True)
     assert [(x.channel, x.address, x.digest) for x in r] == [(Channel.EMAIL, "b@x.vn", False),
                                                              (Channel.WEBHOOK, "https://h.example/a", False)]
@@ -117,15 +120,29 @@ def test_token_bucket_limits_the_rate() -> None:
         TokenBucket(0, 1, 0.0)
 
 
-def test_webhook_signatures() -> None:
+def test_webhook_signatures_are_standard_webhooks() -> None:
+    secret = new_secret()
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32 and secret != new_secret()
+    assert len(fingerprint(secret)) == 8 and fingerprint(secret) == fingerprint(secret) != fingerprint(new_secret())
     body = '{"title":"Còn 7 ngày"}'.encode()
-    header = sign("whsec_k", 1_700_000_000, body)
-    assert header.startswith("t=1700000000,v1=") and len(header.split("v1=")[1]) == 64
-    assert verify("whsec_k", header, body, now=1_700_000_100)
-    assert not verify("whsec_other", header, body, now=1_700_000_100)
-    assert not verify("whsec_k", header, body + b" ", now=1_700_000_100)
-    assert not verify("whsec_k", header, body, now=1_700_000_000 + 301)  # too old: a replay
-    assert not verify("whsec_k", "garbage", body, now=1_700_000_000)
+    at = datetime(2026, 10, 15, 9, 0, 30, 999_000, tzinfo=TZ)  # local time: 02:00:30 UTC
+    headers = signed_headers(secret, "n-1.webhook", at, body)
+    assert headers["webhook-id"] == "n-1.webhook"
+    assert headers["webhook-timestamp"] == str(int(datetime(2026, 10, 15, 2, 0, 30, tzinfo=UTC).timestamp()))
+    assert headers["webhook-signature"].startswith("v1,")
+    # the stock verifier, with a clock of its own near the sender's
+    assert verify_webhook(secret, body, headers, now=at + timedelta(seconds=100)) == {"title": "Còn 7 ngày"}
+    for bad_secret, bad_body, bad_headers, now in [
+            (new_secret(), body, headers, at),  # another secret
+            (secret, body + b" ", headers, at),  # another body
+            (secret, body, {**headers, "webhook-id": "n-2.webhook"}, at),  # the id is signed too
+            (secret, body, headers, at + timedelta(seconds=301)),  # too old: a replay
+            (secret, body, {k: v for k, v in headers.items() if k != "webhook-signature"}, at)]:
+        with pytest.raises(WebhookVerificationError):
+            verify_webhook(bad_secret, bad_body, bad_headers, now=now)
+    for broken in ("whsec_", "whsec_a"):  # not base64 (some url-safe secrets made before this scheme)
+        with pytest.raises(ValueError, match="rotate it"):
+            signed_headers(broken, "n-1.webhook", at, body)
 
 
 UNIT = {"id": "g1", "name": "Công đoàn cơ sở Công ty May 10"}

@@ -41,7 +41,8 @@ NOTIFY_ENDPOINT_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "reply": {"person_id": "p-000123", "email": "digest", "email_address": None,
                   "directory_email": "nhung.nth@may10.example.vn", "email_overrides": {"deadline_missed": "immediate"},
                   "muted_kinds": ["award_round_opened"], "webhook_url": "https://hooks.may10.example.vn/congdoan",
-                  "webhook_secret_set": True, "webhook_secret": "whsec_4q8V3m0xZ1bYkq2sL9tN7wR5pC6dE0fG1hJ2kM3nP4s",
+                  "webhook_secret_set": True, "webhook_secret": "whsec_aKaDe8dMgKNvs5Gj9dW3T50J6JgzFw/Ibyr2FzYyexY=",
+                  "webhook_secret_fingerprint": "ea1d2bc6",
                   "digest_hour": 7, "updated_at": "2026-12-20T09:31:00+07:00"},
     },
     "congdoan.api.notify.v1.delivery_log": {

@@ -63,7 +63,10 @@ preferences = sa.Table(
     sa.Column("email_overrides", sa.JSON, nullable=False),
     sa.Column("muted_kinds", sa.JSON, nullable=False),
     sa.Column("webhook_url", sa.String(1000), nullable=True),
-    sa.Column("webhook_secret", sa.String(200), nullable=True),
+    # The webhook's signing secret, sealed with the service's key (adapters/secret_box.py; migration
+    # 0003 sealed what was stored in plain text before), and its fingerprint, shown in reads.
+    sa.Column("webhook_secret_enc", sa.Text, nullable=True),
+    sa.Column("webhook_secret_fp", sa.String(16), nullable=True),
     sa.Column("updated_at", AwareDateTime, nullable=False),
 )
 

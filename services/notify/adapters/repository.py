@@ -116,7 +116,8 @@ class NotifyRepository:
                sa.type_coerce(dir_people.c.roles, sa.Text).label("roles"), dir_people.c.email, dir_people.c.active)
     _PREFS = (preferences.c.person_id.label("pref_person_id"), preferences.c.email_mode,
               preferences.c.email_address, preferences.c.email_overrides, preferences.c.muted_kinds,
-              preferences.c.webhook_url, preferences.c.webhook_secret, preferences.c.updated_at)
+              preferences.c.webhook_url, preferences.c.webhook_secret_enc, preferences.c.webhook_secret_fp,
+              preferences.c.updated_at)
 
     def _with_prefs(self, where: Any) -> Any:
         return (sa.select(*self._PERSON, *self._PREFS)
@@ -126,9 +127,7 @@ class NotifyRepository:
     def _pref_of(self, r: Any) -> Preferences | None:
         if r.pref_person_id is None:
             return None
-        return Preferences(person_id=r.person_id, email_mode=EmailMode(r.email_mode), email_address=r.email_address,
-                           email_overrides=dict(r.email_overrides or {}), muted_kinds=list(r.muted_kinds or []),
-                           webhook_url=r.webhook_url, webhook_secret=r.webhook_secret, updated_at=r.updated_at)
+        return self._prefs(r)
 
     async def people_of_units(self, unit_ids: Iterable[str],
                               prefs: dict[str, Preferences] | None = None) -> dict[str, list[Person]]:
@@ -179,7 +178,8 @@ class NotifyRepository:
     def _prefs(r: Any) -> Preferences:
         return Preferences(person_id=r.person_id, email_mode=EmailMode(r.email_mode), email_address=r.email_address,
                            email_overrides=dict(r.email_overrides or {}), muted_kinds=list(r.muted_kinds or []),
-                           webhook_url=r.webhook_url, webhook_secret=r.webhook_secret, updated_at=r.updated_at)
+                           webhook_url=r.webhook_url, webhook_secret_sealed=r.webhook_secret_enc,
+                           webhook_secret_fingerprint=r.webhook_secret_fp, updated_at=r.updated_at)
 
     async def preferences(self, ids: Iterable[str]) -> dict[str, Preferences]:
         ids = sorted(set(ids))
@@ -192,11 +192,25 @@ class NotifyRepository:
     async def save_preferences(self, p: Preferences) -> None:
         values = dict(email_mode=p.email_mode.value, email_address=p.email_address,
                       email_overrides=dict(p.email_overrides), muted_kinds=list(p.muted_kinds),
-                      webhook_url=p.webhook_url, webhook_secret=p.webhook_secret, updated_at=p.updated_at)
+                      webhook_url=p.webhook_url, webhook_secret_enc=p.webhook_secret_sealed,
+                      webhook_secret_fp=p.webhook_secret_fingerprint, updated_at=p.updated_at)
         done = await self.session.execute(preferences.update().where(preferences.c.person_id == p.person_id)
                                           .values(**values))
         if done.rowcount == 0:
             await self.session.execute(preferences.insert().values(person_id=p.person_id, **values))
+
+    async def sealed_secrets(self, after: str, limit: int) -> list[tuple[str, str]]:
+        """(person id, sealed webhook secret) by person id, after `after`."""
+        q = (sa.select(preferences.c.person_id, preferences.c.webhook_secret_enc)
+             .where(preferences.c.webhook_secret_enc.is_not(None), preferences.c.person_id > after)
+             .order_by(preferences.c.person_id).limit(limit))
+        return [(r.person_id, r.webhook_secret_enc) for r in (await self.session.execute(q)).all()]
+
+    async def replace_sealed_secret(self, person_id: str, old: str, new: str) -> int:
+        done = await self.session.execute(preferences.update().where(preferences.c.person_id == person_id,
+                                                                     preferences.c.webhook_secret_enc == old)
+                                          .values(webhook_secret_enc=new))
+        return int(done.rowcount or 0)
 
     # --- the inbox ----------------------------------------------------------------------------
     async def inbox(self, person_id: str, unread_only: bool, limit: int, before: str | None) -> list[Any]:

@@ -152,7 +152,8 @@ class Preferences:
     email_overrides: dict[str, str] = field(default_factory=dict)
     muted_kinds: list[str] = field(default_factory=list)
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_secret_sealed: str | None = None  # encrypted (adapters/secret_box.py); only the sender opens it
+    webhook_secret_fingerprint: str | None = None
     updated_at: datetime | None = None
 
 
@@ -179,7 +180,7 @@ def routes(kind: str, audience: Audience, prefs: Preferences | None, directory_e
             out.append(Route(Channel.EMAIL, address))
         elif mode is EmailMode.DIGEST:
             out.append(Route(Channel.EMAIL, address, digest=True))
-    if prefs.webhook_url and prefs.webhook_secret:
+    if prefs.webhook_url and prefs.webhook_secret_sealed:
         out.append(Route(Channel.WEBHOOK, prefs.webhook_url))
     return out
 
@@ -319,7 +320,7 @@ class Outgoing:
     body: str = ""
     link: str | None = None
     created_at: datetime | None = None
-    secret: str | None = None  # webhook signing secret
+    secret: str | None = None  # webhook signing secret, sealed (the sender opens it just before signing)
     digest_items: list[DigestItem] = field(default_factory=list)
     digest_total: int = 0
     digest_by_kind: list[tuple[str, int]] = field(default_factory=list)

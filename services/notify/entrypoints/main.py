@@ -2,7 +2,8 @@
 
 Maps request endpoints and event types to use cases, and starts the background jobs: the delivery
 worker (e-mail over SMTP when CONGDOAN_NOTIFY_SMTP_URL is set, webhooks always), the sweeper of
-held events and the scheduler of the daily digest."""
+held events, the scheduler of the daily digest, and (once) the re-sealing of webhook secrets after
+a key rotation."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from runtime.logging import get_logger
 from runtime.scheduler import Scheduler
 from runtime.settings import load_settings
 from services.notify.adapters.email import SmtpSender
-from services.notify.adapters.webhook import WebhookSender
+from services.notify.adapters.secret_box import SecretBox
+from services.notify.adapters.webhook import WebhookGuard, WebhookSender
 from services.notify.entrypoints.settings import NotifySettings, parse_smtp_url
 from services.notify.entrypoints.worker import DeliveryWorker, Sweeper
 from services.notify.service_layer import delivery, handlers
 from services.notify.service_layer.unit_of_work import NotifyUnitOfWork
+from services.notify.service_layer.webhooks import Webhooks, reseal_secrets
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 log = get_logger("notify")
@@ -48,11 +51,14 @@ class Burst:
 
 
 class Parts:
-    """What the handlers of one running service share: its settings, its sweeper, the burst flag."""
+    """What the handlers of one running service share: its settings, its sweeper, the burst flag,
+    the webhook target checks and the key of webhook secrets."""
 
     def __init__(self, rt: Runtime) -> None:
         self.settings = NotifySettings()
         self.policy = self.settings.policy()
+        self.webhooks = Webhooks(WebhookGuard(self.settings.allow_list()),
+                                 SecretBox.from_file(self.settings.key_file(rt.settings.data_dir)))
         self.sweeper = Sweeper(rt.uow, self.policy, handlers.HANDLERS, interval_s=self.settings.sweep_s)
         self.burst = Burst(self.settings.burst_events)
 
@@ -66,13 +72,13 @@ def parts(rt: Runtime) -> Parts:
 
 
 def api(rt: Runtime) -> dict[str, Any]:
-    policy = parts(rt).policy
+    policy, webhooks = parts(rt).policy, parts(rt).webhooks
     return {
         "list_inbox": lambda q, who: handlers.list_inbox(q, who, rt.uow()),
         "unread_count": lambda q, who: handlers.unread_count(q, who, rt.uow()),
         "mark_read": lambda q, who: handlers.mark_read(q, who, rt.uow()),
         "get_preferences": lambda q, who: handlers.get_preferences(q, who, rt.uow(), policy),
-        "set_preferences": lambda q, who: handlers.set_preferences(q, who, rt.uow(), policy),
+        "set_preferences": lambda q, who: handlers.set_preferences(q, who, rt.uow(), policy, webhooks),
         "delivery_log": lambda q, who: handlers.delivery_log(q, who, rt.uow()),
     }
 
@@ -109,7 +115,8 @@ def background(rt: Runtime) -> list[Any]:
     p = parts(rt)
     s = p.settings
     url = p.policy.url
-    senders: list[Any] = [WebhookSender(url=url, timeout_s=s.webhook_timeout_s, concurrency=s.webhook_concurrency)]
+    senders: list[Any] = [WebhookSender(url=url, guard=p.webhooks.guard, box=p.webhooks.box, now=rt.clock.now,
+                                        timeout_s=s.webhook_timeout_s, concurrency=s.webhook_concurrency)]
     if s.smtp_url:
         t = parse_smtp_url(s.smtp_url)
         senders.append(SmtpSender(host=t.host, port=t.port, username=t.username, password=t.password,
@@ -137,7 +144,13 @@ def background(rt: Runtime) -> list[Any]:
                               {delivery.DIGEST_REMINDER: lambda payload, uow: delivery.build_digests(payload, uow, p.policy)})
         await scheduler.run()
 
-    return [deliveries, held_events, digests]
+    async def webhook_secrets() -> None:  # once, at start: after a key rotation, re-seal with the new key
+        try:
+            await reseal_secrets(rt.uow, p.webhooks.box)
+        except Exception as exc:  # the database busy: the next start does it
+            log.warning("re-sealing webhook secrets failed", error=repr(exc))
+
+    return [deliveries, held_events, digests, webhook_secrets]
 
 
 DEFINITION = ServiceDefinition(name="notify", migrations=MIGRATIONS, api=api, subscriptions=subscriptions,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.notify.domain.targets import AllowList
 from services.notify.service_layer.policy import Policy
+
+KEY_FILE = Path("secrets") / "notify-webhook.key"  # under CONGDOAN_DATA_DIR, unless set
 
 
 class NotifySettings(BaseSettings):
@@ -29,6 +33,11 @@ class NotifySettings(BaseSettings):
     webhook_burst: float = Field(default=50.0, ge=1)
     webhook_concurrency: int = Field(default=8, ge=1, le=200)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # webhook targets that are not public but admitted all the same (and may use http://): host
+    # names, addresses, CIDRs, comma-separated, e.g. "hooks.intranet.vn, 10.20.0.0/16"
+    webhook_allow: str = ""
+    # the keys of webhook secrets (one Fernet key a line, the first seals); made on first start
+    secrets_key_file: Path | None = None
     # retries
     max_attempts: int = Field(default=8, ge=1, le=100)
     backoff_base_s: float = Field(default=30.0, ge=0)
@@ -45,6 +54,18 @@ class NotifySettings(BaseSettings):
     digest_max_items: int = Field(default=100, ge=1, le=5000)
     hold_days: int = Field(default=30, ge=1)
     sweep_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _allow_list(cls, v: str) -> str:
+        AllowList.parse(v)  # a typo should stop the start, not quietly admit nothing
+        return v
+
+    def allow_list(self) -> AllowList:
+        return AllowList.parse(self.webhook_allow)
+
+    def key_file(self, data_dir: Path) -> Path:
+        return self.secrets_key_file or Path(data_dir) / KEY_FILE
 
     def policy(self) -> Policy:
         return Policy(email_enabled=self.smtp_url is not None, web_base_url=self.web_base_url,

@@ -85,7 +85,7 @@ async def claim(uow: NotifyUnitOfWork, policy: Policy, channels: Sequence[str], 
         if job.channel is Channel.WEBHOOK:
             pref = prefs.get(r.recipient_id)
             job.address = pref.webhook_url if pref and pref.webhook_url else ""
-            job.secret = pref.webhook_secret if pref else None
+            job.secret = pref.webhook_secret_sealed if pref else None  # opened by the sender, not here
         jobs.append(job)
     await uow.commit()
     return jobs

@@ -26,7 +26,6 @@ executive members when it has none of those). "Oversight" notices go to the dail
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -52,6 +51,7 @@ from services.notify.domain.model import (
 from services.notify.service_layer.fanout import EventHandler, stage
 from services.notify.service_layer.policy import Policy
 from services.notify.service_layer.unit_of_work import NotifyUnitOfWork
+from services.notify.service_layer.webhooks import Webhooks
 
 OWN, OVERSIGHT = Audience.OWN, Audience.OVERSIGHT
 MAX_LISTED_TASKS = 20
@@ -350,7 +350,8 @@ def _prefs_reply(p: Preferences, directory_email: str | None, policy: Policy, se
                            directory_email=directory_email,
                            email_overrides={api.NotificationKind(k): api.EmailMode(v) for k, v in p.email_overrides.items()},
                            muted_kinds=[api.NotificationKind(k) for k in p.muted_kinds], webhook_url=p.webhook_url,
-                           webhook_secret_set=bool(p.webhook_secret), webhook_secret=secret,
+                           webhook_secret_set=bool(p.webhook_secret_sealed), webhook_secret=secret,
+                           webhook_secret_fingerprint=p.webhook_secret_fingerprint,
                            digest_hour=policy.digest_hour, updated_at=p.updated_at)
 
 
@@ -363,9 +364,13 @@ async def get_preferences(q: api.GetPreferences, who: Principal, uow: NotifyUnit
         return _prefs_reply(prefs, person.email, policy)
 
 
-async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUnitOfWork,
-                          policy: Policy) -> api.Preferences:
+async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUnitOfWork, policy: Policy,
+                          webhooks: Webhooks) -> api.Preferences:
     given = cmd.model_fields_set
+    if cmd.webhook_url is not None:  # who asks first; then the target, resolved outside any transaction
+        async with uow:
+            await _me(uow, who)
+        await webhooks.vet(cmd.webhook_url)
     async with uow:
         person_id = await _me(uow, who)
         person = await _known_person(uow, person_id)
@@ -384,26 +389,20 @@ async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUn
         secret = None
         if "webhook_url" in given:
             if cmd.webhook_url is None:
-                prefs.webhook_url, prefs.webhook_secret = None, None
+                prefs.webhook_url = prefs.webhook_secret_sealed = prefs.webhook_secret_fingerprint = None
             else:
-                if cmd.webhook_url != prefs.webhook_url or not prefs.webhook_secret:
-                    secret = _new_secret()
+                if cmd.webhook_url != prefs.webhook_url or not prefs.webhook_secret_sealed:
+                    secret = webhooks.new_secret_for(prefs)
                 prefs.webhook_url = cmd.webhook_url
         if cmd.rotate_webhook_secret:
             if not prefs.webhook_url:
                 raise ApiError(ErrorCode.VALIDATION, "no webhook to rotate the secret of",
                                [{"field": "rotate_webhook_secret", "message": "set webhook_url first"}])
-            secret = _new_secret()
-        if secret:
-            prefs.webhook_secret = secret
+            secret = webhooks.new_secret_for(prefs)
         prefs.updated_at = uow.now()
         await uow.notify.save_preferences(prefs)
         await uow.commit()
         return _prefs_reply(prefs, person.email, policy, secret)
-
-
-def _new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
 
 
 async def delivery_log(q: api.DeliveryLog, who: Principal, uow: NotifyUnitOfWork) -> api.DeliveryLogPage:
