@@ -13,10 +13,12 @@ from contracts.events import awards as awards_ev
 from contracts.events import notify as notify_ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
+from pydantic import BaseModel
+
 from contracts.spec import EndpointSpec, EventSpec
 
 __all__ = ["EVENTS", "ENDPOINTS", "CONSUMES", "EventSpec", "EndpointSpec", "EVENTS_BY_TYPE", "ENDPOINTS_BY_SUBJECT",
-           "event", "endpoints_of", "produced_by", "consumed_by"]
+           "event", "event_of", "EVENTS_BY_MODEL", "endpoints_of", "produced_by", "consumed_by"]
 
 EVENTS: tuple[EventSpec, ...] = (*plans_ev.EVENTS, *reports_ev.EVENTS, *notify_ev.EVENTS, *awards_ev.EVENTS)
 ENDPOINTS: tuple[EndpointSpec, ...] = (*plans_api.ENDPOINTS, *reports_api.ENDPOINTS, *notify_api.ENDPOINTS,
@@ -29,8 +31,10 @@ CONSUMES: dict[str, tuple[str, ...]] = {
 }
 
 EVENTS_BY_TYPE = {e.type: e for e in EVENTS}
+EVENTS_BY_MODEL = {e.model: e for e in EVENTS}
 ENDPOINTS_BY_SUBJECT = {e.subject: e for e in ENDPOINTS}
 assert len(EVENTS_BY_TYPE) == len(EVENTS), "an event type is listed twice"
+assert len(EVENTS_BY_MODEL) == len(EVENTS), "a data model serves two event types: give each its own"
 assert len(ENDPOINTS_BY_SUBJECT) == len(ENDPOINTS), "an endpoint subject is listed twice"
 for _service, _types in CONSUMES.items():
     for _t in _types:
@@ -39,6 +43,15 @@ for _service, _types in CONSUMES.items():
 
 def event(type_: str) -> EventSpec:
     return EVENTS_BY_TYPE[type_]
+
+
+def event_of(model: type[BaseModel] | BaseModel) -> EventSpec:
+    """The event a data model is the data of (each model serves exactly one type)."""
+    cls = model if isinstance(model, type) else type(model)
+    try:
+        return EVENTS_BY_MODEL[cls]
+    except KeyError:
+        raise KeyError(f"{cls.__name__} is the data of no event in the catalogue") from None
 
 
 def endpoints_of(service: str) -> list[EndpointSpec]:

@@ -31,7 +31,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
 from contracts import naming
-from contracts.catalogue import EVENTS_BY_TYPE
+from contracts.catalogue import EVENTS_BY_TYPE, event_of
 from contracts.envelope import CloudEvent, RawCloudEvent
 from runtime.db import UnitOfWork, inbox
 from runtime.errors import PermanentError
@@ -49,10 +49,14 @@ class Poison(Exception):
 
 @dataclass
 class Subscription:
-    """What one service consumes from one producer's stream: event type → handler."""
+    """What one service consumes from one producer's stream: the event's data model (its type
+    comes from the catalogue) → handler."""
 
     producer: str
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: dict[Any, Handler] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.handlers = {(k if isinstance(k, str) else event_of(k).type): h for k, h in self.handlers.items()}
 
 
 def _header_safe(text: str, limit: int = 1000) -> str:

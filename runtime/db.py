@@ -14,7 +14,11 @@ from typing import Any
 import aiosqlite
 import sqlalchemy as sa
 from sqlalchemy import event
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from contracts.catalogue import event_of
+from contracts.envelope import build_event
 
 # Tables of the plumbing, present in every service's database (created by each service's first
 # migration through `create_plumbing_tables`). Kept in their own MetaData: services own theirs.
@@ -171,36 +175,34 @@ class UnitOfWork:
         await self.session.rollback()
         self._emitted = 0
 
-    async def emit_many(self, type_: str, items: list[tuple[Any, ...]]) -> int:
-        """`emit` for many events of one type (a cascade to thousands of units) in a few multi-row
-        inserts. Each item is (data, CloudEvents subject) or (data, subject, event id)."""
-        from contracts.envelope import build_event
-        from contracts.naming import subject_for_type
+    async def emit(self, data: BaseModel, *, subject: str | None = None, event_id: str | None = None) -> str:
+        """Record an event in the outbox (same transaction as the state change). Its type is the
+        one the catalogue pairs with the data's model."""
+        row = self._outbox_row(data, subject, event_id, self._now())
+        await self.session.execute(_OUTBOX_INSERT, row)
+        self._emitted += 1
+        return str(row["event_id"])
 
-        now, nats_subject = self._now(), subject_for_type(type_)
-        rows: list[dict[str, Any]] = []
-        for item in items:
-            data, subject = item[0], item[1]
-            event_id = item[2] if len(item) > 2 else None
-            ev = build_event(type_=type_, source=self._source, data=data, time=now, subject=subject, id_=event_id)
-            rows.append({"event_id": ev["id"], "type": type_, "subject": nats_subject, "created_at": now,
-                         "attempts": 0, "payload": json.dumps(ev, ensure_ascii=False, separators=(",", ":"))})
+    async def emit_many(self, items: list[tuple[Any, ...]]) -> int:
+        """`emit` for many events (a cascade to thousands of units) in a few multi-row inserts.
+        Each item is (data, CloudEvents subject) or (data, subject, event id)."""
+        now = self._now()
+        rows = [self._outbox_row(item[0], item[1], item[2] if len(item) > 2 else None, now) for item in items]
         for i in range(0, len(rows), 1000):
-            await self.session.execute(outbox.insert(), rows[i:i + 1000])
+            await self.session.execute(_OUTBOX_INSERT, rows[i:i + 1000])
         self._emitted += len(rows)
         return len(rows)
 
-    async def emit(self, type_: str, data: Any, *, subject: str | None = None, event_id: str | None = None) -> str:
-        """Record an event in the outbox (same transaction as the state change)."""
-        from contracts.envelope import build_event
-        from contracts.naming import subject_for_type
+    def _outbox_row(self, data: BaseModel, subject: str | None, event_id: str | None, now: datetime) -> dict[str, Any]:
+        spec = event_of(data)
+        ev = build_event(type_=spec.type, source=self._source, data=data, time=now, subject=subject, id_=event_id)
+        return {"event_id": ev["id"], "type": spec.type, "subject": spec.subject, "created_at": now, "attempts": 0,
+                "payload": json.dumps(ev, ensure_ascii=False, separators=(",", ":"))}
 
-        ev = build_event(type_=type_, source=self._source, data=data, time=self._now(), subject=subject, id_=event_id)
-        await self.session.execute(outbox.insert().values(
-            event_id=ev["id"], type=type_, subject=subject_for_type(type_),
-            payload=json.dumps(ev, ensure_ascii=False, separators=(",", ":")), created_at=self._now(), attempts=0))
-        self._emitted += 1
-        return ev["id"]
+
+# Prebuilt: building `outbox.insert().values(...)` per event costs a statement compile and a
+# cache-key walk (~0.3 ms), a sizeable share of a submission.
+_OUTBOX_INSERT = outbox.insert()
 
 
 def run_alembic_env() -> None:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.common import ErrorCode
+from contracts.events import plans as plans_ev
 from runtime.access import Action, Actor, Target, decide
 from runtime.auth import Principal
 from runtime.errors import ApiError
@@ -302,9 +303,9 @@ async def on_person_changed(event: Any, uow: Any) -> None:
 
 
 DIRECTORY_HANDLERS = {
-    "vn.congdoan.plans.unit.registered.v1": on_unit_registered,
-    "vn.congdoan.plans.unit.moved.v1": on_unit_moved,
-    "vn.congdoan.plans.unit.closed.v1": on_unit_closed,
-    "vn.congdoan.plans.person.registered.v1": on_person_changed,
-    "vn.congdoan.plans.person.updated.v1": on_person_changed,
+    plans_ev.UnitRegistered: on_unit_registered,
+    plans_ev.UnitMoved: on_unit_moved,
+    plans_ev.UnitClosed: on_unit_closed,
+    plans_ev.PersonRegistered: on_person_changed,
+    plans_ev.PersonUpdated: on_person_changed,
 }

@@ -57,7 +57,7 @@ async def test_outbox_relay_retries_through_a_nats_outage_and_a_restart(tmp_path
         async with running("awards", server.url, db) as rt:
             server.stop(kill=True)  # NATS gone; the service keeps reconnecting
             async with rt.uow() as uow:
-                ev_id = await uow.emit(SUBMITTED, ReportSubmitted.model_validate(submitted_event()["data"]))
+                ev_id = await uow.emit(ReportSubmitted.model_validate(submitted_event()["data"]))
                 await uow.commit()
             await asyncio.sleep(0.3)
             assert await rt.relay.pending() == 1  # not acknowledged, so not marked

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from contracts.events import plans as plans_ev
+from contracts.events import reports as reports_ev
 from runtime.app import Runtime, ServiceDefinition, run_service
 from runtime.consumer import Subscription
 from runtime.directory import DIRECTORY_HANDLERS
@@ -49,15 +51,15 @@ def api(rt: Runtime) -> dict:
 def subscriptions(rt: Runtime) -> list[Subscription]:
     return [
         Subscription("reports", {
-            "vn.congdoan.reports.report.submitted.v1": handlers.on_report_submitted,
-            "vn.congdoan.reports.report.returned.v1": handlers.on_report_returned,
-            "vn.congdoan.reports.report.accepted.v1": handlers.on_report_accepted,
+            reports_ev.ReportSubmitted: handlers.on_report_submitted,
+            reports_ev.ReportReturned: handlers.on_report_returned,
+            reports_ev.ReportAccepted: handlers.on_report_accepted,
         }),
         Subscription("plans", {
             **DIRECTORY_HANDLERS,
-            "vn.congdoan.plans.individual_plan.assessed.v1": handlers.on_individual_plan_assessed,
-            "vn.congdoan.plans.plan.issued.v1": handlers.on_plan_issued,
-            "vn.congdoan.plans.plan.closed.v1": handlers.on_plan_closed,
+            plans_ev.IndividualPlanAssessed: handlers.on_individual_plan_assessed,
+            plans_ev.PlanIssued: handlers.on_plan_issued,
+            plans_ev.PlanClosed: handlers.on_plan_closed,
         }),
     ]
 

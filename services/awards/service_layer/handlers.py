@@ -53,11 +53,6 @@ from services.awards.domain.model import (
 from services.awards.domain.windows import Window, first_window, next_opening, planned_round_name, window_for
 from services.awards.service_layer.unit_of_work import AwardsUnitOfWork
 
-ROUND_OPENED = "vn.congdoan.awards.round.opened.v1"
-NOMINATION_SUBMITTED = "vn.congdoan.awards.nomination.submitted.v1"
-NOMINATION_DECIDED = "vn.congdoan.awards.nomination.decided.v1"
-AWARD_GRANTED = "vn.congdoan.awards.award.granted.v1"
-MODEL_REGISTERED = "vn.congdoan.awards.exemplary_model.registered.v1"
 OPEN_PLANNED_ROUND = "open_planned_round"  # reminder kind
 
 DEFAULT_COLLECTIVE_CATEGORIES = ["Tập thể có thành tích xuất sắc"]
@@ -310,7 +305,7 @@ def _default_forms(forms: dict[str, AwardForm], issuer_kind: str) -> list[str]:
 
 
 async def _emit_round_opened(uow: AwardsUnitOfWork, rnd: Round, forms: dict[str, AwardForm]) -> None:
-    await uow.emit(ROUND_OPENED, ev.RoundOpened(
+    await uow.emit(ev.RoundOpened(
         round_id=rnd.round_id, name=rnd.name, level=rnd.level, issuer_unit_id=rnd.issuer_unit_id,
         opens_on=rnd.opens_on, closes_on=rnd.closes_on,
         categories=list(dict.fromkeys(rnd.collective_categories + rnd.individual_categories)),
@@ -567,7 +562,7 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
             await uow.nominations.add(nom)
         except sa.exc.IntegrityError:  # a concurrent nomination of the same nominee got in first
             raise _api_error(Conflict(f"{nominee_name} đã được đề nghị trong đợt “{rnd.name}”", "nominee_id")) from None
-        await uow.emit(NOMINATION_SUBMITTED, ev.NominationSubmitted(
+        await uow.emit(ev.NominationSubmitted(
             nomination_id=nom.nomination_id, round_id=rnd.round_id, by_unit_id=nom.by_unit_id, nominee_kind=kind,
             nominee_id=nom.nominee_id, form=_form_name(forms, nom.form), eligible=not reasons, reasons=reasons,
             form_code=nom.form, category=nom.category, nominee_unit_id=nominee_unit_id), subject=nom.nomination_id)
@@ -664,7 +659,7 @@ async def record_council_result(cmd: api.RecordCouncilResult, who: Principal, uo
             raise _api_error(e) from None
         if changed:
             await uow.nominations.save(nom)
-            await uow.emit(NOMINATION_DECIDED, ev.NominationDecided(
+            await uow.emit(ev.NominationDecided(
                 nomination_id=nom.nomination_id, round_id=rnd.round_id, nominee_kind=nom.nominee_kind,
                 nominee_id=nom.nominee_id, result=result, form=_form_name(forms, nom.final_form),
                 decided_on=decided_on, note=cmd.note, form_code=nom.final_form, by_unit_id=nom.by_unit_id),
@@ -738,7 +733,7 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
                              nominee_name=nom.nominee_name, unit_id=nom.nominee_unit_id, form=form,
                              form_name=_form_name(forms, form), category=nom.category, decision_number=cmd.number,
                              decision_date=cmd.decision_date, signer=cmd.signer, year=cmd.decision_date.year))
-            await uow.emit(AWARD_GRANTED, ev.AwardGranted(
+            await uow.emit(ev.AwardGranted(
                 award_id=award_id, round_id=rnd.round_id, decision_number=cmd.number,
                 decision_date=cmd.decision_date, signer=cmd.signer, nominee_kind=nom.nominee_kind,
                 nominee_id=nom.nominee_id, unit_id=nom.nominee_unit_id, form=_form_name(forms, form), form_code=form,
@@ -789,7 +784,7 @@ async def register_exemplary_model(cmd: api.RegisterExemplaryModel, who: Princip
         model = ExemplaryModel(model_id, cmd.unit_id, cmd.person_id, cmd.title, cmd.story, cmd.year, cmd.award_id,
                                uow.now(), actor.label)
         await uow.models.add(model)
-        await uow.emit(MODEL_REGISTERED, ev.ExemplaryModelRegistered(
+        await uow.emit(ev.ExemplaryModelRegistered(
             model_id=model_id, unit_id=cmd.unit_id, person_id=cmd.person_id, title=cmd.title, story=cmd.story,
             year=cmd.year), subject=model_id)
         reply = (await _model_replies(uow, [model]))[0]

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contracts.catalogue import event_of
 from runtime.app import Runtime, ServiceDefinition, run_service
 from runtime.consumer import Subscription
 from runtime.directory import DIRECTORY_HANDLERS
@@ -59,7 +60,8 @@ class Parts:
         self.policy = self.settings.policy()
         self.webhooks = Webhooks(WebhookGuard(self.settings.allow_list()),
                                  SecretBox.from_file(self.settings.key_file(rt.settings.data_dir)))
-        self.sweeper = Sweeper(rt.uow, self.policy, handlers.HANDLERS, interval_s=self.settings.sweep_s)
+        self.sweeper = Sweeper(rt.uow, self.policy, {event_of(m).type: h for m, h in handlers.HANDLERS.items()},
+                               interval_s=self.settings.sweep_s)
         self.burst = Burst(self.settings.burst_events)
 
 
@@ -103,11 +105,11 @@ def _notifying(handler: Any, policy: Any, burst: Burst) -> Any:
 
 def subscriptions(rt: Runtime) -> list[Subscription]:
     p = parts(rt)
-    by_producer: dict[str, dict[str, Any]] = {"plans": {}, "reports": {}, "awards": {}}
-    for type_, handler in DIRECTORY_HANDLERS.items():
-        by_producer["plans"][type_] = _directory(handler, p.sweeper)
-    for type_, handler in handlers.HANDLERS.items():
-        by_producer[type_.split(".")[2]][type_] = _notifying(handler, p.policy, p.burst)
+    by_producer: dict[str, dict[Any, Any]] = {"plans": {}, "reports": {}, "awards": {}}
+    for model, handler in DIRECTORY_HANDLERS.items():
+        by_producer["plans"][model] = _directory(handler, p.sweeper)
+    for model, handler in handlers.HANDLERS.items():
+        by_producer[event_of(model).producer][model] = _notifying(handler, p.policy, p.burst)
     return [Subscription(producer, hs) for producer, hs in by_producer.items() if hs]
 
 

@@ -44,8 +44,6 @@ from services.notify.service_layer.unit_of_work import NotifyUnitOfWork
 
 log = get_logger("notify.delivery")
 
-SENT_TYPE = "vn.congdoan.notify.notification.sent.v1"
-FAILED_TYPE = "vn.congdoan.notify.notification.failed.v1"
 DIGEST_REMINDER = "digest"
 
 
@@ -137,8 +135,8 @@ async def record(uow: NotifyUnitOfWork, policy: Policy, results: Sequence[tuple[
     for channel, items in down.items():
         until = (pause_until or {}).get(channel) or wall + timedelta(seconds=policy.channel_pause_s)
         await repo.postpone([j.delivery_id for j, _ in items], until, items[-1][1].detail[:2000])
-    await uow.emit_many(SENT_TYPE, sent_events)  # type: ignore[arg-type]
-    await uow.emit_many(FAILED_TYPE, failed_events)  # type: ignore[arg-type]
+    await uow.emit_many(sent_events)
+    await uow.emit_many(failed_events)
     await uow.commit()
 
 

@@ -273,22 +273,22 @@ async def on_award_granted(event: CloudEvent[awards_ev.AwardGranted], uow: Notif
           policy)
 
 
-HANDLERS: dict[str, EventHandler] = {
-    "vn.congdoan.plans.plan.issued.v1": on_plan_issued,
-    "vn.congdoan.plans.tasks.assigned.v1": on_tasks_assigned,
-    "vn.congdoan.plans.deadline.approaching.v1": on_deadline_approaching,
-    "vn.congdoan.plans.deadline.missed.v1": on_deadline_missed,
-    "vn.congdoan.plans.implementation_plan.registered.v1": on_implementation_plan_registered,
-    "vn.congdoan.reports.requirement.opened.v1": on_requirement_opened,
-    "vn.congdoan.reports.report.submitted.v1": on_report_submitted,
-    "vn.congdoan.reports.report.returned.v1": on_report_returned,
-    "vn.congdoan.reports.report.accepted.v1": on_report_accepted,
-    "vn.congdoan.reports.report.deadline_approaching.v1": on_report_deadline_approaching,
-    "vn.congdoan.reports.report.overdue.v1": on_report_overdue,
-    "vn.congdoan.awards.round.opened.v1": on_round_opened,
-    "vn.congdoan.awards.nomination.submitted.v1": on_nomination_submitted,
-    "vn.congdoan.awards.nomination.decided.v1": on_nomination_decided,
-    "vn.congdoan.awards.award.granted.v1": on_award_granted,
+HANDLERS: dict[type, EventHandler] = {  # the event's data model → its handler
+    plans_ev.PlanIssued: on_plan_issued,
+    plans_ev.TasksAssigned: on_tasks_assigned,
+    plans_ev.DeadlineApproaching: on_deadline_approaching,
+    plans_ev.DeadlineMissed: on_deadline_missed,
+    plans_ev.ImplementationPlanRegistered: on_implementation_plan_registered,
+    reports_ev.RequirementOpened: on_requirement_opened,
+    reports_ev.ReportSubmitted: on_report_submitted,
+    reports_ev.ReportReturned: on_report_returned,
+    reports_ev.ReportAccepted: on_report_accepted,
+    reports_ev.ReportDeadlineApproaching: on_report_deadline_approaching,
+    reports_ev.ReportOverdue: on_report_overdue,
+    awards_ev.RoundOpened: on_round_opened,
+    awards_ev.NominationSubmitted: on_nomination_submitted,
+    awards_ev.NominationDecided: on_nomination_decided,
+    awards_ev.AwardGranted: on_award_granted,
 }
 
 

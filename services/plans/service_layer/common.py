@@ -16,21 +16,6 @@ from runtime.errors import ApiError, conflict
 from services.plans.domain.plans import parse_offsets
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
-# Event types produced here.
-UNIT_REGISTERED = "vn.congdoan.plans.unit.registered.v1"
-UNIT_MOVED = "vn.congdoan.plans.unit.moved.v1"
-UNIT_CLOSED = "vn.congdoan.plans.unit.closed.v1"
-PERSON_REGISTERED = "vn.congdoan.plans.person.registered.v1"
-PERSON_UPDATED = "vn.congdoan.plans.person.updated.v1"
-PLAN_ISSUED = "vn.congdoan.plans.plan.issued.v1"
-PLAN_CLOSED = "vn.congdoan.plans.plan.closed.v1"
-TASKS_ASSIGNED = "vn.congdoan.plans.tasks.assigned.v1"
-TASK_UPDATED = "vn.congdoan.plans.task.updated.v1"
-IMPLEMENTATION_PLAN_REGISTERED = "vn.congdoan.plans.implementation_plan.registered.v1"
-INDIVIDUAL_PLAN_SUBMITTED = "vn.congdoan.plans.individual_plan.submitted.v1"
-INDIVIDUAL_PLAN_ASSESSED = "vn.congdoan.plans.individual_plan.assessed.v1"
-DEADLINE_APPROACHING = "vn.congdoan.plans.deadline.approaching.v1"
-DEADLINE_MISSED = "vn.congdoan.plans.deadline.missed.v1"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from typing import Any
 
 from contracts.events import plans as ev
 from services.plans.domain.tasks import DONE, WITHDRAWN
-from services.plans.service_layer.common import DEADLINE_APPROACHING, DEADLINE_MISSED
 from services.plans.service_layer.plans import _content
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
@@ -31,8 +30,8 @@ async def on_deadline(payload: dict[str, Any], uow: PlansUnitOfWork) -> None:
     common = dict(occurrence_id=row.occurrence_id, plan_id=row.plan_id, item_id=row.item_id, unit_id=row.unit_id,
                   period=row.period, content=content, due_date=row.due_date)
     if payload["offset"] == "missed":
-        await uow.emit(DEADLINE_MISSED, ev.DeadlineMissed(**common, detected_at=uow.now()),
+        await uow.emit(ev.DeadlineMissed(**common, detected_at=uow.now()),
                        subject=row.occurrence_id, event_id=payload["event_id"])
     else:
-        await uow.emit(DEADLINE_APPROACHING, ev.DeadlineApproaching(**common, days_before=int(payload["offset"])),
+        await uow.emit(ev.DeadlineApproaching(**common, days_before=int(payload["offset"])),
                        subject=row.occurrence_id, event_id=payload["event_id"])

@@ -18,11 +18,6 @@ from services.plans.domain.imports import parse_units_csv
 from services.plans.domain.model import DirectoryError, Person, Unit, check_parent, parent_problem
 from services.plans.service_layer.common import (
     DEFAULT_CONFIG,
-    PERSON_REGISTERED,
-    PERSON_UPDATED,
-    UNIT_CLOSED,
-    UNIT_MOVED,
-    UNIT_REGISTERED,
     PlansConfig,
     actor_of,
     authorize,
@@ -76,7 +71,7 @@ async def register_unit(cmd: api.RegisterUnit, who: Principal, uow: PlansUnitOfW
         await uow.directory.insert_units([{"unit_id": unit.unit_id, "code": unit.code, "name": unit.name,
                                            "kind": unit.kind, "parent_id": unit.parent_id,
                                            "effective_from": unit.effective_from}])
-        await uow.emit(UNIT_REGISTERED, ev.UnitRegistered(
+        await uow.emit(ev.UnitRegistered(
             unit_id=unit.unit_id, code=unit.code, name=unit.name, kind=unit.kind, parent_id=unit.parent_id,
             effective_from=unit.effective_from), subject=unit.unit_id)
         if unit.parent_id:
@@ -111,7 +106,7 @@ async def register_person(cmd: api.RegisterPerson, who: Principal, uow: PlansUni
         if unit.closed_on is not None and unit.closed_on <= today(uow):
             raise refused(f"unit {person.unit_id} is closed", "unit_id")
         await uow.directory.add_person(person)
-        await uow.emit(PERSON_REGISTERED, ev.PersonRegistered(
+        await uow.emit(ev.PersonRegistered(
             person_id=person.person_id, unit_id=person.unit_id, full_name=person.full_name, roles=person.roles,
             email=person.email, phone=person.phone), subject=person.person_id)
         await uow.commit()
@@ -139,7 +134,7 @@ async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfW
                    "phone": row.phone, "active": bool(row.active)}
         if values != current:
             await uow.directory.update_person(cmd.person_id, **values)
-            await uow.emit(PERSON_UPDATED, ev.PersonUpdated(person_id=cmd.person_id, **values), subject=cmd.person_id)
+            await uow.emit(ev.PersonUpdated(person_id=cmd.person_id, **values), subject=cmd.person_id)
             await uow.commit()
         return api.PersonView(person_id=cmd.person_id, **values)
 
@@ -181,7 +176,7 @@ async def move_unit(cmd: api.MoveUnit, who: Principal, uow: PlansUnitOfWork,
         except HierarchyError as exc:
             raise _hierarchy_error(exc, "to_parent_id") from None
         await uow.directory.write_versions(cmd.unit_id, h.versions(cmd.unit_id))
-        await uow.emit(UNIT_MOVED, ev.UnitMoved(unit_id=cmd.unit_id, from_parent_id=current.parent_id,
+        await uow.emit(ev.UnitMoved(unit_id=cmd.unit_id, from_parent_id=current.parent_id,
                                                 to_parent_id=cmd.to_parent_id, effective_from=on), subject=cmd.unit_id)
         withdrawn = await withdraw_out_of_scope(uow, h, h.subtree(cmd.unit_id, on), on, cfg.deadline_offsets)
         await top_up(uow, cfg, h.subtree(cmd.unit_id, on), max(on, today(uow)))
@@ -222,12 +217,12 @@ async def merge_units(cmd: api.MergeUnits, who: Principal, uow: PlansUnitOfWork,
             raise _hierarchy_error(exc, "absorbed_ids") from None
         for child, a in moves:
             await uow.directory.write_versions(child, h.versions(child))
-            await uow.emit(UNIT_MOVED, ev.UnitMoved(unit_id=child, from_parent_id=a, to_parent_id=cmd.survivor_id,
+            await uow.emit(ev.UnitMoved(unit_id=child, from_parent_id=a, to_parent_id=cmd.survivor_id,
                                                     effective_from=on), subject=child)
         for a in cmd.absorbed_ids:
             await uow.directory.write_versions(a, h.versions(a))
             await uow.directory.set_closed(a, on, cmd.survivor_id)
-            await uow.emit(UNIT_CLOSED, ev.UnitClosed(unit_id=a, effective_from=on, merged_into=cmd.survivor_id),
+            await uow.emit(ev.UnitClosed(unit_id=a, effective_from=on, merged_into=cmd.survivor_id),
                            subject=a)
         withdrawn = await withdraw_unit_tasks(uow, list(cmd.absorbed_ids), on, "unit_merged", cfg.deadline_offsets)
         moved_subtrees = [u for child, _ in moves for u in h.subtree(child, on)]
@@ -254,7 +249,7 @@ async def close_unit(cmd: api.CloseUnit, who: Principal, uow: PlansUnitOfWork,
             raise _hierarchy_error(exc, "unit_id") from None
         await uow.directory.write_versions(cmd.unit_id, h.versions(cmd.unit_id))
         await uow.directory.set_closed(cmd.unit_id, on, None)
-        await uow.emit(UNIT_CLOSED, ev.UnitClosed(unit_id=cmd.unit_id, effective_from=on), subject=cmd.unit_id)
+        await uow.emit(ev.UnitClosed(unit_id=cmd.unit_id, effective_from=on), subject=cmd.unit_id)
         withdrawn = await withdraw_unit_tasks(uow, [cmd.unit_id], on, "unit_closed", cfg.deadline_offsets)
         await uow.commit()
         return api.CloseReply(unit_id=cmd.unit_id, effective_from=on, withdrawn_tasks=withdrawn)
@@ -377,7 +372,7 @@ async def import_units(cmd: api.ImportUnits, who: Principal, uow: PlansUnitOfWor
         await uow.directory.insert_units([{"unit_id": u.unit_id, "code": u.code, "name": u.name, "kind": u.kind,
                                            "parent_id": u.parent_id, "effective_from": u.effective_from}
                                           for u in result.new])
-        await uow.emit_many(UNIT_REGISTERED, [
+        await uow.emit_many([
             (ev.UnitRegistered(unit_id=u.unit_id, code=u.code, name=u.name, kind=u.kind, parent_id=u.parent_id,
                                effective_from=u.effective_from), u.unit_id) for u in result.new])
         await uow.imports.drop(cmd.import_id)

@@ -24,8 +24,6 @@ from services.plans.domain.individual import (
 )
 from services.plans.service_layer.common import (
     DEFAULT_CONFIG,
-    INDIVIDUAL_PLAN_ASSESSED,
-    INDIVIDUAL_PLAN_SUBMITTED,
     PlansConfig,
     authorize,
     invalid,
@@ -86,7 +84,7 @@ async def submit_individual_plan(cmd: api.SubmitIndividualPlan, who: Principal, 
                                      unit_id=person.unit_id, parent_plan_id=cmd.parent_plan_id,
                                      commitments=commitments, submitted_on=on, results=None, rating=None,
                                      assessed_on=None, supplement=[], updated_at=uow.now())
-            await uow.emit(INDIVIDUAL_PLAN_SUBMITTED, ev.IndividualPlanSubmitted(
+            await uow.emit(ev.IndividualPlanSubmitted(
                 individual_plan_id=ident, person_id=cmd.person_id, unit_id=person.unit_id, year=cmd.year,
                 submitted_on=on), subject=ident)
             await uow.commit()
@@ -113,7 +111,7 @@ async def assess_individual_plan(cmd: api.AssessIndividualPlan, who: Principal, 
             raise _error(exc) from None
         await uow.individual.update(row.individual_plan_id, results=cmd.results, rating=cmd.rating.value,
                                     assessed_on=on, supplement=list(cmd.supplement), updated_at=uow.now())
-        await uow.emit(INDIVIDUAL_PLAN_ASSESSED, ev.IndividualPlanAssessed(
+        await uow.emit(ev.IndividualPlanAssessed(
             individual_plan_id=row.individual_plan_id, person_id=cmd.person_id, unit_id=row.unit_id, year=cmd.year,
             rating=cmd.rating, assessed_on=on), subject=row.individual_plan_id)
         await uow.commit()

@@ -39,10 +39,6 @@ from services.plans.domain.tasks import DONE, OPEN, WITHDRAWN
 from services.plans.domain.timing import VN_TZ
 from services.plans.service_layer.common import (
     DEFAULT_CONFIG,
-    IMPLEMENTATION_PLAN_REGISTERED,
-    PLAN_CLOSED,
-    PLAN_ISSUED,
-    TASKS_ASSIGNED,
     PlansConfig,
     actor_of,
     authorize,
@@ -262,7 +258,7 @@ async def materialize(uow: PlansUnitOfWork, cfg: PlansConfig, *, plan_id: str, n
     await uow.tasks.insert_many(new_rows)
     await uow.reminders.add_new(new_reminders)
     stats.reminders = len(new_reminders)
-    await uow.emit_many(TASKS_ASSIGNED, [
+    await uow.emit_many([
         (ev.TasksAssigned(plan_id=plan_id, revision=revision, plan_number=number, unit_id=unit,
                           occurrences=per_unit[unit][i:i + MAX_REFS_PER_EVENT]), unit)
         for unit in sorted(per_unit) for i in range(0, len(per_unit[unit]), MAX_REFS_PER_EVENT)])
@@ -332,7 +328,7 @@ async def issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
         await uow.plans.update(row.plan_id, status=ISSUED, current_revision=1, issued_on=issued_on, document=document,
                                materialized_to=to_year, updated_at=uow.now())
         await _schedule_roll(uow, row.plan_id, doc, to_year)
-        await uow.emit(PLAN_ISSUED, ev.PlanIssued.model_validate(plan_issued_data(row.plan_id, 1, doc, issued_on)),
+        await uow.emit(ev.PlanIssued.model_validate(plan_issued_data(row.plan_id, 1, doc, issued_on)),
                        subject=row.plan_id)
         if parent is not None:
             await _implementation_registered(uow, cfg, row.plan_id, parent, doc.issuer_unit_id, doc.number,
@@ -347,7 +343,7 @@ async def _implementation_registered(uow: PlansUnitOfWork, cfg: PlansConfig, pla
     evidence = f"Kế hoạch số {number} ngày {on:%d/%m/%Y} (mã {plan_id})"
     completed, on_time = await complete_plan_tasks(uow, parent.plan_id, unit_id, year, on, evidence, actor_id,
                                                    cfg.deadline_offsets)
-    await uow.emit(IMPLEMENTATION_PLAN_REGISTERED, ev.ImplementationPlanRegistered(
+    await uow.emit(ev.ImplementationPlanRegistered(
         plan_id=plan_id, parent_plan_id=parent.plan_id, unit_id=unit_id, number=number, registered_on=on,
         on_time=on_time), subject=plan_id)
     return completed, on_time
@@ -391,7 +387,7 @@ async def revise_plan(cmd: api.RevisePlan, who: Principal, uow: PlansUnitOfWork,
         await uow.plans.update(row.plan_id, current_revision=revision, document=document, number=doc.number,
                                title=doc.title, materialized_to=to_year, updated_at=uow.now())
         await _schedule_roll(uow, row.plan_id, doc, to_year)
-        await uow.emit(PLAN_ISSUED, ev.PlanIssued.model_validate(
+        await uow.emit(ev.PlanIssued.model_validate(
             plan_issued_data(row.plan_id, revision, doc, revised_on)), subject=row.plan_id)
         await uow.commit()
         return _issue_reply(row.plan_id, revision, revised_on, stats)
@@ -417,7 +413,7 @@ async def close_plan(cmd: api.ClosePlan, who: Principal, uow: PlansUnitOfWork,
         await uow.reminders.cancel(f"dl:{row.plan_id}:")
         await uow.reminders.cancel(f"roll:{row.plan_id}:")
         await uow.plans.update(row.plan_id, status=CLOSED, closed_on=closed_on, updated_at=uow.now())
-        await uow.emit(PLAN_CLOSED, ev.PlanClosed(plan_id=row.plan_id, closed_on=closed_on), subject=row.plan_id)
+        await uow.emit(ev.PlanClosed(plan_id=row.plan_id, closed_on=closed_on), subject=row.plan_id)
         await uow.commit()
         return api.ClosePlanReply(plan_id=row.plan_id, closed_on=closed_on, withdrawn=withdrawn)
 

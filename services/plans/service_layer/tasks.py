@@ -26,7 +26,6 @@ from services.plans.domain.tasks import (
 from services.plans.domain.timing import is_on_time
 from services.plans.service_layer.common import (
     DEFAULT_CONFIG,
-    TASK_UPDATED,
     PlansConfig,
     authorize,
     invalid,
@@ -153,7 +152,7 @@ async def update_task(cmd: api.UpdateTask, who: Principal, uow: PlansUnitOfWork,
 
 async def _emit_updated(uow: PlansUnitOfWork, row: Any, status: str, done_on: date | None, on_time: bool | None,
                         evidence: str | None) -> None:
-    await uow.emit(TASK_UPDATED, ev.TaskUpdated(
+    await uow.emit(ev.TaskUpdated(
         occurrence_id=row.occurrence_id, plan_id=row.plan_id, item_id=row.item_id, unit_id=row.unit_id,
         period=row.period, status=status, due_date=row.due_date, done_on=done_on, on_time=on_time,
         evidence=evidence), subject=row.occurrence_id)

@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from contracts.events import plans as plans_ev
 from runtime.app import Runtime, ServiceDefinition, run_service
 from runtime.consumer import Subscription
 from runtime.directory import DIRECTORY_HANDLERS
@@ -59,8 +60,8 @@ def subscriptions(rt: Runtime) -> list[Subscription]:
     ctx = context(rt)
     return [Subscription("plans", {
         **DIRECTORY_HANDLERS,
-        "vn.congdoan.plans.plan.issued.v1": partial(requirements.on_plan_issued, ctx=ctx),
-        "vn.congdoan.plans.plan.closed.v1": partial(requirements.on_plan_closed, ctx=ctx),
+        plans_ev.PlanIssued: partial(requirements.on_plan_issued, ctx=ctx),
+        plans_ev.PlanClosed: partial(requirements.on_plan_closed, ctx=ctx),
     })]
 
 

@@ -39,7 +39,6 @@ from runtime.auth import Principal
 from services.reports.service_layer.context import Context, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
-REPORT_CONSOLIDATED = "vn.congdoan.reports.report.consolidated.v1"
 RULES: dict[str, CountingRule] = {"accepted": ACCEPTED_ONLY, "received": ACCEPTED_OR_SUBMITTED}
 _STATUS = {"submitted": ReportStatus.SUBMITTED, "accepted": ReportStatus.ACCEPTED, "returned": ReportStatus.RETURNED}
 _PLACE = re.compile(r"(?:tỉnh|thành phố|tp\.)\s+(.+)$", re.IGNORECASE)
@@ -218,7 +217,7 @@ async def consolidate_reports(cmd: api.Consolidate, who: Principal, uow: Reports
             unit_id=node, as_of=ld.req.as_of, counting=cmd.counting, expected=c.expected, submitted=c.submitted,
             on_time=c.on_time, late=c.late, missing=c.missing, indicators=dict(report.indicators), docx=str(docx),
             xlsx=str(xlsx), created_at=now, actor_id=ld.person.label)
-        await uow.emit(REPORT_CONSOLIDATED, ev.ReportConsolidated(
+        await uow.emit(ev.ReportConsolidated(
             consolidation_id=consolidation_id, requirement_id=ld.req.requirement_id, period=ld.req.period,
             unit_id=node, expected=c.expected, submitted=c.submitted, on_time=c.on_time, late=c.late,
             missing=c.missing, docx=str(docx), xlsx=str(xlsx)), subject=node)

@@ -34,9 +34,6 @@ from services.reports.domain.model import (
 from services.reports.service_layer.context import Context, api_error, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
-REPORT_SUBMITTED = "vn.congdoan.reports.report.submitted.v1"
-REPORT_ACCEPTED = "vn.congdoan.reports.report.accepted.v1"
-REPORT_RETURNED = "vn.congdoan.reports.report.returned.v1"
 
 
 class _Changed(Exception):
@@ -172,7 +169,7 @@ async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
                 report.form_id, report.form_version = req.form_id, req.form_version
             if not await uow.reports.update_submission(report, before_revision, before_status, actor.label):
                 raise _Changed()
-        await uow.emit(REPORT_SUBMITTED, ev.ReportSubmitted(
+        await uow.emit(ev.ReportSubmitted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, revision=report.revision,
             submitted_at=report.submitted_at, due_date=report.due_date, on_time=bool(report.on_time)),  # type: ignore[arg-type]
@@ -240,7 +237,7 @@ async def accept_report(cmd: api.AcceptReport, who: Principal, uow: ReportsUnitO
         if not await uow.reports.update_review(report, before, now, person.label, reviewer):
             raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
         await uow.reports.add_review(report, "accepted", now, person.label, reviewer, cmd.comment)
-        await uow.emit(REPORT_ACCEPTED, ev.ReportAccepted(
+        await uow.emit(ev.ReportAccepted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, by_unit_id=reviewer, revision=report.revision, on_time=bool(report.on_time),
             accepted_at=now), subject=report.unit_id)
@@ -277,7 +274,7 @@ async def return_report(cmd: api.ReturnReport, who: Principal, uow: ReportsUnitO
         if not await uow.reports.update_review(report, before, now, person.label, by_unit):
             raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
         await uow.reports.add_review(report, "returned", now, person.label, by_unit, comment)
-        await uow.emit(REPORT_RETURNED, ev.ReportReturned(
+        await uow.emit(ev.ReportReturned(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, by_unit_id=by_unit, revision=report.revision, comment=comment, returned_at=now),
             subject=report.unit_id)

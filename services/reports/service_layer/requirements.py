@@ -28,9 +28,6 @@ from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 log = get_logger("reports.requirements")
 
-REQUIREMENT_OPENED = "vn.congdoan.reports.requirement.opened.v1"
-DEADLINE_APPROACHING = "vn.congdoan.reports.report.deadline_approaching.v1"
-REPORT_OVERDUE = "vn.congdoan.reports.report.overdue.v1"
 ROLL = "requirement_roll"
 
 
@@ -54,7 +51,7 @@ async def _open(uow: ReportsUnitOfWork, ctx: Context, q: Requirement, opened_by:
     await uow.requirements.add(q, opened_by)
     await schedule_many(uow.session, [{"key": key, "kind": kind, "due_at": at, "payload": payload}
                                       for key, kind, at, payload in q.reminders(uow.now())])
-    await uow.emit(REQUIREMENT_OPENED, ev.RequirementOpened(
+    await uow.emit(ev.RequirementOpened(
         requirement_id=q.requirement_id, name=q.name, issuer_unit_id=q.issuer_unit_id,
         receiving_unit_id=q.receiving_unit_id, receiving_department=q.receiving_department,
         reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,  # type: ignore[arg-type]
@@ -274,7 +271,7 @@ async def on_deadline_approaching(payload: dict[str, Any], uow: ReportsUnitOfWor
                                            receiving_unit_id=parent or q.receiving_unit_id, name=q.name,
                                            due_date=q.due_date, days_before=n),
               u, f"da-{_digest(f'{q.requirement_id}:{n}:{u}')}") for u, parent in await missing_units(uow, q)]
-    await uow.emit_many(DEADLINE_APPROACHING, items)  # ids from (requirement, offset, unit): once per unit
+    await uow.emit_many(items)  # ids from (requirement, offset, unit): once per unit
     log.info("deadline approaching", requirement_id=q.requirement_id, days_before=n, units=len(items))
 
 
@@ -285,5 +282,5 @@ async def on_overdue(payload: dict[str, Any], uow: ReportsUnitOfWork, ctx: Conte
     items = [(ev.ReportOverdue(requirement_id=q.requirement_id, period=q.period, unit_id=u,
                                receiving_unit_id=parent or q.receiving_unit_id, name=q.name, due_date=q.due_date),
               u, f"od-{_digest(f'{q.requirement_id}:{u}')}") for u, parent in await missing_units(uow, q)]
-    await uow.emit_many(REPORT_OVERDUE, items)
+    await uow.emit_many(items)
     log.info("reports overdue", requirement_id=q.requirement_id, units=len(items))
