@@ -67,7 +67,7 @@ def _sink(port: int, accepted: Any, duplicates: Any, ready: Any) -> None:
     from services.notify.mailcatcher import CatcherServer, MailStore
 
     class CountingStore(MailStore):
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             reply = await super().handle_DATA(server, session, envelope)
             accepted.value, duplicates.value = self.accepted, self.duplicates
             return reply

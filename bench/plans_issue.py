@@ -22,11 +22,11 @@ import nats
 import sqlalchemy as sa
 
 from runtime.app import Runtime
+from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, ensure_embedded_identities
+from runtime.client import ApiClient
 from runtime.launcher import NatsServer, free_port
 from runtime.logging import configure_logging
 from runtime.settings import load_settings
-from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, ensure_embedded_identities
-from runtime.client import ApiClient
 from services.plans.cli import import_units, load_seed, register_people
 from services.plans.entrypoints.main import DEFINITION
 from services.plans.seed.demo import demo_hierarchy, units_csv

@@ -83,7 +83,7 @@ async def measure(url: str, n: int = 5000, window: int = 500, fetch: int = 500, 
                     raise TimeoutError(f"raw consumer got {got} of {n} messages in {timeout_s:.0f}s")
                 try:
                     msgs = await psub.fetch(batch=fetch, timeout=1.0)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     continue
                 for m in msgs:
                     await m.ack()

@@ -5,6 +5,8 @@ consumers and stream subjects all follow from it."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from contracts.api import awards as awards_api
 from contracts.api import notify as notify_api
 from contracts.api import plans as plans_api
@@ -13,8 +15,6 @@ from contracts.events import awards as awards_ev
 from contracts.events import notify as notify_ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
-from pydantic import BaseModel
-
 from contracts.spec import EndpointSpec, EventSpec
 
 __all__ = ["EVENTS", "ENDPOINTS", "CONSUMES", "EventSpec", "EndpointSpec", "EVENTS_BY_TYPE", "ENDPOINTS_BY_SUBJECT",

@@ -309,7 +309,7 @@ async def award_round(c: Client, plan_id: str, upper: list[dict[str, Any]], gras
         round_id = r["round_id"]
     c.say(f"Đợt khen thưởng {round_id} mở")
     nominated: list[str] = []
-    for i, u in enumerate(upper[:4]):
+    for u in upper[:4]:
         children = [g for g in grass if g["parent_id"] == u["unit_id"]][:2]
         for g in children:
             ok, r = await c.try_req("awards", "submit_nomination", {

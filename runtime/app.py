@@ -37,9 +37,9 @@ class ServiceDefinition:
     name: str
     migrations: Path
     # Build the service's handlers once the plumbing exists (so they can close over its parts).
-    api: Callable[["Runtime"], dict[str, ApiHandler]]
-    subscriptions: Callable[["Runtime"], list[Subscription]] = lambda rt: []
-    background: Callable[["Runtime"], list[Callable[[], Awaitable[None]]]] = lambda rt: []
+    api: Callable[[Runtime], dict[str, ApiHandler]]
+    subscriptions: Callable[[Runtime], list[Subscription]] = lambda rt: []
+    background: Callable[[Runtime], list[Callable[[], Awaitable[None]]]] = lambda rt: []
     uow_class: type[UnitOfWork] = UnitOfWork
     version: str = "0.1.0"
     extra: dict[str, Any] = field(default_factory=dict)

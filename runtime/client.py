@@ -68,20 +68,20 @@ class ApiClient:
         self._expires = time.monotonic() + int(reply["expires_in"])
 
     @classmethod
-    async def for_service(cls, nc: Any, client_id: str, secret: str) -> "ApiClient":
-        async def renew(_: "ApiClient") -> dict[str, Any]:
+    async def for_service(cls, nc: Any, client_id: str, secret: str) -> ApiClient:
+        async def renew(_: ApiClient) -> dict[str, Any]:
             return await raw_request(nc, "plans", "service_token", {"client_id": client_id, "client_secret": secret})
         client = cls(nc, await renew(None), renew)  # type: ignore[arg-type]
         return client
 
     @classmethod
-    async def login(cls, nc: Any, username: str, password: str) -> "ApiClient":
-        async def renew(self: "ApiClient") -> dict[str, Any]:
+    async def login(cls, nc: Any, username: str, password: str) -> ApiClient:
+        async def renew(self: ApiClient) -> dict[str, Any]:
             return await raw_request(nc, "plans", "refresh_token", {"refresh_token": self.refresh})
         return cls(nc, await raw_request(nc, "plans", "login", {"username": username, "password": password}), renew)
 
     @classmethod
-    def with_token(cls, nc: Any, token: str, expires_in: int = 900) -> "ApiClient":
+    def with_token(cls, nc: Any, token: str, expires_in: int = 900) -> ApiClient:
         """A client of a token got elsewhere (the web front-end's session, a test), not renewed."""
         return cls(nc, {"access_token": token, "expires_in": expires_in}, None)
 

@@ -134,7 +134,7 @@ class EventConsumer:
         while not self._stopping:
             try:
                 msgs = await self._psub.fetch(batch=self.batch, timeout=1.0)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
                     nats.errors.NoRespondersError) as exc:

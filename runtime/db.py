@@ -13,8 +13,8 @@ from typing import Any
 
 import aiosqlite
 import sqlalchemy as sa
-from sqlalchemy import event
 from pydantic import BaseModel
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts.catalogue import event_of
@@ -153,7 +153,7 @@ class UnitOfWork:
         self._emitted = 0
         self.session: AsyncSession
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self._emitted = 0
         return self

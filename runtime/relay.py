@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from runtime.db import outbox
 from runtime.logging import get_logger
-from runtime.metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_ERRORS
+from runtime.metrics import OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
 
 log = get_logger("runtime.relay")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime
 import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

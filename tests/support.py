@@ -18,8 +18,8 @@ import importlib
 import json
 import tempfile
 from contextlib import asynccontextmanager
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from runtime.app import Runtime

@@ -18,7 +18,6 @@ from contracts.api.common import Page
 from contracts.spec import EndpointSpec
 from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind
 
-
 # --- directory ------------------------------------------------------------------------------------
 
 class RegisterUnit(Model):

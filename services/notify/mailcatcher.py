@@ -74,7 +74,7 @@ class MailStore:
         self.duplicates = 0  # repeats of a Message-ID already here
         self.refused = 0
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         a = address.lower()
         if a in self.reject or (self.reject_suffixes and a.endswith(self.reject_suffixes)):
@@ -83,7 +83,7 @@ class MailStore:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         content: bytes = envelope.original_content or envelope.content
@@ -157,7 +157,7 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"mailcatcher: cannot listen on {args.host}:{args.port}: {exc}; choose another with --port",
               file=sys.stderr)
         return 2
-    print(f"mail catcher on {server.url}, storing to {Path(args.dir).resolve()} "
+    print(f"mail catcher on {server.url}, storing to {Path(args.dir).resolve()} "  # noqa: ASYNC240 - once, at start
           f"(set CONGDOAN_NOTIFY_SMTP_URL={server.url})", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -88,8 +88,8 @@ BAD_REQUESTS = {
 BAD_EVENTS = [
     b'{"specversion": "1.0", "id": ',
     b'\xff\xfe\x00garbage',
-    b'{"specversion": "1.0", "id": "x", "source": "/t", "type": "vn.congdoan.reports.report.submitted.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"report_id": 7}}',
-    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "grassroots_union", "effective_from": "2026-01-01", "surprise": 1}}',
+    b'{"specversion": "1.0", "id": "x", "source": "/t", "type": "vn.congdoan.reports.report.submitted.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"report_id": 7}}',  # noqa: E501
+    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "grassroots_union", "effective_from": "2026-01-01", "surprise": 1}}',  # noqa: E501
     json.dumps({"padding": "x" * (1024 * 1024)}).encode(),
 ]
 

@@ -22,9 +22,9 @@ from contracts.catalogue import EVENTS_BY_TYPE
 from contracts.envelope import build_event
 from contracts.naming import parse_type
 from runtime.clock import Clock, read_shared_offset, set_shared_time
+from services.notify.entrypoints.main import parts
 from services.notify.mailcatcher import CatcherServer, MailStore
 from tests.conftest import wait_until
-from services.notify.entrypoints.main import parts
 from tests.support import FakeDns, api, call, running, verify_webhook
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -277,7 +277,7 @@ async def test_every_kind_reaches_its_recipients_in_vietnamese(nc, nats_server, 
             "nominee_id": "g1m", "unit_id": "g1", "form": "Bằng khen"})
 
         expected = {  # kind -> who is told
-            "plan_issued": {"g1c", "g2e", "tg", "exec"},
+            "plan_issued": {"exec"},  # the units hear of their work from tasks.assigned
             "tasks_assigned": {"g1c"},
             "deadline_approaching": {"g1c"},
             "deadline_missed": {"g1c", "chair"},
@@ -303,15 +303,17 @@ async def test_every_kind_reaches_its_recipients_in_vietnamese(nc, nats_server, 
 
         page = await inbox(nc, "g1c")
         by_kind = {i["kind"]: i for i in page["items"]}
-        assert page["unread"] == len(page["items"]) == 9
+        assert page["unread"] == len(page["items"]) == 8
         assert by_kind["deadline_approaching"]["title"].startswith("Còn 7 ngày: Gửi báo cáo kết quả")
         assert "(hạn 30/11/2026)" in by_kind["deadline_approaching"]["title"]
         assert "Kế hoạch số 11-KH/LĐLĐ" in by_kind["deadline_approaching"]["body"]
         assert by_kind["deadline_approaching"]["link"] == "/plans/plan-11/tasks/occ-1"
         assert by_kind["tasks_assigned"]["title"] == "Công đoàn cơ sở Công ty May 10 được giao 2 nhiệm vụ theo Kế hoạch số 11-KH/LĐLĐ"
         assert "hạn 31/12/2026" in by_kind["tasks_assigned"]["body"] and "thực hiện thường xuyên" in by_kind["tasks_assigned"]["body"]
-        assert by_kind["plan_issued"]["title"] == "Kế hoạch mới số 11-KH/LĐLĐ: Thực hiện Kết luận số 01-KL/TW"
-        assert "18/10/2021" in by_kind["plan_issued"]["body"] and by_kind["plan_issued"]["link"] == "/plans/plan-11"
+        assert "plan_issued" not in by_kind  # the unit's notice of the plan is its tasks_assigned
+        issued = {i["kind"]: i for i in (await inbox(nc, "exec"))["items"]}["plan_issued"]
+        assert issued["title"] == "Kế hoạch mới số 11-KH/LĐLĐ: Thực hiện Kết luận số 01-KL/TW"
+        assert "18/10/2021" in issued["body"] and issued["link"] == "/plans/plan-11"
         assert "Bổ sung số liệu" in by_kind["report_returned"]["body"] and by_kind["report_returned"]["link"] == "/reports/r-g1"
         assert by_kind["award_granted"]["title"] == "Phạm Văn Mạnh được tặng Bằng khen"
         assert "125/QĐ-LĐLĐ ngày 28/05/2026" in by_kind["award_granted"]["body"]

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from runtime.launcher import Stack, free_port
 from services.notify.mailcatcher import CatcherServer, MailStore
 from tests.conftest import wait_until
-from tests.support import auth_env
 from tests.integration.test_notify import FAST, WebhookSink, deadline, notify_events, person, publish, set_webhook, unit
+from tests.support import auth_env
 
 UNITS, EVENTS_PER_UNIT = 40, 3  # 2 contacts a unit: 240 notifications, 240 e-mails, 240 webhook calls
 

@@ -3,9 +3,9 @@ templates of every kind, the digest's grouping, MIME output, settings."""
 
 from __future__ import annotations
 
+import base64
 import random
 import unicodedata
-import base64
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
@@ -15,6 +15,7 @@ import pytest
 from standardwebhooks import WebhookVerificationError
 
 from contracts.api.notify import CONSUMES, NotificationKind
+from contracts.catalogue import event_of
 from services.notify.adapters import mime
 from services.notify.adapters.email import compose
 from services.notify.domain import render
@@ -42,7 +43,6 @@ from services.notify.domain.model import (
 )
 from services.notify.domain.signing import fingerprint, new_secret, signed_headers
 from services.notify.entrypoints.settings import parse_smtp_url
-from contracts.catalogue import event_of
 from services.notify.service_layer.handlers import HANDLERS
 from tests.support import verify_webhook
 

@@ -11,7 +11,11 @@ import pytest
 from contracts.types import Role, UnitKind
 from services.plans.domain.hierarchy import Hierarchy
 from services.plans.domain.seed_plan import (
-    DEPARTMENTS, OUTPUT_KINDS, PARTY_KINDS, PLACEHOLDER_NUMBER, SEED_PLAN,
+    DEPARTMENTS,
+    OUTPUT_KINDS,
+    PARTY_KINDS,
+    PLACEHOLDER_NUMBER,
+    SEED_PLAN,
 )
 from services.plans.domain.timing import VN_TZ, Occurrence, from_dict, is_on_time, parse_timing
 

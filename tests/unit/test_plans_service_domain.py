@@ -15,9 +15,9 @@ from contracts.events.plans import PlanIssued
 from contracts.types import Timing as ContractTiming
 from services.plans.cli import SEED_FILE, split_csv
 from services.plans.domain.hierarchy import Hierarchy
-from services.plans.domain.model import parent_problem
 from services.plans.domain.imports import Existing, mint_unit_id, parse_units_csv
 from services.plans.domain.individual import ExportRow, table, to_csv
+from services.plans.domain.model import parent_problem
 from services.plans.domain.plans import (
     Org,
     PlanError,

@@ -5,14 +5,30 @@ from __future__ import annotations
 import dataclasses
 import json
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from services.plans.domain.timing import (
-    TIMING_KINDS, VN_TZ, WORKERS_MONTH, OnceByDate, OnceByMonthEnd, OnceByQuarterEnd, Occurrence, Ongoing,
-    TimingError, Yearly, YearlyByDay, YearlyByMonthEnd, YearlyWindow, deadline_instant, from_dict, is_on_time,
-    local_date, parse_timing, to_dict,
+    TIMING_KINDS,
+    VN_TZ,
+    WORKERS_MONTH,
+    Occurrence,
+    OnceByDate,
+    OnceByMonthEnd,
+    OnceByQuarterEnd,
+    Ongoing,
+    TimingError,
+    Yearly,
+    YearlyByDay,
+    YearlyByMonthEnd,
+    YearlyWindow,
+    deadline_instant,
+    from_dict,
+    is_on_time,
+    local_date,
+    parse_timing,
+    to_dict,
 )
 
 # Every timing phrase of the seed, as written, and what it means.
@@ -194,14 +210,14 @@ def test_on_time_means_on_or_before_the_due_local_day():
     assert is_on_time(date(2030, 1, 1), None)  # no deadline, never late
     # Instants are judged by the Vietnamese calendar day, not UTC's.
     assert is_on_time(datetime(2021, 11, 30, 23, 59, 59, tzinfo=VN_TZ), due)
-    assert is_on_time(datetime(2021, 11, 30, 16, 59, 59, tzinfo=timezone.utc), due)  # 23:59:59 in Vietnam
-    assert not is_on_time(datetime(2021, 11, 30, 17, 0, tzinfo=timezone.utc), due)  # 00:00 on 1/12 in Vietnam
+    assert is_on_time(datetime(2021, 11, 30, 16, 59, 59, tzinfo=UTC), due)  # 23:59:59 in Vietnam
+    assert not is_on_time(datetime(2021, 11, 30, 17, 0, tzinfo=UTC), due)  # 00:00 on 1/12 in Vietnam
     with pytest.raises(TimingError):
         is_on_time(datetime(2021, 11, 30, 12, 0), due)  # naive
 
 
 def test_deadline_instant_is_local_midnight_after_the_due_day():
     instant = deadline_instant(date(2021, 11, 30))
-    assert instant == datetime(2021, 11, 30, 17, 0, tzinfo=timezone.utc)
+    assert instant == datetime(2021, 11, 30, 17, 0, tzinfo=UTC)
     assert local_date(instant) == date(2021, 12, 1)
-    assert local_date(datetime(2021, 11, 30, 16, 59, tzinfo=timezone.utc)) == date(2021, 11, 30)
+    assert local_date(datetime(2021, 11, 30, 16, 59, tzinfo=UTC)) == date(2021, 11, 30)

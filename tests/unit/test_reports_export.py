@@ -18,11 +18,11 @@ from services.reports.domain.export import (
     SHEET_INDICATORS,
     SHEET_MISSING,
     ReportMeta,
+    roman,
     to_docx,
     to_xlsx,
     vn_date_line,
     vn_number,
-    roman,
     vn_percent,
 )
 from services.reports.domain.forms import CAMPAIGN_FORM_01KL as FORM

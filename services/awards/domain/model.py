@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.awards.domain.eligibility import UnitStanding, vn_date  # noqa: F401  (UnitStanding: public API)
+from services.awards.domain.eligibility import UnitStanding, vn_date
 
 __all__ = ["UnitStanding", "DomainError", "Invalid", "Conflict", "NotAllowed", "AwardForm", "Round", "Nomination",
            "Decision", "ExemplaryModel", "STATUS_LABELS", "level_for_kind", "default_report_period",

@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,9 +23,9 @@ from contracts.envelope import CloudEvent
 from contracts.events import awards as ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
-from runtime.clock import TZ
 from runtime.access import Action, Actor, decide
 from runtime.auth import Principal
+from runtime.clock import TZ
 from runtime.directory import Retry
 from runtime.errors import ApiError
 from runtime.scheduler import cancel, schedule
@@ -43,8 +43,8 @@ from services.awards.domain.model import (
     DomainError,
     ExemplaryModel,
     Invalid,
-    NotAllowed,
     Nomination,
+    NotAllowed,
     Round,
     check_quotas,
     level_for_kind,

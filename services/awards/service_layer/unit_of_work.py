@@ -21,7 +21,7 @@ class AwardsUnitOfWork(UnitOfWork):
     decisions: DecisionsRepository
     models: ModelsRepository
 
-    async def __aenter__(self) -> "AwardsUnitOfWork":
+    async def __aenter__(self) -> AwardsUnitOfWork:
         await super().__aenter__()
         s = self.session
         self.directory = AwardsDirectory(s)

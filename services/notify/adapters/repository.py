@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa

@@ -64,7 +64,7 @@ class SecretBox:
             raise SecretUnreadable(f"no key in {self.source or 'the key list'} opens this webhook secret") from None
 
     @classmethod
-    def from_file(cls, path: Path, *, create: bool = True) -> "SecretBox":
+    def from_file(cls, path: Path, *, create: bool = True) -> SecretBox:
         path = Path(path)
         if not path.exists():
             if not create:

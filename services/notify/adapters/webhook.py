@@ -178,7 +178,7 @@ class WebhookSender:
                 status = resp.status
         except TargetRefused as exc:
             return Result(job.delivery_id, Outcome.PERMANENT, f"POST {job.address}: {exc.reason}"[:1000])
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             if (refused := _refused(exc)) is not None:
                 return Result(job.delivery_id, Outcome.PERMANENT, f"POST {job.address}: {refused.reason}"[:1000])
             return Result(job.delivery_id, Outcome.TRANSIENT, f"POST {job.address}: {type(exc).__name__}: {exc}"[:1000])

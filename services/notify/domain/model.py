@@ -101,7 +101,7 @@ class Target:
                 "fallback": self.fallback}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Target":
+    def from_json(cls, d: dict[str, Any]) -> Target:
         return cls(kind=d["kind"], id=d["id"], audience=Audience(d["audience"]), roles=frozenset(d["roles"]),
                    fallback=bool(d.get("fallback", True)))
 

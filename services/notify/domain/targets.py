@@ -135,7 +135,7 @@ class AllowList:
     networks: tuple[IPNetwork, ...] = ()
 
     @classmethod
-    def parse(cls, text: str | Iterable[str]) -> "AllowList":
+    def parse(cls, text: str | Iterable[str]) -> AllowList:
         entries = text.replace(",", " ").split() if isinstance(text, str) else list(text)
         hosts: set[str] = set()
         networks: list[IPNetwork] = []

@@ -120,7 +120,7 @@ class DeliveryWorker:
             if self.paused_until.get(channel, 0.0) > time.monotonic():
                 return job, Result(job.delivery_id, Outcome.CHANNEL_DOWN, self.down_reason.get(channel, "paused"))
             bucket = self.buckets.get(channel)
-            while bucket is not None and (wait := bucket.take(time.monotonic())) > 0:
+            while bucket is not None and (wait := bucket.take(time.monotonic())) > 0:  # noqa: ASYNC110 - a token bucket
                 await asyncio.sleep(wait)
             try:
                 result = await self.senders[channel].send(job)

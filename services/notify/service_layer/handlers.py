@@ -6,7 +6,10 @@ the unit of work records the batch's notices just before). Recipients per kind, 
 
 | event                                   | kind                         | told                                            |
 |-----------------------------------------|------------------------------|-------------------------------------------------|
-| plans.plan.issued                       | plan_issued                  | contacts of every unit the plan gives work to (named units, departments by code, units of the kinds under the issuer), people of the named roles in the issuer |
+| plans.plan.issued                       | plan_issued                  | contacts of every unit the plan gives work to   |
+|                                         |                              | (named units, departments by code, units of the |
+|                                         |                              | kinds under the issuer), people of the named    |
+|                                         |                              | roles in the issuer                             |
 | plans.tasks.assigned                    | tasks_assigned               | contacts of the unit                            |
 | plans.deadline.approaching              | deadline_approaching         | contacts of the unit                            |
 | plans.deadline.missed                   | deadline_missed              | contacts of the unit; of its parent (oversight) |
@@ -64,32 +67,14 @@ def _notice(event: CloudEvent[Any], kind: Kind, link: str, targets: list[Target]
 
 # --- plans -------------------------------------------------------------------------------------
 async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: NotifyUnitOfWork, policy: Policy) -> None:
+    """The plan itself goes to the people it names by role (individual plans of executive members…).
+    The units it gives work to are told by plans' own answer — one `tasks.assigned` per unit, with
+    its occurrences — never recomputed here from the plan's parties (one rule, in plans)."""
     d = event.data
     await uow.notify.upsert_ref("plan", d.plan_id, number=d.number, title=d.title, unit_id=d.issuer_unit_id)
-    # Who is told is who holds the work now: today's hierarchy (a plan may be issued, or replayed,
-    # with a date before the units were registered here), else the one of the issue date.
-    directory = Directory(uow.session)
-    snap = await directory.snapshot(uow.now().date())
-    if d.issuer_unit_id not in snap.parent:
-        snap = await directory.snapshot(d.issued_on)
-    if d.issuer_unit_id not in snap.parent:
-        raise Retry(f"plan {d.plan_id} issued by unit {d.issuer_unit_id}, unknown here yet")
-    below = snap.subtree(d.issuer_unit_id, include_root=False)
-    units: list[str] = []
-    role_targets: list[Target] = []
-    for item in d.items:
-        for party in item.responsible:
-            if party.kind == PartyKind.UNIT and party.unit_id:
-                units.append(party.unit_id)
-            elif party.kind == PartyKind.DEPARTMENT and party.code:
-                units += [u for u in below if snap.units[u]["kind"] == "department" and snap.units[u]["code"] == party.code]
-            elif party.kind == PartyKind.UNITS_OF_KIND:
-                kinds = {str(k) for k in party.unit_kinds}
-                units += [u for u in below if snap.units[u]["kind"] in kinds]
-            elif party.kind == PartyKind.PEOPLE_OF_ROLE and party.roles:
-                role_targets.append(Target("unit", d.issuer_unit_id, OWN, frozenset(str(r) for r in party.roles),
-                                           fallback=False))
-    targets = [Target("unit", u) for u in dict.fromkeys(units)] + list(dict.fromkeys(role_targets))
+    roles = frozenset(str(r) for item in d.items for party in item.responsible
+                      if party.kind == PartyKind.PEOPLE_OF_ROLE for r in party.roles)
+    targets = [Target("unit", d.issuer_unit_id, OWN, roles, fallback=False)] if roles else []
     if not targets:
         return
     stage(uow, _notice(event, Kind.PLAN_ISSUED, f"/plans/{d.plan_id}", targets,

@@ -18,7 +18,7 @@ class NotifyUnitOfWork(UnitOfWork):
     staged: list[Notice]
     batch_events: int
 
-    async def __aenter__(self) -> "NotifyUnitOfWork":
+    async def __aenter__(self) -> NotifyUnitOfWork:
         await super().__aenter__()
         self.notify = NotifyRepository(self.session)
         self.staged = []

@@ -64,7 +64,7 @@ class Hierarchy:
         self._snapshots: dict[int, _Snapshot] = {}
 
     @classmethod
-    def from_versions(cls, versions: list[UnitVersion], merged: dict[str, tuple[str, date]] | None = None) -> "Hierarchy":
+    def from_versions(cls, versions: list[UnitVersion], merged: dict[str, tuple[str, date]] | None = None) -> Hierarchy:
         """Rebuild a hierarchy from stored versions (any order) and merges, without replaying the
         operations: what was stored was checked when it was written."""
         h = cls()

@@ -21,7 +21,7 @@ class Unit:
     parent_id: str | None
     effective_from: date
 
-    def same_as(self, other: "Unit") -> bool:
+    def same_as(self, other: Unit) -> bool:
         return (self.code, self.name, self.kind, self.parent_id) == (other.code, other.name, other.kind, other.parent_id)
 
 

@@ -27,19 +27,20 @@ Decisions where the issue is silent:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from services.plans.domain.hierarchy import Hierarchy, HierarchyError
 from services.plans.domain.timing import (
-    Ongoing,
+    VN_TZ,
     OnceByDate,
     OnceByMonthEnd,
     OnceByQuarterEnd,
+    Ongoing,
     Timing,
     TimingError,
-    VN_TZ,
     Yearly,
     YearlyByDay,
     YearlyByMonthEnd,

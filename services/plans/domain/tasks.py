@@ -92,7 +92,7 @@ class Tally:
     def add(self, cat: str, n: int = 1) -> None:
         setattr(self, cat, getattr(self, cat) + n)
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         for c in CATEGORIES:
             self.add(c, getattr(other, c))
 

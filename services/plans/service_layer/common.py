@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from contracts.api.common import ErrorCode
 from runtime.access import Action, Actor
@@ -15,7 +14,6 @@ from runtime.auth import Principal
 from runtime.errors import ApiError, conflict
 from services.plans.domain.plans import parse_offsets
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
-
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,7 @@ class PlansConfig:
     max_import_bytes: int = 4 * 1024 * 1024  # CONGDOAN_PLANS_MAX_IMPORT_BYTES: a whole CSV import
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "PlansConfig":
+    def from_env(cls, env: dict[str, str] | None = None) -> PlansConfig:
         env = dict(os.environ if env is None else env)
         return cls(deadline_offsets=parse_offsets(env.get("CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS")),
                    max_import_bytes=int(env.get("CONGDOAN_PLANS_MAX_IMPORT_BYTES", 4 * 1024 * 1024)))

@@ -34,6 +34,7 @@ from services.plans.service_layer.common import (
 )
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
+
 def _error(exc: IndividualPlanError) -> ApiError:
     return refused(str(exc), exc.field) if exc.conflict else invalid(str(exc), exc.field)
 

@@ -15,7 +15,7 @@ from contracts.api import plans as api
 from contracts.events import plans as ev
 from runtime.access import Action, Actor
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict, not_found
+from runtime.errors import conflict, not_found
 from runtime.logging import get_logger
 from services.plans.domain.hierarchy import HierarchyError
 from services.plans.domain.plans import (

@@ -21,7 +21,7 @@ class PlansUnitOfWork(UnitOfWork):
     reminders: ReminderRepository
     logins: LoginRepository
 
-    async def __aenter__(self) -> "PlansUnitOfWork":
+    async def __aenter__(self) -> PlansUnitOfWork:
         await super().__aenter__()
         self.directory = DirectoryRepository(self.session)
         self.plans = PlanRepository(self.session)

@@ -147,13 +147,13 @@ class HierarchySnapshot:
 
     @classmethod
     def from_parents(cls, parents: Mapping[str, str | None], names: Mapping[str, str] | None = None,
-                     kinds: Mapping[str, str] | None = None, as_of: date | None = None) -> "HierarchySnapshot":
+                     kinds: Mapping[str, str] | None = None, as_of: date | None = None) -> HierarchySnapshot:
         ids = list(parents)
         return cls(ids, [parents[u] for u in ids], [names.get(u, u) for u in ids] if names else None,
                    [kinds.get(u, "") for u in ids] if kinds else None, as_of)
 
     @classmethod
-    def from_units(cls, units: Iterable[Any], as_of: date | None = None) -> "HierarchySnapshot":
+    def from_units(cls, units: Iterable[Any], as_of: date | None = None) -> HierarchySnapshot:
         """From objects with ``unit_id, name, kind, parent_id`` (e.g. ``DirectoryUnit``)."""
         ids, parents, names, kinds = [], [], [], []
         for u in units:
@@ -164,7 +164,7 @@ class HierarchySnapshot:
         return cls(ids, parents, names, kinds, as_of)
 
     @classmethod
-    def from_history(cls, versions: Iterable[UnitVersion], as_of: date) -> "HierarchySnapshot":
+    def from_history(cls, versions: Iterable[UnitVersion], as_of: date) -> HierarchySnapshot:
         """The hierarchy as it stood on ``as_of``: each unit in the version valid that day; units
         created later or dissolved before are absent; moved units sit under their parent of then."""
         chosen: dict[str, UnitVersion] = {}
@@ -253,7 +253,7 @@ class Submission:
     submitted_at: datetime | None = None
 
     @classmethod
-    def from_report(cls, report: Any, status: ReportStatus = ReportStatus.SUBMITTED) -> "Submission":
+    def from_report(cls, report: Any, status: ReportStatus = ReportStatus.SUBMITTED) -> Submission:
         """From a stored ``model.Report`` (which carries no review status yet: pass it)."""
         return cls(report.unit_id, report.values, status, report.on_time, report.submitted_at)
 

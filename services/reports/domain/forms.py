@@ -65,7 +65,7 @@ class FieldError:
 class FormValidationError(ValueError):
     """A submission does not satisfy its form. ``errors`` lists every problem, each naming its field."""
 
-    def __init__(self, form: "FormDefinition", errors: list[FieldError]) -> None:
+    def __init__(self, form: FormDefinition, errors: list[FieldError]) -> None:
         self.form_id, self.version, self.errors = form.form_id, form.version, errors
         lines = "; ".join(str(e) for e in errors)
         super().__init__(f"báo cáo không hợp lệ theo biểu mẫu {form.form_id} v{form.version} / "
@@ -355,7 +355,7 @@ class FormDefinition:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FormDefinition":
+    def from_dict(cls, data: Mapping[str, Any]) -> FormDefinition:
         schema = data.get("schema", FORM_SCHEMA)
         if schema != FORM_SCHEMA:
             raise FormDefinitionError(f"unknown form schema {schema!r} (expected {FORM_SCHEMA!r})")
@@ -388,11 +388,11 @@ class FormDefinition:
                    fields=tuple(fields), rules=tuple(rules))
 
     @classmethod
-    def from_json(cls, text: str) -> "FormDefinition":
+    def from_json(cls, text: str) -> FormDefinition:
         return cls.from_dict(json.loads(text))
 
     @classmethod
-    def load(cls, path: str | Path) -> "FormDefinition":
+    def load(cls, path: str | Path) -> FormDefinition:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
 
@@ -439,7 +439,7 @@ class FormRegistry:
         return len(self._forms)
 
     @classmethod
-    def from_directory(cls, directory: str | Path = DEFINITIONS_DIR) -> "FormRegistry":
+    def from_directory(cls, directory: str | Path = DEFINITIONS_DIR) -> FormRegistry:
         """Every ``*.json`` form in a directory (the built-in ones by default)."""
         return cls(FormDefinition.load(p) for p in sorted(Path(directory).glob("*.json")))
 

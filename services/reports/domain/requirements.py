@@ -111,7 +111,7 @@ class ItemTemplate:
                            "end_month": t.end_month, "end_day": t.end_day}}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ItemTemplate":
+    def from_dict(cls, d: dict[str, Any]) -> ItemTemplate:
         return cls(plan_id=d["plan_id"], plan_number=d["plan_number"], plan_title=d["plan_title"],
                    item_id=d["item_id"], content=d["content"], issuer_unit_id=d["issuer_unit_id"],
                    reporting_kinds=tuple(d["reporting_kinds"]), timing=TimingSpec(**d["timing"]),

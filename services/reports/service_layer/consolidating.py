@@ -18,6 +18,8 @@ from typing import Any
 from contracts.api import reports as api
 from contracts.api.common import ErrorCode
 from contracts.events import reports as ev
+from runtime.access import Action
+from runtime.auth import Principal
 from runtime.errors import ApiError, conflict, not_found
 from services.reports.domain.consolidation import (
     ACCEPTED_ONLY,
@@ -34,8 +36,6 @@ from services.reports.domain.consolidation import (
 from services.reports.domain.export import ReportMeta, to_docx, to_xlsx
 from services.reports.domain.forms import FormDefinition
 from services.reports.domain.model import Requirement, local_day
-from runtime.access import Action
-from runtime.auth import Principal
 from services.reports.service_layer.context import Context, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 

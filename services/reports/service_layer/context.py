@@ -7,8 +7,8 @@ import os
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from contracts.api.common import ErrorCode
@@ -27,7 +27,7 @@ class Config:
     reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS  # CONGDOAN_REPORTS_REMINDER_DAYS="7,3,1"
 
     @classmethod
-    def from_env(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> "Config":
+    def from_env(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
         days = env.get("CONGDOAN_REPORTS_REMINDER_DAYS")
         try:

@@ -35,7 +35,6 @@ from services.reports.service_layer.context import Context, api_error, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 
-
 class _Changed(Exception):
     """The report changed between our read and our write (a concurrent request): try again."""
 

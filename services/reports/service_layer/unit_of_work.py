@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from runtime.db import UnitOfWork
 from runtime.directory import Directory
 from services.reports.adapters.repository import (
@@ -20,7 +19,7 @@ class ReportsUnitOfWork(UnitOfWork):
     hierarchy: HierarchyQueries
     directory: Directory
 
-    async def __aenter__(self) -> "ReportsUnitOfWork":
+    async def __aenter__(self) -> ReportsUnitOfWork:
         await super().__aenter__()
         s = self.session
         self.reports = ReportsRepository(s)
