@@ -21,7 +21,7 @@ from contracts.catalogue import event_of
 from contracts.envelope import build_event
 
 # Tables of the plumbing, present in every service's database (created by each service's first
-# migration through `create_plumbing_tables`). Kept in their own MetaData: services own theirs.
+# migration, written out in full there). Kept in their own MetaData: services own theirs.
 plumbing = sa.MetaData()
 
 outbox = sa.Table(
@@ -46,14 +46,6 @@ inbox = sa.Table(
     sa.Column("event_type", sa.String(256), nullable=False),
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
 )
-
-
-def create_plumbing_tables(op: Any) -> None:
-    """Called from each service's first Alembic migration."""
-    op.create_table("outbox", *[c.copy() for c in outbox.columns])
-    op.create_index("ix_outbox_pending", "outbox", ["id"],
-                    sqlite_where=sa.text("published_at IS NULL"), postgresql_where=sa.text("published_at IS NULL"))
-    op.create_table("inbox", *[c.copy() for c in inbox.columns])
 
 
 def is_sqlite(url: str) -> bool:

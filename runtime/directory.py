@@ -39,6 +39,7 @@ dir_units = sa.Table(
     sa.Column("registered_on", sa.Date, nullable=False),
     sa.Column("closed_on", sa.Date, nullable=True),
     sa.Column("merged_into", sa.String(100), nullable=True),
+    sa.Index("ux_dir_units_code", "code", unique=True),  # plans never gives a code twice, even after a closure
 )
 
 dir_parents = sa.Table(
@@ -46,27 +47,21 @@ dir_parents = sa.Table(
     sa.Column("unit_id", sa.String(100), primary_key=True),
     sa.Column("valid_from", sa.Date, primary_key=True),
     sa.Column("valid_to", sa.Date, nullable=True),
-    sa.Column("parent_id", sa.String(100), nullable=True, index=True),
+    sa.Column("parent_id", sa.String(100), nullable=True),
+    sa.Index("ix_dir_parents_parent", "parent_id"),
 )
 
 dir_people = sa.Table(
     "dir_people", directory,
     sa.Column("person_id", sa.String(100), primary_key=True),
-    sa.Column("unit_id", sa.String(100), nullable=False, index=True),
+    sa.Column("unit_id", sa.String(100), nullable=False),
     sa.Column("full_name", sa.String(500), nullable=False),
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("email", sa.String(254), nullable=True),
     sa.Column("phone", sa.String(32), nullable=True),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Index("ix_dir_people_unit", "unit_id"),
 )
-
-
-def create_directory_tables(op: Any) -> None:
-    """Called from a service's migration."""
-    for table in (dir_units, dir_parents, dir_people):
-        op.create_table(table.name, *[c.copy() for c in table.columns])
-    op.create_index("ix_dir_parents_parent", "dir_parents", ["parent_id"])
-    op.create_index("ix_dir_people_unit", "dir_people", ["unit_id"])
 
 
 class Retry(Exception):

@@ -35,16 +35,11 @@ reminders = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("fired_at", AwareDateTime, nullable=True),
     sa.Column("cancelled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_reminders_due", "due_at", sqlite_where=sa.text("fired_at IS NULL"),
+             postgresql_where=sa.text("fired_at IS NULL")),
 )
 
 ReminderHandler = Callable[[dict[str, Any], UnitOfWork], Awaitable[None]]
-
-
-def create_scheduler_tables(op: Any) -> None:
-    """Called from a service's migration."""
-    op.create_table("reminders", *[c.copy() for c in reminders.columns])
-    op.create_index("ix_reminders_due", "reminders", ["due_at"],
-                    sqlite_where=sa.text("fired_at IS NULL"), postgresql_where=sa.text("fired_at IS NULL"))
 
 
 async def schedule(session: AsyncSession, key: str, kind: str, due_at: datetime, payload: dict[str, Any]) -> bool:

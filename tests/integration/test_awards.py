@@ -531,7 +531,6 @@ async def test_a_plan_item_opens_the_workers_month_round_once_a_year(nc, nats_se
         assert await cancelled() and len(await rounds()) == 2
 
 
-
 async def test_quotas_and_one_place_per_nominee_hold_under_concurrent_nominations(nc, nats_server, make_db_url):
     js = nc.jetstream()
     async with running("awards", nats_server.url, await make_db_url("awards")) as rt:
@@ -564,39 +563,3 @@ async def test_quotas_and_one_place_per_nominee_hold_under_concurrent_nomination
         assert sum(rnd["nominations"].values()) == 5  # 3 + 1 under u4, 1 under u3
 
 
-def _upgrade_to(connection: Any, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from services.awards.entrypoints.main import MIGRATIONS
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
-
-
-async def test_the_first_projection_is_carried_over_by_the_migration(nc, nats_server, make_db_url):
-    from runtime.db import make_engine
-
-    url = await make_db_url("awards")
-    engine = make_engine(url)
-    async with engine.connect() as conn:
-        await conn.run_sync(_upgrade_to, "0001")
-        await conn.execute(sa.text("INSERT INTO unit_standing (unit_id, period, report_submitted, report_on_time, "
-                                   "last_revision) VALUES (:u, '2025', :s, :t, :r)"),
-                           [{"u": "g1", "s": True, "t": True, "r": 2}, {"u": "g2", "s": True, "t": False, "r": 1}])
-        await conn.commit()
-    await engine.dispose()
-    async with running("awards", nats_server.url, url):
-        assert await ok(nc, "get_eligibility", {"unit_id": "g1", "period": "2025"}) == {
-            "unit_id": "g1", "period": "2025", "eligible": True, "reasons": []}
-        assert (await ok(nc, "get_eligibility", {"unit_id": "g2", "period": "2025"}))["reasons"] == [
-            "Báo cáo kết quả kỳ 2025 gửi trễ hạn"]
-        # A later revision from reports supersedes the carried-over one.
-        await report(nc.jetstream(), "submitted", "g2", "2025", report_id="r-g2", revision=2)
-
-        async def fixed() -> bool:
-            return (await ok(nc, "get_eligibility", {"unit_id": "g2", "period": "2025", "require_accepted": False}))[
-                "eligible"]
-        await wait_until(fixed, what="g2's on-time resubmission")

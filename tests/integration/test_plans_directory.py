@@ -194,39 +194,3 @@ async def test_no_request_is_a_system_request_and_roots_need_a_directory_admin(n
         assert h["Nats-Service-Error-Code"] == "403", err
 
 
-async def test_migration_moves_units_and_people_into_the_directory_tables(make_db_url):
-    """A database of the first schema (units, people) keeps its units and people at 0002."""
-    import sqlalchemy as sa
-    from alembic import command
-    from alembic.config import Config
-
-    from runtime.db import make_engine, migrate
-    from services.plans.entrypoints.main import MIGRATIONS
-
-    engine = make_engine(await make_db_url("plans"))
-
-    def to_0001(conn):  # type: ignore[no-untyped-def]
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
-
-    async with engine.begin() as conn:
-        await conn.run_sync(to_0001)
-        await conn.execute(sa.text("INSERT INTO units (unit_id, code, name, kind, parent_id, effective_from) VALUES "
-                                   "('prov', 'LDLD', 'Liên đoàn Lao động tỉnh', 'provincial_federation', NULL, '2020-01-01'),"
-                                   "('g1', 'G1', 'Công đoàn cơ sở Một', 'grassroots_union', 'prov', '2021-03-01')"))
-        await conn.execute(sa.text("INSERT INTO people (person_id, unit_id, full_name, roles, email, phone) VALUES "
-                                   "('chair', 'prov', 'Nguyễn Mạnh Hùng', '[\"chairperson\"]', 'chair@example.org', NULL)"))
-    await migrate(engine, MIGRATIONS)
-    async with engine.connect() as conn:
-        units = (await conn.execute(sa.text("SELECT unit_id, code, registered_on FROM dir_units ORDER BY unit_id"))).all()
-        parents = (await conn.execute(sa.text("SELECT unit_id, parent_id, valid_from, valid_to FROM dir_parents "
-                                              "ORDER BY unit_id"))).all()
-        people = (await conn.execute(sa.text("SELECT person_id, unit_id, active FROM dir_people"))).all()
-    await engine.dispose()
-    assert [(u.unit_id, u.code, str(u.registered_on)) for u in units] == [("g1", "G1", "2021-03-01"),
-                                                                          ("prov", "LDLD", "2020-01-01")]
-    assert [(p.unit_id, p.parent_id, str(p.valid_from), p.valid_to) for p in parents] == [
-        ("g1", "prov", "2021-03-01", None), ("prov", None, "2020-01-01", None)]
-    assert [(p.person_id, p.unit_id, bool(p.active)) for p in people] == [("chair", "prov", True)]

@@ -31,6 +31,9 @@ requirements = sa.Table(
     sa.Column("source_item_id", sa.String(100), nullable=True),
     sa.Column("opened_at", AwareDateTime, nullable=False),
     sa.Column("opened_by", sa.String(100), nullable=True),
+    # A plan's item opens one requirement per period, however often plan.issued is replayed.
+    sa.UniqueConstraint("source_plan_id", "source_item_id", "period", name="uq_requirement_per_plan_item_period"),
+    sa.Index("ix_requirements_issuer_period", "issuer_unit_id", "period"),
 )
 
 forms = sa.Table(
