@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,29 +127,41 @@ class Runtime:
             self._stop.set()
 
     async def stop(self) -> None:
+        """Stop in order (requests, consumers, relay, tasks, NATS), each step bounded and each failure
+        logged and passed over: the database is always disposed at the end, since an open SQLite
+        connection's thread would keep the process alive after the loop ends."""
         self._stop.set()
         grace = self.settings.shutdown_grace_s
-        if self.api:
-            await self.api.stop(grace)
-        for c in self.consumers:
-            await asyncio.wait_for(c.stop(), timeout=grace)
-        if self.relay:
-            await self.relay.stop()
-        for t in self._tasks:
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.nc and not self.nc.is_closed:
-            try:
-                await asyncio.wait_for(self.nc.drain(), timeout=5)
-            except Exception:  # NATS already gone: nothing left to flush
-                try:
-                    await self.nc.close()
-                except Exception:
-                    pass
-        if self.health:
-            await self.health.stop()
-        await self.engine.dispose()
+        try:
+            if self.api:
+                await self._step("requests", self.api.stop(grace), grace + 2)
+            if self.consumers:  # at once: each waits at most for the batch in hand
+                await self._step("consumers", asyncio.gather(*(c.stop() for c in self.consumers)), grace)
+            if self.relay:
+                await self._step("relay", self.relay.stop(), 7)
+            for t in self._tasks:
+                t.cancel()
+            await self._step("tasks", asyncio.gather(*self._tasks, return_exceptions=True), 5)
+            if self.nc and not self.nc.is_closed:
+                await self._step("nats", self.nc.drain(), 5)
+                if not self.nc.is_closed:
+                    await self._step("nats close", self.nc.close(), 2)
+            if self.health:
+                await self._step("health", self.health.stop(), 2)
+        finally:
+            await self._step("database", self.engine.dispose(), 5)
         self.log.info("service stopped")
+
+    async def _step(self, what: str, aw: Awaitable[Any], timeout: float) -> None:
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(aw, timeout=timeout)
+        except TimeoutError:
+            self.log.warning("shutdown step timed out; going on", step=what, timeout_s=timeout)
+        except Exception as exc:  # NATS already gone, a task that died: nothing left to do for it
+            self.log.info("shutdown step failed; going on", step=what, error=repr(exc))
+        else:
+            self.log.debug("shutdown step done", step=what, seconds=round(time.perf_counter() - started, 3))
 
     async def wait(self) -> None:
         await self._stop.wait()
