@@ -5,6 +5,7 @@ requests, finish the batch and requests in hand, flush the outbox, drain NATS, t
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -233,4 +234,9 @@ async def _main(definition: ServiceDefinition, settings: ServiceSettings) -> int
 
 def run_service(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     configure_logging(settings.log_level, settings.log_json, service=settings.service)
-    sys.exit(asyncio.run(_main(definition, settings)))
+    code = asyncio.run(_main(definition, settings))
+    # The stop sequence is complete and everything is committed: a stray non-daemon worker thread
+    # (aiosqlite keeps one per connection a cancelled task still held) must not keep the process up.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
