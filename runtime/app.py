@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ import sqlalchemy as sa
 
 from contracts import naming
 from contracts.catalogue import CONSUMES
-from runtime.api import ApiHandler, ApiServer
+from runtime.api import ApiServer
 from runtime.auth import OidcProvider, TokenVerifier
 from runtime.clock import Clock, follow_shared_clock, read_shared_offset
-from runtime.consumer import EventConsumer, Subscription
+from runtime.consumer import EventConsumer
 from runtime.db import UnitOfWork, make_engine, migrate, session_factory
 from runtime.health import HealthServer
 from runtime.logging import configure_logging, get_logger
@@ -30,21 +30,20 @@ from runtime.metrics import OUTBOX_PENDING
 from runtime.relay import OutboxRelay
 from runtime.settings import ServiceSettings
 from runtime.streams import ensure_streams
+from runtime.wiring import Wiring
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceDefinition:
-    """What a service brings; the runtime does the rest."""
+    """What a service brings; the runtime does the rest. `bootstrap` is its composition root:
+    given the running plumbing, it builds the service's dependencies once and returns its
+    `Wiring` (endpoint table, subscription table, background jobs)."""
 
     name: str
     migrations: Path
-    # Build the service's handlers once the plumbing exists (so they can close over its parts).
-    api: Callable[[Runtime], dict[str, ApiHandler]]
-    subscriptions: Callable[[Runtime], list[Subscription]] = lambda rt: []
-    background: Callable[[Runtime], list[Callable[[], Awaitable[None]]]] = lambda rt: []
+    bootstrap: Callable[[Runtime], Wiring]
     uow_class: type[UnitOfWork] = UnitOfWork
     version: str = "0.1.0"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Runtime:
@@ -69,6 +68,7 @@ class Runtime:
         self.health: HealthServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
+        self.wiring = Wiring(endpoints={})  # the service's, once started
 
     def uow(self) -> UnitOfWork:
         return self.definition.uow_class(self.sessions, source=naming.source_for(self.definition.name),
@@ -95,7 +95,8 @@ class Runtime:
         self._spawn(follow_shared_clock(self.js, self.clock), "clock")
         self.relay = OutboxRelay(self.engine, self.js, batch=s.relay_batch, poll_s=s.relay_poll_s, service=s.service)
         self._spawn(self.relay.run(), "relay")
-        subscriptions = self.definition.subscriptions(self)
+        self.wiring = self.definition.bootstrap(self)
+        subscriptions = list(self.wiring.subscriptions)
         handled = {t for sub in subscriptions for t in sub.handlers}
         declared = set(CONSUMES.get(s.service, ()))
         if handled != declared:  # the AsyncAPI documents are generated from CONSUMES: keep them true
@@ -107,9 +108,9 @@ class Runtime:
             await consumer.start()
             self.consumers.append(consumer)
             self._spawn(consumer.run(), consumer.durable)
-        for job in self.definition.background(self):
+        for job in self.wiring.background:
             self._spawn(job(), getattr(job, "__name__", "job"))
-        self.api = ApiServer(self.nc, s.service, self.definition.api(self), version=self.definition.version,
+        self.api = ApiServer(self.nc, s.service, dict(self.wiring.endpoints), version=self.definition.version,
                              max_bytes=s.max_message_bytes, concurrency=s.request_concurrency, verifier=self.verifier)
         await self.api.start()
         self._spawn(self._gauge_outbox(), "outbox-gauge")

@@ -22,7 +22,6 @@ from contracts.catalogue import EVENTS_BY_TYPE
 from contracts.envelope import build_event
 from contracts.naming import parse_type
 from runtime.clock import Clock, read_shared_offset, set_shared_time
-from services.notify.entrypoints.main import parts
 from services.notify.mailcatcher import CatcherServer, MailStore
 from tests.conftest import wait_until
 from tests.support import FakeDns, api, call, running, verify_webhook
@@ -194,7 +193,7 @@ def fake_dns(rt: Any, table: dict[str, list[str]]) -> FakeDns:
     """Names the running notify resolves as the test says (no DNS here): its webhook guard, for
     saving and for connecting, asks this resolver."""
     dns = FakeDns(table)
-    parts(rt).webhooks.guard.resolver = dns
+    rt.wiring.parts["webhooks"].guard.resolver = dns
     return dns
 
 

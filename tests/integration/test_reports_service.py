@@ -225,7 +225,7 @@ async def test_requirement_from_plan_submission_review_and_reminders(nc, nats_se
         await set_time(js, rt, datetime(2026, 12, 2, 10, 0))
         late = ok(*await call(nc, api("reports", "submit_report"), submit("g3", values(50, 25))))
         assert late["on_time"] is False
-        await rt.reports_scheduler.fire_due()  # nothing fires twice
+        await rt.wiring.parts["scheduler"].fire_due()  # nothing fires twice
         assert len(await outbox(rt, "report.overdue")) == 2
         assert len(await outbox(rt, "report.deadline_approaching")) == 8
 

@@ -42,8 +42,8 @@ from services.notify.domain.model import (
     routes,
 )
 from services.notify.domain.signing import fingerprint, new_secret, signed_headers
-from services.notify.entrypoints.settings import parse_smtp_url
 from services.notify.service_layer.handlers import HANDLERS
+from services.notify.settings import parse_smtp_url
 from tests.support import verify_webhook
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

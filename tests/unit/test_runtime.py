@@ -160,3 +160,28 @@ def test_settings_per_service_from_environment(monkeypatch):
     s = load_settings("reports")
     assert (s.http_port, s.db_url, s.nats_url) == (9999, "postgresql+asyncpg://x@h/db", "nats://nats:4222")
     assert load_settings("plans").http_port == 8081
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    """Settings are read one way (pydantic-settings, one model per service) and each is documented."""
+    from pathlib import Path
+
+    from runtime.settings import ServiceSettings
+    from services.notify.settings import NotifySettings
+    from services.plans.settings import PlansSettings
+    from services.reports.settings import ReportsSettings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Configuration"):]
+    table = table[:table.index("\n## ", 3)]
+    missing = [f"{m.model_config['env_prefix']}{name.upper()}" for m in (PlansSettings, ReportsSettings)
+               for name in m.model_fields if f"{m.model_config['env_prefix']}{name.upper()}" not in table]
+    for f in ServiceSettings.model_fields.values():
+        alias = f.validation_alias
+        names = [alias] if isinstance(alias, str) else [c for c in getattr(alias, "choices", None) or [] if isinstance(c, str)]
+        # "`CONGDOAN_AUTH_ISSUER` / `_AUDIENCE`": a row may name its siblings by their suffix
+        if names and not any(n in table or f"`_{n.split('_', 2)[-1]}`" in table for n in names):
+            missing.append(names[0])
+    assert f"{NotifySettings.model_config['env_prefix']}SMTP_URL" in table
+    assert "other `CONGDOAN_NOTIFY_*`" in table, "notify's remaining knobs point at its settings module"
+    assert not missing, f"settings missing from the README's configuration table: {missing}"

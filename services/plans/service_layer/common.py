@@ -4,7 +4,6 @@ API errors."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,22 +11,15 @@ from contracts.api.common import ErrorCode
 from runtime.access import Action, Actor
 from runtime.auth import Principal
 from runtime.errors import ApiError, conflict
-from services.plans.domain.plans import parse_offsets
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 
 @dataclass(frozen=True)
 class PlansConfig:
-    """Settings of the plans service (environment variables, read once at start-up)."""
+    """What the use cases read of the service's settings (services/plans/settings.py)."""
 
-    deadline_offsets: tuple[int, ...] = (30, 7, 1)  # CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS="30,7,1"
-    max_import_bytes: int = 4 * 1024 * 1024  # CONGDOAN_PLANS_MAX_IMPORT_BYTES: a whole CSV import
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> PlansConfig:
-        env = dict(os.environ if env is None else env)
-        return cls(deadline_offsets=parse_offsets(env.get("CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS")),
-                   max_import_bytes=int(env.get("CONGDOAN_PLANS_MAX_IMPORT_BYTES", 4 * 1024 * 1024)))
+    deadline_offsets: tuple[int, ...] = (30, 7, 1)
+    max_import_bytes: int = 4 * 1024 * 1024
 
 
 DEFAULT_CONFIG = PlansConfig()

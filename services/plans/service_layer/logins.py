@@ -251,16 +251,3 @@ async def whoami(cmd: api.WhoAmI, who: Principal, uow: PlansUnitOfWork, ident: I
         if person is None:
             await authorize(uow, who, Action.OWN, None, owner=who.id, on=today(uow))  # unknown or inactive: 403
         return api.WhoAmIReply(kind="person", id=who.id, person=person, roles=list(person.roles) if person else [])
-
-
-LOGIN_HANDLERS = {
-    "login": login,
-    "refresh_token": refresh_token,
-    "logout": logout,
-    "change_password": change_password,
-    "set_login": set_login,
-    "reset_password": reset_password,
-    "get_login": get_login,
-    "service_token": service_token,
-    "whoami": whoami,
-}
