@@ -25,7 +25,7 @@ from contracts import naming
 from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
 from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
-from runtime.errors import ApiError
+from runtime.errors import ApiError, DomainError, api_error
 from runtime.logging import get_logger
 from runtime.metrics import REQUEST_SECONDS, REQUESTS
 
@@ -121,7 +121,10 @@ class ApiServer:
         except ValidationError as exc:
             raise ApiError(ErrorCode.VALIDATION, f"invalid {spec.request.__name__}",
                            [{"field": _loc(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()[:50]]) from None
-        return await self.handlers[spec.name](request, principal)
+        try:
+            return await self.handlers[spec.name](request, principal)
+        except DomainError as exc:
+            raise api_error(exc) from None
 
     async def authenticate(self, headers: dict[str, str] | None) -> Principal:
         try:

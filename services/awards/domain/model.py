@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from runtime import errors
 from services.awards.domain.eligibility import UnitStanding, vn_date
 
 __all__ = ["UnitStanding", "DomainError", "Invalid", "Conflict", "NotAllowed", "AwardForm", "Round", "Nomination",
@@ -21,23 +22,19 @@ __all__ = ["UnitStanding", "DomainError", "Invalid", "Conflict", "NotAllowed", "
            "check_quotas", "new_round"]
 
 
-class DomainError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class Invalid(DomainError):
+class Invalid(errors.Invalid):
     """The command contradicts itself or the round's rules."""
 
 
-class Conflict(DomainError):
+class Conflict(errors.Conflict):
     """The command conflicts with the current state (duplicate, quota, wrong status)."""
 
 
-class NotAllowed(DomainError):
+class NotAllowed(errors.Forbidden):
     """The actor may not do this."""
+
+
+DomainError = errors.DomainError
 
 
 LEVEL_BY_KIND = {

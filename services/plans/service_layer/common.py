@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.api.common import ErrorCode
 from runtime.access import Action, Actor
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict
+from runtime.errors import Conflict, Invalid
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 
@@ -25,12 +24,12 @@ class PlansConfig:
 DEFAULT_CONFIG = PlansConfig()
 
 
-def invalid(message: str, field: str = "") -> ApiError:
-    return ApiError(ErrorCode.VALIDATION, message, [{"field": field, "message": message}] if field else [])
+def invalid(message: str, field: str = "") -> Invalid:
+    return Invalid(message, field)
 
 
-def refused(message: str, field: str = "") -> ApiError:
-    return conflict(message, [{"field": field, "message": message}] if field else None)
+def refused(message: str, field: str = "") -> Conflict:
+    return Conflict(message, field)
 
 
 def today(uow: PlansUnitOfWork) -> date:

@@ -30,6 +30,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from contracts.api.common import ErrorCode
+from runtime.errors import DomainError
+
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 APPROACHING_AT = time(8, 0)  # "deadline approaching" goes out at 08:00 local time
 DEFAULT_REMINDER_DAYS = (7, 3, 1)
@@ -38,15 +41,18 @@ DRAFT, SUBMITTED, ACCEPTED, RETURNED = "draft", "submitted", "accepted", "return
 STATUSES = (DRAFT, SUBMITTED, ACCEPTED, RETURNED)
 
 
-class ReportError(Exception):
+class ReportError(DomainError):
     """A rule of submission or review was broken. ``field`` names the offending request field;
-    ``kind`` is conflict (state), forbidden (scope) or invalid (input)."""
+    ``kind`` is conflict (state), forbidden (scope), invalid (input) or not_found."""
 
     def __init__(self, message: str, field: str = "", kind: str = "conflict") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
         self.kind = kind
+        self.code = _CODES[kind]
+
+
+_CODES = {"conflict": ErrorCode.CONFLICT, "forbidden": ErrorCode.FORBIDDEN, "invalid": ErrorCode.VALIDATION,
+          "not_found": ErrorCode.NOT_FOUND}
 
 
 def local_day(at: datetime) -> date:

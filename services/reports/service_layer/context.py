@@ -12,9 +12,9 @@ from typing import Any
 from contracts.api.common import ErrorCode
 from runtime.access import Action, Actor
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict
+from runtime.errors import ApiError
 from services.reports.domain.forms import FormDefinition, FormRegistry
-from services.reports.domain.model import DEFAULT_REMINDER_DAYS, ReportError, Requirement, local_day
+from services.reports.domain.model import DEFAULT_REMINDER_DAYS, Requirement, local_day
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 
@@ -73,19 +73,6 @@ class Context:
             raise ApiError(ErrorCode.NOT_FOUND, f"form {form_id}" + (f" v{version}" if version else "") +
                            " is not known", [{"field": "form_id", "message": "unknown form"}])
         return known
-
-
-# --- errors ----------------------------------------------------------------------------------------
-
-def api_error(e: ReportError) -> ApiError:
-    details = [{"field": e.field, "message": e.message}] if e.field else []
-    if e.kind == "forbidden":
-        return ApiError(ErrorCode.FORBIDDEN, e.message, details)
-    if e.kind == "invalid":
-        return ApiError(ErrorCode.VALIDATION, e.message, details)
-    if e.kind == "not_found":
-        return ApiError(ErrorCode.NOT_FOUND, e.message, details)
-    return conflict(e.message, details)
 
 
 # --- access (the rule: runtime/access.py) ----------------------------------------------------------

@@ -16,7 +16,7 @@ from contracts.api.common import ErrorCode
 from contracts.events import reports as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict, not_found
+from runtime.errors import ApiError, DomainError, conflict, not_found
 from services.reports.adapters.repository import report_of, requirement_of
 from services.reports.domain.forms import FormValidationError
 from services.reports.domain.model import (
@@ -24,14 +24,13 @@ from services.reports.domain.model import (
     DRAFT,
     RETURNED,
     Report,
-    ReportError,
     Requirement,
     default_due_date,
     dmy,
     is_on_time,
     local_day,
 )
-from services.reports.service_layer.context import Context, api_error, authorize
+from services.reports.service_layer.context import Context, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 
@@ -229,10 +228,7 @@ async def accept_report(cmd: api.AcceptReport, who: Principal, uow: ReportsUnitO
                                      comment=report.review_comment, duplicate=True)
         before = report.status
         report.receiving_unit_id = reviewer
-        try:
-            report.accept(cmd.comment or None)
-        except ReportError as exc:
-            raise api_error(exc) from None
+        report.accept(cmd.comment or None)
         if not await uow.reports.update_review(report, before, now, person.label, reviewer):
             raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
         await uow.reports.add_review(report, "accepted", now, person.label, reviewer, cmd.comment)
@@ -257,18 +253,15 @@ async def return_report(cmd: api.ReturnReport, who: Principal, uow: ReportsUnitO
         try:
             person = await authorize(uow, who, Action.REVIEW, report.unit_id, on, req=req, field="report_id")
             by_receiving, by_unit = True, reviewer
-        except ApiError as refused_as_receiver:
+        except DomainError as refused_as_receiver:
             try:
                 person = await authorize(uow, who, Action.OVERSEE, report.unit_id, on, req=req, field="report_id")
-            except ApiError:
+            except DomainError:
                 raise refused_as_receiver from None
             by_receiving, by_unit = False, person.unit_id
         before = report.status
         report.receiving_unit_id = reviewer
-        try:
-            report.return_(comment, by_receiving)
-        except ReportError as exc:
-            raise api_error(exc) from None
+        report.return_(comment, by_receiving)
         now = uow.now()
         if not await uow.reports.update_review(report, before, now, person.label, by_unit):
             raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")

@@ -17,13 +17,13 @@ from contracts.events import plans as plans_ev
 from contracts.events import reports as ev
 from runtime.access import Action, decide
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict, not_found
+from runtime.errors import ApiError, DomainError, conflict, not_found
 from runtime.logging import get_logger
 from runtime.scheduler import cancel, reminders, schedule, schedule_many
 from services.reports.domain.forms import FormDefinition, FormDefinitionError
-from services.reports.domain.model import DRAFT, RETURNED, VN_TZ, ReportError, Requirement, local_day
+from services.reports.domain.model import DRAFT, RETURNED, VN_TZ, Requirement, local_day
 from services.reports.domain.requirements import ItemTemplate, TimingSpec, first_period, template_of
-from services.reports.service_layer.context import Context, api_error, authorize
+from services.reports.service_layer.context import Context, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 log = get_logger("reports.requirements")
@@ -75,18 +75,15 @@ async def open_requirement(cmd: api.OpenRequirement, who: Principal, uow: Report
         # A requirement is issued by the leaders of the issuing unit for its subtree.
         actor = await authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, field="issuer_unit_id")
         form = await ctx.form(uow, cmd.form_id, cmd.form_version)
-        try:
-            q = Requirement(
-                requirement_id=cmd.requirement_id or f"rq-{uuid.uuid4().hex[:20]}", name=cmd.name,
-                issuer_unit_id=cmd.issuer_unit_id, receiving_unit_id=cmd.receiving_unit_id or cmd.issuer_unit_id,
-                reporting_kinds=tuple(str(k) for k in cmd.reporting_kinds), period=cmd.period, due_date=cmd.due_date,
-                form_id=form.form_id, form_version=form.version, grace_days=cmd.grace_days,
-                cutoff_date=cmd.cutoff_date, hierarchy_as_of=cmd.hierarchy_as_of, content=cmd.content,
-                receiving_department=cmd.receiving_department,
-                reminder_days=tuple(cmd.reminder_days) if cmd.reminder_days is not None else ctx.config.reminder_days,
-                opened_at=uow.now())
-        except ReportError as exc:
-            raise api_error(exc) from None
+        q = Requirement(
+            requirement_id=cmd.requirement_id or f"rq-{uuid.uuid4().hex[:20]}", name=cmd.name,
+            issuer_unit_id=cmd.issuer_unit_id, receiving_unit_id=cmd.receiving_unit_id or cmd.issuer_unit_id,
+            reporting_kinds=tuple(str(k) for k in cmd.reporting_kinds), period=cmd.period, due_date=cmd.due_date,
+            form_id=form.form_id, form_version=form.version, grace_days=cmd.grace_days,
+            cutoff_date=cmd.cutoff_date, hierarchy_as_of=cmd.hierarchy_as_of, content=cmd.content,
+            receiving_department=cmd.receiving_department,
+            reminder_days=tuple(cmd.reminder_days) if cmd.reminder_days is not None else ctx.config.reminder_days,
+            opened_at=uow.now())
         existing = await ctx.requirement(uow, q.requirement_id)
         if existing is not None:
             if _same_terms(existing, q):
@@ -152,7 +149,7 @@ async def register_form(cmd: api.RegisterForm, who: Principal, uow: ReportsUnitO
         actor = await authorize(uow, who, Action.ISSUE, top, today, field="definition")
         try:
             known = await ctx.form(uow, form.form_id, form.version)
-        except ApiError:
+        except (ApiError, DomainError):
             known = None
         if known is not None:
             if known == form:
