@@ -3,7 +3,7 @@ with exactly these, so no two services ever fight over a stream's configuration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from contracts import naming
 
@@ -16,7 +16,6 @@ class StreamSpec:
     duplicate_window_s: int = 120
     max_msg_size: int = 4 * 1024 * 1024  # larger than any service accepts: oversized events get parked, not refused
     description: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 STREAMS: tuple[StreamSpec, ...] = tuple(

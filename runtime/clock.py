@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +25,6 @@ class Clock:
     def __init__(self, offset: timedelta = timedelta(0)) -> None:
         self._offset = offset
         self._changed = asyncio.Event()
-        self._listeners: list[Callable[[], None]] = []
 
     @property
     def offset(self) -> timedelta:
@@ -44,11 +42,6 @@ class Clock:
         self._offset = offset
         self._changed.set()
         self._changed = asyncio.Event()
-        for listener in self._listeners:
-            listener()
-
-    def on_change(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
 
     async def sleep_until(self, when: datetime, max_wait: float = 60.0) -> None:
         """Sleep until `when` on this clock, waking early when the clock is moved."""
@@ -80,14 +73,14 @@ class FixedClock(Clock):
         return (self._at + self._offset).astimezone(TZ)
 
 
-async def _bucket(js):  # type: ignore[no-untyped-def]
+async def _bucket(js):
     try:
         return await js.key_value(CLOCK_BUCKET)
     except BucketNotFoundError:  # the first service (or clockctl) creates it
         return await js.create_key_value(bucket=CLOCK_BUCKET, history=5)
 
 
-async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None:  # type: ignore[no-untyped-def]
+async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None:
     """Run forever: apply the shared offset to `clock`. Polling (not a KV watch) so that it simply
     carries on after NATS outages and reconnects."""
     while True:
@@ -98,7 +91,7 @@ async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None
         await asyncio.sleep(interval_s)
 
 
-async def read_shared_offset(js) -> timedelta:  # type: ignore[no-untyped-def]
+async def read_shared_offset(js) -> timedelta:
     kv = await _bucket(js)
     try:
         entry = await kv.get(KEY)
@@ -109,12 +102,12 @@ async def read_shared_offset(js) -> timedelta:  # type: ignore[no-untyped-def]
     return timedelta(seconds=float(json.loads(entry.value)["offset_s"]))
 
 
-async def set_shared_offset(js, offset: timedelta) -> None:  # type: ignore[no-untyped-def]
+async def set_shared_offset(js, offset: timedelta) -> None:
     kv = await _bucket(js)
     await kv.put(KEY, json.dumps({"offset_s": offset.total_seconds()}).encode())
 
 
-async def set_shared_time(js, at: datetime) -> timedelta:  # type: ignore[no-untyped-def]
+async def set_shared_time(js, at: datetime) -> timedelta:
     """Move the shared clock so that now() reads `at` (naive datetimes are Vietnamese local time)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=TZ)

@@ -40,7 +40,8 @@ from runtime.metrics import HANDLE_SECONDS, MESSAGES
 
 log = get_logger("runtime.consumer")
 
-Handler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
+# The unit of work is the service's own (its ServiceDefinition.uow_class), hence Any.
+Handler = Callable[[CloudEvent[Any], Any], Awaitable[None]]
 
 
 class Poison(Exception):

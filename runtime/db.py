@@ -57,7 +57,7 @@ class _InlineSqliteConnection(aiosqlite.Connection):
     A SQLite statement in WAL mode with synchronous=NORMAL takes microseconds and the file belongs
     to this one process, so after connecting we run calls inline on the event loop instead."""
 
-    async def _execute(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def _execute(self, fn, *args, **kwargs):
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
@@ -85,7 +85,7 @@ def make_engine(url: str, sqlite_inline: bool = True) -> AsyncEngine:
                                      connect_args={"timeout": 30}, json_serializer=_dumps, **extra)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
             cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
@@ -215,13 +215,13 @@ def run_alembic_env() -> None:
         context.run_migrations()
 
 
-class AwareDateTime(sa.types.TypeDecorator):  # type: ignore[type-arg]
+class AwareDateTime(sa.types.TypeDecorator):
     """Timestamps stored in UTC and read back aware, in Asia/Ho_Chi_Minh, on SQLite and PostgreSQL."""
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
@@ -230,7 +230,7 @@ class AwareDateTime(sa.types.TypeDecorator):  # type: ignore[type-arg]
         v = value.astimezone(UTC)
         return v.replace(tzinfo=None) if dialect.name == "sqlite" else v
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value, dialect):
         if value is None:
             return None
         from datetime import UTC

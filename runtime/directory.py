@@ -179,12 +179,6 @@ class Directory:
                 snap.children[r.parent_id].append(r.unit_id)
         return snap
 
-    async def people_of(self, unit_id: str, roles: set[str] | None = None) -> list[Any]:
-        rows = (await self.session.execute(sa.select(dir_people).where(dir_people.c.unit_id == unit_id,
-                                                                       dir_people.c.active.is_(True))
-                                           .order_by(dir_people.c.person_id))).all()
-        return [r for r in rows if roles is None or roles & set(r.roles)]
-
     async def successor(self, unit_id: str) -> str:
         """Where a merged unit's history lives now (itself when not merged)."""
         seen = {unit_id}

@@ -57,7 +57,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(pred, timeout: float, what: str, interval: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+def wait_for(pred, timeout: float, what: str, interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():

@@ -1,10 +1,10 @@
 """What a service's composition root (`services/<name>/bootstrap.py`) hands the runtime, and the
-two ways a use case is bound to it — written once, the same in every service.
+way a use case is bound to it — written once, the same in every service.
 
 cosmicpython's bootstrap: dependencies are built in one place and handed to the handlers
-explicitly. A request use case is `use_case(request, caller, uow, *deps)`; an event handler is
-`handler(event, uow, *deps)` (the consumer's unit of work: it commits the batch with its inbox
-rows); a reminder handler `handler(payload, uow, *deps)` (the scheduler's).
+explicitly. A request use case is `use_case(request, caller, uow, *deps)`, bound by `endpoint`;
+an event handler is `handler(event, uow)` and a reminder handler `handler(payload, uow)` — the
+consumer's and the scheduler's unit of work — with its dependencies bound by `functools.partial`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from runtime.api import ApiHandler
 from runtime.auth import Principal
 from runtime.consumer import Subscription
 from runtime.db import UnitOfWork
-
-EventHandler = Callable[[Any, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -46,14 +44,3 @@ def endpoints(table: Mapping[str, Callable[..., Awaitable[Any]]], uow: Callable[
               *deps: Any) -> dict[str, ApiHandler]:
     return {name: endpoint(use_case, uow, *deps) for name, use_case in table.items()}
 
-
-def handler(fn: Callable[..., Awaitable[None]], *deps: Any) -> EventHandler:
-    """An event (or reminder) handler with its dependencies; the caller's unit of work."""
-    if not deps:
-        return fn
-
-    async def handle(message: Any, uow: Any) -> None:
-        await fn(message, uow, *deps)
-
-    handle.__name__ = getattr(fn, "__name__", "handler")
-    return handle

@@ -51,6 +51,6 @@ SUBSCRIPTIONS = [
 
 
 def bootstrap(rt: Runtime) -> Wiring:
-    scheduler = Scheduler(rt.uow, rt.clock, {handlers.OPEN_PLANNED_ROUND: handlers.open_planned_round})  # type: ignore[dict-item]
+    scheduler = Scheduler(rt.uow, rt.clock, {handlers.OPEN_PLANNED_ROUND: handlers.open_planned_round})
     return Wiring(endpoints=endpoints(ENDPOINTS, rt.uow), subscriptions=SUBSCRIPTIONS, background=[scheduler.run],
                   parts={"scheduler": scheduler})

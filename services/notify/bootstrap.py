@@ -8,7 +8,7 @@ secrets after a key rotation."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from contracts.catalogue import event_of
 from runtime.app import Runtime
@@ -75,10 +75,10 @@ def bootstrap(rt: Runtime, settings: NotifySettings | None = None) -> Wiring:
     burst = Burst(s.burst_events)
 
     by_producer: dict[str, dict[Any, Any]] = {"plans": {}, "reports": {}, "awards": {}}
-    for model, handler in DIRECTORY_HANDLERS.items():
-        by_producer["plans"][model] = _directory(handler, sweeper)
-    for model, handler in handlers.HANDLERS.items():
-        by_producer[event_of(model).producer][model] = _notifying(handler, policy, burst)
+    for projected, project in DIRECTORY_HANDLERS.items():
+        by_producer["plans"][projected] = _directory(project, sweeper)
+    for model, notifying in handlers.HANDLERS.items():
+        by_producer[event_of(model).producer][model] = _notifying(notifying, policy, burst)
 
     senders: list[Any] = [WebhookSender(url=policy.url, guard=webhooks.guard, box=webhooks.box, now=rt.clock.now,
                                         timeout_s=s.webhook_timeout_s, concurrency=s.webhook_concurrency)]
@@ -104,8 +104,8 @@ def bootstrap(rt: Runtime, settings: NotifySettings | None = None) -> Wiring:
         await sweeper.run()
 
     async def digest() -> None:
-        async with rt.uow() as uow:
-            await delivery.ensure_digest_scheduled(uow, policy)
+        async with rt.uow() as uow:  # a NotifyUnitOfWork: the definition's uow_class
+            await delivery.ensure_digest_scheduled(cast(NotifyUnitOfWork, uow), policy)
         await digests.run()
 
     async def webhook_secrets() -> None:  # once, at start: after a key rotation, re-seal with the new key

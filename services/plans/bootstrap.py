@@ -69,7 +69,7 @@ def identity(rt: Runtime) -> Identity:
 
 def bootstrap(rt: Runtime, settings: PlansSettings | None = None) -> Wiring:
     cfg = (settings or PlansSettings()).config()
-    scheduler = Scheduler(rt.uow, rt.clock, {  # type: ignore[arg-type]
+    scheduler = Scheduler(rt.uow, rt.clock, {
         "deadline": h.on_deadline,
         "plan_roll": partial(h.roll_plan, cfg=cfg),
     })

@@ -37,7 +37,7 @@ ENDPOINTS: dict[str, Any] = {
 
 def bootstrap(rt: Runtime, settings: ReportsSettings | None = None) -> Wiring:
     ctx = Context((settings or ReportsSettings()).config(rt.settings.data_dir))
-    scheduler = Scheduler(rt.uow, rt.clock, {  # type: ignore[arg-type]
+    scheduler = Scheduler(rt.uow, rt.clock, {
         "report_deadline_approaching": partial(requirements.on_deadline_approaching, ctx=ctx),
         "report_overdue": partial(requirements.on_overdue, ctx=ctx),
         requirements.ROLL: partial(requirements.on_roll, ctx=ctx),

@@ -793,7 +793,7 @@ async def get_award_history(q: api.GetAwardHistory, who: Principal, uow: AwardsU
                                     successor_id=successor if successor != q.unit_id else None,
                                     includes_units=includes, awards=[_award_item(r) for r in rows],
                                     exemplary_models=await _model_replies(uow, models))
-        person = await uow.directory.person(q.person_id)
+        person = await uow.directory.person(q.person_id or "")  # set: exactly one of the two is, checked above
         if person is None:
             raise _not_found(f"cá nhân {q.person_id}", "person_id")
         if who.person_id != q.person_id:

@@ -54,7 +54,7 @@ EventHandler = Callable[[CloudEvent[Any], NotifyUnitOfWork, Policy], Awaitable[N
 def stage(uow: NotifyUnitOfWork, notice: Notice, policy: Policy) -> None:
     """Called by event handlers: the notice is resolved and recorded with the rest of the batch."""
     uow.staged.append(notice)
-    uow.before_commit("fanout", lambda u: flush(u, policy))  # type: ignore[arg-type]
+    uow.before_commit("fanout", lambda u: flush(u, policy))
 
 
 @dataclass

@@ -173,7 +173,7 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
         if ex_id is not None and ex_id.code != code:
             err(line, "unit_id", f"unit {unit_id} is registered with code {ex_id.code}")
             continue
-        ref = ("parent_code", r["parent_code"]) if r.get("parent_code") else (
+        reference = ("parent_code", r["parent_code"]) if r.get("parent_code") else (
             ("parent_id", r["parent_id"]) if r.get("parent_id") else ("", ""))
         if ex_id is not None:
             unchanged_rows.append((line, r, ex_id))
@@ -181,7 +181,7 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
             continue
         nu = NewUnit(line, unit_id, code, name, kind, None, eff)
         by_code[code] = by_id[unit_id] = nu
-        parent_ref[unit_id] = ref
+        parent_ref[unit_id] = reference
 
     # Parents: in the file or already registered.
     resolved: dict[str, NewUnit] = {}
@@ -237,8 +237,8 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
             placed.add(u.unit_id)
             del pending[u.unit_id]
     errors.sort(key=lambda e: (e.line, e.field))
-    in_file = {u.unit_id for u in ordered}
-    parents = {u.parent_id for u in ordered if u.parent_id not in in_file}
+    file_ids = {u.unit_id for u in ordered}
+    parents = {u.parent_id for u in ordered if u.parent_id not in file_ids}
     parents |= {ex.parent_id for _, _, ex in unchanged_rows}
     return ImportResult(ordered if not errors else [], len(unchanged_rows), errors, parents)
 

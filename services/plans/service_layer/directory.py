@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from datetime import date, timedelta
+from typing import Any
 
 from contracts.api import plans as api
 from contracts.api.common import ErrorCode
 from contracts.events import plans as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict, not_found
+from runtime.errors import ApiError, DomainError, conflict, not_found
 from services.plans.domain.hierarchy import HierarchyError
 from services.plans.domain.imports import parse_units_csv
 from services.plans.domain.model import DirectoryError, Person, Unit, check_parent, parent_problem
@@ -85,7 +86,7 @@ def _person_reply(p: Person) -> api.PersonReply:
                            email=p.email, phone=p.phone)
 
 
-def _person_view(r) -> api.PersonView:  # type: ignore[no-untyped-def]
+def _person_view(r) -> api.PersonView:
     return api.PersonView(person_id=r.person_id, unit_id=r.unit_id, full_name=r.full_name, roles=list(r.roles),
                           email=r.email, phone=r.phone, active=bool(r.active))
 
@@ -120,14 +121,15 @@ async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfW
         if row is None:
             raise not_found(f"person {cmd.person_id}")
         await authorize(uow, who, Action.ADMINISTER, row.unit_id, field="person_id")
-        values = {"unit_id": cmd.unit_id or row.unit_id, "full_name": cmd.full_name or row.full_name,
+        unit_id: str = cmd.unit_id or row.unit_id
+        values: dict[str, Any] = {"unit_id": unit_id, "full_name": cmd.full_name or row.full_name,
                   "roles": [r.value for r in cmd.roles] if cmd.roles is not None else list(row.roles),
                   "email": cmd.email if cmd.email is not None else row.email,
                   "phone": cmd.phone if cmd.phone is not None else row.phone,
                   "active": cmd.active if cmd.active is not None else bool(row.active)}
-        if values["unit_id"] != row.unit_id:
-            await authorize(uow, who, Action.ADMINISTER, values["unit_id"])
-            target = await uow.directory.unit_row(values["unit_id"])
+        if unit_id != row.unit_id:
+            await authorize(uow, who, Action.ADMINISTER, unit_id)
+            target = await uow.directory.unit_row(unit_id)
             if target.closed_on is not None and target.closed_on <= today(uow):
                 raise refused(f"unit {values['unit_id']} is closed", "unit_id")
         current = {"unit_id": row.unit_id, "full_name": row.full_name, "roles": list(row.roles), "email": row.email,
@@ -141,11 +143,11 @@ async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfW
 
 # --- reorganisation ----------------------------------------------------------------------------
 
-def _hierarchy_error(exc: HierarchyError, field: str) -> ApiError:
+def _hierarchy_error(exc: HierarchyError, field: str) -> DomainError:
     return refused(str(exc), field)
 
 
-def _after_last_change(versions, unit_id: str, on: date, what: str) -> None:  # type: ignore[no-untyped-def]
+def _after_last_change(versions, unit_id: str, on: date, what: str) -> None:
     last = versions[-1]
     if last.valid_to is not None:
         raise refused(f"unit {unit_id} is closed from {last.valid_to:%d/%m/%Y}", "unit_id")

@@ -10,7 +10,7 @@ from contracts.api import plans as api
 from contracts.events import plans as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import ApiError, not_found
+from runtime.errors import DomainError, not_found
 from services.plans.adapters.export import xlsx_bytes
 from services.plans.domain.individual import (
     ExportRow,
@@ -35,7 +35,7 @@ from services.plans.service_layer.common import (
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 
-def _error(exc: IndividualPlanError) -> ApiError:
+def _error(exc: IndividualPlanError) -> DomainError:
     return refused(str(exc), exc.field) if exc.conflict else invalid(str(exc), exc.field)
 
 

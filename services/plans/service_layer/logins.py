@@ -170,7 +170,7 @@ def _temporary_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
 
 
-async def _administered(uow: PlansUnitOfWork, who: Principal, person_id: str):  # type: ignore[no-untyped-def]
+async def _administered(uow: PlansUnitOfWork, who: Principal, person_id: str):
     row = await uow.directory.person_row(person_id)
     if row is None:
         raise not_found(f"person {person_id}")

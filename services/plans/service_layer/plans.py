@@ -271,7 +271,7 @@ _CONTENT_CACHE: dict[tuple[str, str, int], dict[str, str]] = {}
 
 async def _content(uow: PlansUnitOfWork, plan_id: str, revision: int, item_id: str) -> str:
     """An item's content in a revision (revisions never change: cached per database)."""
-    key = (str(uow.session.bind.url), plan_id, revision)
+    key = (str(uow.session.get_bind().engine.url), plan_id, revision)
     if key not in _CONTENT_CACHE:
         row = await uow.plans.revision(plan_id, revision)
         if len(_CONTENT_CACHE) > 256:

@@ -10,7 +10,7 @@ from contracts.api import plans as api
 from contracts.events import plans as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import ApiError, not_found
+from runtime.errors import DomainError, not_found
 from services.plans.domain.hierarchy import Hierarchy
 from services.plans.domain.plans import reminder_key
 from services.plans.domain.tasks import (
@@ -37,7 +37,7 @@ from services.plans.service_layer.common import (
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 
-def _task_error(exc: TaskError) -> ApiError:
+def _task_error(exc: TaskError) -> DomainError:
     return refused(str(exc), exc.field) if exc.conflict else invalid(str(exc), exc.field)
 
 

@@ -156,7 +156,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     rpr_of: dict[tuple[bool, bool, bool, Any], Any] = {}
     ppr_of: dict[tuple[Any, bool, int, int], Any] = {}
 
-    def run(par, text, *, bold=False, italic=False, size=None, underline=False):  # type: ignore[no-untyped-def]
+    def run(par, text, *, bold=False, italic=False, size=None, underline=False):
         # python-docx inserts each run property by scanning its siblings, and a province's report has
         # thousands of runs: the properties of each combination are built once, then copied.
         r = par.add_run(text)
@@ -178,7 +178,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         return r
 
     def para(container, text="", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold=False, italic=False, size=None,
-             indent=True, before=0, after=6):  # type: ignore[no-untyped-def]
+             indent=True, before=0, after=6):
         p = container.add_paragraph()
         key = (align, indent and align == WD_ALIGN_PARAGRAPH.JUSTIFY, before, after)
         template = ppr_of.get(key)
@@ -196,7 +196,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
             run(p, text, bold=bold, italic=italic, size=size)
         return p
 
-    def rule_under(p, inset_cm):  # type: ignore[no-untyped-def]
+    def rule_under(p, inset_cm):
         """A short horizontal rule under a centred line (Decree 30's line under the motto)."""
         pf = p.paragraph_format
         pf.left_indent = pf.right_indent = Cm(inset_cm)
@@ -208,7 +208,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         bdr.append(bottom)
         ppr.append(bdr)
 
-    def no_borders(table):  # type: ignore[no-untyped-def]
+    def no_borders(table):
         tblpr = table._tbl.tblPr
         borders = OxmlElement("w:tblBorders")
         for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -218,7 +218,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         tblpr.append(borders)
 
     def cell_par(cell, text, *, bold=False, italic=False, size=13, first=False,
-                 align=WD_ALIGN_PARAGRAPH.CENTER):  # type: ignore[no-untyped-def]
+                 align=WD_ALIGN_PARAGRAPH.CENTER):
         p = cell.paragraphs[0] if first else cell.add_paragraph()
         p.alignment = align
         if text:
@@ -411,7 +411,7 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
     wb = Workbook()
 
     def sheet(ws, headers: list[str], rows: list[list[Any]], widths: list[int], total: list[Any] | None,
-              formats: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+              formats: dict[int, str]) -> None:
         ws["A1"] = caption
         ws["A1"].font = Font(name=FONT, bold=True, size=13)
         ws["A2"] = sub

@@ -365,7 +365,7 @@ class FormDefinition:
         fields: list[FormField] = []
         for i, raw in enumerate(data["fields"]):
             kind = raw.get("kind")
-            cls_ = _KINDS.get(kind)  # type: ignore[arg-type]
+            cls_ = _KINDS.get(kind)
             if cls_ is None:
                 raise FormDefinitionError(f"field #{i} ({raw.get('key')!r}): unknown kind {kind!r}, "
                                           f"expected one of {sorted(_KINDS)}")
@@ -432,7 +432,7 @@ class FormRegistry:
             raise KeyError(f"form {form_id} is not known")
         return self._forms[(form_id, max(versions))]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self._forms.values())
 
     def __len__(self) -> int:

@@ -99,7 +99,7 @@ def _node(n: NodeReport, with_indicators: bool) -> api.NodeFigures:
 def _missing(result: Consolidation, node: str, limit: int) -> tuple[list[api.MissingUnitView], bool]:
     units = result.missing(node)
     return [api.MissingUnitView(unit_id=m.unit_id, name=m.name, kind=m.kind, parent_id=m.parent_id,
-                                parent_name=m.parent_name, reason=m.reason)  # type: ignore[arg-type]
+                                parent_name=m.parent_name, reason=m.reason)
             for m in units[:limit]], len(units) > limit
 
 

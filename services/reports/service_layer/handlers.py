@@ -41,7 +41,7 @@ class _Changed(Exception):
 def _receipt(r: Report, duplicate: bool = False) -> api.SubmissionReceipt:
     return api.SubmissionReceipt(report_id=r.report_id, unit_id=r.unit_id, receiving_unit_id=r.receiving_unit_id,
                                  revision=r.revision, submitted_at=r.submitted_at, due_date=r.due_date,
-                                 on_time=bool(r.on_time), duplicate=duplicate, status=r.status,  # type: ignore[arg-type]
+                                 on_time=bool(r.on_time), duplicate=duplicate, status=r.status,
                                  form_id=r.form_id, form_version=r.form_version)
 
 
@@ -170,7 +170,7 @@ async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
         await uow.emit(ev.ReportSubmitted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, revision=report.revision,
-            submitted_at=report.submitted_at, due_date=report.due_date, on_time=bool(report.on_time)),  # type: ignore[arg-type]
+            submitted_at=report.submitted_at, due_date=report.due_date, on_time=bool(report.on_time)),
             subject=report.unit_id)
         await uow.commit()
         return _receipt(report)
@@ -195,7 +195,7 @@ async def save_draft(cmd: api.SaveDraft, who: Principal, uow: ReportsUnitOfWork,
             report = t.existing
             await uow.reports.save_draft(report.report_id, values, now)
         await uow.commit()
-        return api.DraftReceipt(report_id=report.report_id, unit_id=report.unit_id, status=report.status,  # type: ignore[arg-type]
+        return api.DraftReceipt(report_id=report.report_id, unit_id=report.unit_id, status=report.status,
                                 saved_at=now, problems=problems)
 
 
@@ -288,7 +288,7 @@ async def get_report(cmd: api.GetReport, who: Principal, uow: ReportsUnitOfWork,
         history = await uow.reports.history(report.report_id)
         return api.ReportView(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
-            unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, status=report.status,  # type: ignore[arg-type]
+            unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, status=report.status,
             revision=report.revision, submitted_at=report.submitted_at, first_submitted_at=report.first_submitted_at,
             due_date=report.due_date, on_time=report.on_time, form_id=report.form_id,
             form_version=report.form_version, values=report.values, draft_values=report.draft_values,
@@ -308,6 +308,6 @@ async def list_reports(cmd: api.ListReports, who: Principal, uow: ReportsUnitOfW
         more = len(items) > cmd.limit
         items = items[:cmd.limit]
         return api.ReportPage(items=[api.ReportSummary(
-            report_id=r.report_id, unit_id=r.unit_id, receiving_unit_id=r.receiving_unit_id, status=r.status,  # type: ignore[arg-type]
+            report_id=r.report_id, unit_id=r.unit_id, receiving_unit_id=r.receiving_unit_id, status=r.status,
             revision=r.revision, submitted_at=r.submitted_at, on_time=r.on_time) for r in items],
             next_cursor=items[-1].report_id if more else None)

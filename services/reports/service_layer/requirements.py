@@ -35,10 +35,10 @@ def view(q: Requirement, duplicate: bool = False) -> api.RequirementView:
     return api.RequirementView(
         requirement_id=q.requirement_id, name=q.name, content=q.content, issuer_unit_id=q.issuer_unit_id,
         receiving_unit_id=q.receiving_unit_id, receiving_department=q.receiving_department,
-        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,  # type: ignore[arg-type]
+        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,
         grace_days=q.grace_days, cutoff_date=q.cutoff_date, hierarchy_as_of=q.as_of, form_id=q.form_id,
         form_version=q.form_version, reminder_days=list(q.reminder_days), source_plan_id=q.source_plan_id,
-        source_item_id=q.source_item_id, opened_at=q.opened_at, duplicate=duplicate)  # type: ignore[arg-type]
+        source_item_id=q.source_item_id, opened_at=q.opened_at, duplicate=duplicate)
 
 
 def _same_terms(a: Requirement, b: Requirement) -> bool:
@@ -54,7 +54,7 @@ async def _open(uow: ReportsUnitOfWork, ctx: Context, q: Requirement, opened_by:
     await uow.emit(ev.RequirementOpened(
         requirement_id=q.requirement_id, name=q.name, issuer_unit_id=q.issuer_unit_id,
         receiving_unit_id=q.receiving_unit_id, receiving_department=q.receiving_department,
-        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,  # type: ignore[arg-type]
+        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,
         grace_days=q.grace_days, cutoff_date=q.cutoff_date, form_id=q.form_id, form_version=q.form_version,
         source_plan_id=q.source_plan_id, source_item_id=q.source_item_id, hierarchy_as_of=q.hierarchy_as_of),
         subject=q.requirement_id, event_id=f"opened-{_digest(q.requirement_id)}")
