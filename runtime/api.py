@@ -7,7 +7,8 @@ size, then for its bearer token (`Authorization: Bearer <JWT>` header, verified 
 for UTF-8 JSON and the request model (unknown fields refused) before the handler runs; the handler
 gets the request and the verified `Principal`. Every failure answers with an `ErrorReply` body and
 the standard `Nats-Service-Error` / `Nats-Service-Error-Code` headers. Requests are handled
-concurrently up to a bound."""
+concurrently up to a bound. A request whose reply subject is not an inbox (`_INBOX.…`) is dropped
+unanswered and unhandled."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ from runtime.logging import get_logger
 from runtime.metrics import REQUEST_SECONDS, REQUESTS
 
 log = get_logger("runtime.api")
+
+# Requests are answered only on inbox subjects (runtime/natsauth.py gives each user `_INBOX.<user>.>`).
+REPLY_PREFIX = "_INBOX."
 
 # handler(request, principal): the principal is None only on public endpoints (login…).
 ApiHandler = Callable[[Any, Principal | None], Awaitable[BaseModel]]
@@ -77,6 +81,13 @@ class ApiServer:
 
     def _dispatcher(self, spec: EndpointSpec) -> Callable[[Request], Awaitable[None]]:
         async def dispatch(req: Request) -> None:
+            reply = req._msg.reply or ""
+            if not reply.startswith(REPLY_PREFIX):
+                # An answer goes to the caller's inbox only: a reply subject such as an event
+                # subject would have this service publish there with its own rights.
+                log.warning("request without an inbox to answer dropped", endpoint=spec.name, reply=reply[:200])
+                REQUESTS.labels(self.service, spec.name, "no_inbox").inc()
+                return
             # micro delivers one request at a time per endpoint; handle each in its own task.
             await self._sem.acquire()
             task = asyncio.create_task(self._serve(spec, req))

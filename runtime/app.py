@@ -87,12 +87,13 @@ class Runtime:
         await migrate(self.engine, self.definition.migrations)
         self.nc = await nats.connect(
             s.nats_url, name=f"congdoan-{s.service}-{s.instance}", max_reconnect_attempts=-1,
-            reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True,
+            reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True, **s.nats_connect_options(),
             error_cb=self._nats_error, disconnected_cb=self._nats_disconnected, reconnected_cb=self._nats_reconnected)
         self.js = self.nc.jetstream(timeout=10)
         await ensure_streams(self.js)
-        self.clock.set_offset(await read_shared_offset(self.js))
-        self._spawn(follow_shared_clock(self.js, self.clock), "clock")
+        if not s.clock_locked:  # the embedded/demo stack: follow the shared clock
+            self.clock.set_offset(await read_shared_offset(self.js))
+            self._spawn(follow_shared_clock(self.js, self.clock), "clock")
         self.relay = OutboxRelay(self.engine, self.js, batch=s.relay_batch, poll_s=s.relay_poll_s, service=s.service)
         self._spawn(self.relay.run(), "relay")
         self.wiring = self.definition.bootstrap(self)
@@ -115,7 +116,7 @@ class Runtime:
         await self.api.start()
         self._spawn(self._gauge_outbox(), "outbox-gauge")
         self.log.info("service started", http=f"http://{s.http_host}:{s.http_port}", nats=s.nats_url,
-                      database=_redact(s.db_url))
+                      database=_redact(s.db_url), clock="locked" if s.clock_locked else f"shared ({self.clock.now():%d/%m/%Y %H:%M})")
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)

@@ -2,8 +2,12 @@
 
 Real time plus an offset. The offset lives in the NATS KV bucket `congdoan_clock` (key `offset`),
 so moving it once (`python -m runtime.clockctl`, or a test) moves every service; services poll the
-key and wake whatever waits on time (deadline scheduling) when it changes. Production leaves the
-offset at zero: `CONGDOAN_CLOCK_LOCKED=1` makes services ignore the bucket.
+key and wake whatever waits on time (deadline scheduling) when it changes.
+
+Locked by default: a service reads real time and never looks at the bucket unless
+`CONGDOAN_CLOCK_LOCKED=false` — which only the embedded stack sets (`make run`, `make demo`, the
+tests: runtime.launcher.Stack). Only the NATS `operator` user may write the bucket
+(runtime/natsauth.py); services may only read it.
 """
 
 from __future__ import annotations
@@ -73,10 +77,12 @@ class FixedClock(Clock):
         return (self._at + self._offset).astimezone(TZ)
 
 
-async def _bucket(js):
+async def _bucket(js, create: bool = False):
     try:
         return await js.key_value(CLOCK_BUCKET)
-    except BucketNotFoundError:  # the first service (or clockctl) creates it
+    except BucketNotFoundError:  # the operator (clockctl, a test) creates it; readers see no offset
+        if not create:
+            return None
         return await js.create_key_value(bucket=CLOCK_BUCKET, history=5)
 
 
@@ -93,6 +99,8 @@ async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None
 
 async def read_shared_offset(js) -> timedelta:
     kv = await _bucket(js)
+    if kv is None:
+        return timedelta(0)
     try:
         entry = await kv.get(KEY)
     except KeyNotFoundError:
@@ -103,7 +111,8 @@ async def read_shared_offset(js) -> timedelta:
 
 
 async def set_shared_offset(js, offset: timedelta) -> None:
-    kv = await _bucket(js)
+    """Write the shared offset (the NATS operator user: others are refused)."""
+    kv = await _bucket(js, create=True)
     await kv.put(KEY, json.dumps({"offset_s": offset.total_seconds()}).encode())
 
 

@@ -19,9 +19,11 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from contracts.naming import SERVICES
 from runtime.auth import ensure_embedded_identities
+from runtime.natsauth import NatsUsers, connect_options
 from runtime.settings import DEFAULT_HTTP_PORTS
 
 DEFAULT_NATS_PORT = 4223  # not 4222: a system NATS often listens there already
@@ -70,11 +72,16 @@ class NatsServer:
     """A nats-server subprocess with JetStream, data in `store_dir`. Can be killed and restarted."""
 
     def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None,
-                 max_payload: int = 8 * 1024 * 1024) -> None:
+                 max_payload: int = 8 * 1024 * 1024, users: NatsUsers | None = None,
+                 extra_users: list[dict[str, Any]] | None = None) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.log_file = log_file
         self.max_payload = max_payload
+        # With users: the accounts and permissions of runtime/natsauth.py, no anonymous access.
+        # Without: an open server (the raw benchmark's baseline only).
+        self.users = users
+        self.extra_users = extra_users or []
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -86,10 +93,13 @@ class NatsServer:
         conf = self.store_dir / "nats.conf"
         # max_payload above 1 MB so that oversized requests reach the services and get a
         # structured refusal instead of a connection-level error.
+        # The users are read again at every start: added or rotated ones take effect on restart.
         conf.write_text(
             f'listen: "127.0.0.1:{self.port}"\n'
             f"max_payload: {self.max_payload}\n"
-            f'jetstream {{ store_dir: "{self.store_dir / "jetstream"}" }}\n')
+            f'jetstream {{ store_dir: "{self.store_dir / "jetstream"}" }}\n'
+            + (self.users.accounts_config(self.extra_users) if self.users is not None else ""))
+        conf.chmod(0o600)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=out, stderr=out)
         wait_for(self._accepting, timeout, f"nats-server on port {self.port}")
@@ -132,6 +142,10 @@ class Stack:
     extras: dict[str, list[str]] = field(default_factory=dict)
     extra_procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     identities: dict[str, Path] = field(default_factory=dict)
+    # The NATS users' seeds (runtime/natsauth.py); default <data_dir>/secrets/nats.
+    nats_secrets: Path | None = None
+    nats_extra_users: list[dict[str, Any]] = field(default_factory=list)
+    nats_credentials: dict[str, Path] = field(default_factory=dict)
 
     def check_ports(self) -> None:
         for name in self.services:
@@ -154,13 +168,25 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # The token signing key and the loader's client secret, on first run (README "Security").
         self.identities = ensure_embedded_identities(self.data_dir / "secrets")
+        # The NATS users of every process, on first run; an external server needs them in its
+        # configuration (`python -m runtime.natsctl config`).
+        self.nats_credentials = self.nats_users.ensure_builtin()
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         if self.nats_url is None:
             self.nats = NatsServer(self.data_dir / "nats", self.nats_port or DEFAULT_NATS_PORT,
-                                   log_file=(self.log_dir / "nats.log") if self.log_dir else self.data_dir / "nats.log")
+                                   log_file=(self.log_dir / "nats.log") if self.log_dir else self.data_dir / "nats.log",
+                                   users=self.nats_users, extra_users=self.nats_extra_users)
             self.nats.start()
             self.nats_url = self.nats.url
+
+    @property
+    def nats_users(self) -> NatsUsers:
+        return NatsUsers(self.nats_secrets or self.data_dir / "secrets" / "nats")
+
+    def connect_options(self, user: str) -> dict[str, Any]:
+        """`nats.connect` keyword arguments as one of the stack's NATS users."""
+        return connect_options(user, creds=self.nats_users.seed_path(user))
 
     def start_services(self, ready_timeout: float = 30) -> None:
         for name, argv in self.extras.items():
@@ -176,6 +202,10 @@ class Stack:
         env["NATS_URL"] = self.nats_url or ""
         env["CONGDOAN_DATA_DIR"] = str(self.data_dir)
         env[f"CONGDOAN_{name.upper()}_HTTP_PORT"] = str(self.http_ports[name])
+        # The embedded stack is where the shared clock may move (README "Time"); set it to true to lock.
+        env.setdefault("CONGDOAN_CLOCK_LOCKED", "false")
+        if not any(k in env for k in (f"CONGDOAN_{name.upper()}_NATS_CREDS", "CONGDOAN_NATS_CREDS", "CONGDOAN_NATS_USER")):
+            env[f"CONGDOAN_{name.upper()}_NATS_CREDS"] = str(self.nats_users.seed_path(name))
         if name in self.database_urls:
             env[f"CONGDOAN_{name.upper()}_DATABASE_URL"] = self.database_urls[name]
         return env
@@ -289,8 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         if extras:
             print(f"  mail        smtp://127.0.0.1:{mail_port} → {data_dir / 'mail'}/*.eml")
         print("  contracts   contracts/asyncapi/*.yaml, contracts/schemas/*.json")
-        print("  clock       python -m runtime.clockctl show|set|advance|reset")
+        print("  clock       python -m runtime.clockctl show|set|advance|reset  (moves here: CONGDOAN_CLOCK_LOCKED=false)")
         print(f"  secrets     {data_dir / 'secrets'}  (token keys, client secrets; README \"Security\")")
+        print(f"  NATS users  {stack.nats_users.folder}/<user>.nk  nkey seeds of {', '.join(stack.nats_credentials)};\n"
+              "              anonymous connections are refused (python -m runtime.natsctl list|add-user|rotate)")
+        if stack.nats is None:
+            print("              the external server must know them: python -m runtime.natsctl config")
         if demo:
             from runtime.auth import ensure_demo_password
             print(f"  demo logins user name = person id, password {ensure_demo_password(data_dir / 'secrets')}\n"

@@ -20,6 +20,16 @@ class ServiceSettings(BaseSettings):
 
     service: str
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "CONGDOAN_NATS_URL"))
+    # NATS credentials (README "Security"): a .creds or nkey seed file, else user + password, else
+    # the embedded stack's seed <data_dir>/secrets/nats/<service>.nk. Per service:
+    # CONGDOAN_<SERVICE>_NATS_CREDS wins over CONGDOAN_NATS_CREDS.
+    nats_creds: Path | None = Field(default=None, validation_alias="CONGDOAN_NATS_CREDS")
+    nats_user: str | None = Field(default=None, validation_alias="CONGDOAN_NATS_USER")
+    nats_password: str | None = Field(default=None, validation_alias="CONGDOAN_NATS_PASSWORD")
+    nats_inbox_prefix: str | None = Field(default=None, validation_alias="CONGDOAN_NATS_INBOX_PREFIX")
+    # The shared clock (runtime/clock.py) moves only where this is false: the embedded stack of
+    # `make run`, the demo and the tests set it; a service started on its own keeps real time.
+    clock_locked: bool = Field(default=True, validation_alias="CONGDOAN_CLOCK_LOCKED")
     data_dir: Path = Field(default=Path("var"), validation_alias="CONGDOAN_DATA_DIR")
     log_level: str = Field(default="INFO", validation_alias="CONGDOAN_LOG_LEVEL")
     log_json: bool | None = Field(default=None, validation_alias="CONGDOAN_LOG_JSON")
@@ -67,6 +77,13 @@ class ServiceSettings(BaseSettings):
     def clients_path(self) -> Path:
         return self.auth_clients_file or self.secrets_dir / "clients.json"
 
+    def nats_connect_options(self) -> dict[str, object]:
+        from runtime.natsauth import connect_options
+
+        return connect_options(self.service, secrets_dir=self.secrets_dir, creds=self.nats_creds,
+                               nats_user=self.nats_user, nats_password=self.nats_password,
+                               inbox=self.nats_inbox_prefix)
+
     @property
     def db_url(self) -> str:
         if self.database_url:
@@ -77,7 +94,7 @@ class ServiceSettings(BaseSettings):
 def load_settings(service: str, **overrides: object) -> ServiceSettings:
     prefix = f"CONGDOAN_{service.upper()}_"
     per_service: dict[str, object] = {}
-    for key in ("DATABASE_URL", "HTTP_HOST", "HTTP_PORT", "INSTANCE"):
+    for key in ("DATABASE_URL", "HTTP_HOST", "HTTP_PORT", "INSTANCE", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD"):
         if (value := os.environ.get(prefix + key)) is not None:
             per_service[key.lower()] = value
     per_service.setdefault("http_port", DEFAULT_HTTP_PORTS.get(service, 0))

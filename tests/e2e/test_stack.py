@@ -12,7 +12,7 @@ import pytest
 from contracts.catalogue import CONSUMES, ENDPOINTS, EVENTS_BY_TYPE
 from contracts.naming import SERVICES
 from tests.conftest import wait_until
-from tests.e2e.conftest import scalar
+from tests.e2e.conftest import connected, scalar
 from tests.observer.observer import observe
 from tests.support import api, call
 
@@ -43,15 +43,16 @@ async def _setup_directory(nc, units: int = 1) -> None:  # type: ignore[no-untyp
 
 
 async def test_services_are_discoverable_and_the_slice_runs(stack, client):
-    pings = []
-    sub = await client.subscribe(client.new_inbox())
-    await client.publish("$SRV.PING", b"", reply=sub.subject)
-    await wait_until(lambda: _collect(sub, pings, 4), timeout=10, what="four PING answers")
-    assert sorted(json.loads(m.data)["name"] for m in pings) == sorted(f"congdoan-{s}" for s in SERVICES)
-    for service in SERVICES:
-        info = json.loads((await client.request(f"$SRV.INFO.congdoan-{service}", b"", timeout=5)).data)
-        subjects = {e["subject"] for e in info["endpoints"]}
-        assert subjects == {e.subject for e in ENDPOINTS if e.service == service}
+    async with connected(stack, "operator") as ops:  # discovery is the operator's (the client only sends requests)
+        pings = []
+        sub = await ops.subscribe(ops.new_inbox())
+        await ops.publish("$SRV.PING", b"", reply=sub.subject)
+        await wait_until(lambda: _collect(sub, pings, 4), timeout=10, what="four PING answers")
+        assert sorted(json.loads(m.data)["name"] for m in pings) == sorted(f"congdoan-{s}" for s in SERVICES)
+        for service in SERVICES:
+            info = json.loads((await ops.request(f"$SRV.INFO.congdoan-{service}", b"", timeout=5)).data)
+            subjects = {e["subject"] for e in info["endpoints"]}
+            assert subjects == {e.subject for e in ENDPOINTS if e.service == service}
 
     await _setup_directory(client)
 
@@ -64,7 +65,8 @@ async def test_services_are_discoverable_and_the_slice_runs(stack, client):
     assert elig == {"unit_id": "g0", "period": "2026", "eligible": True, "reasons": []}
 
     # What an outside system sees: every event is a CloudEvent valid against its published schema.
-    found = await observe(stack.nats_url, Path(__file__).resolve().parents[2] / "contracts" / "schemas")
+    found = await observe(stack.nats_url, Path(__file__).resolve().parents[2] / "contracts" / "schemas",
+                          **stack.connect_options("subscriber"))
     assert found.problems == []
     assert found.by_type["vn.congdoan.plans.unit.registered.v1"] == 2
     assert found.by_type["vn.congdoan.reports.report.submitted.v1"] == 1
@@ -108,23 +110,28 @@ async def test_bad_input_gets_structured_errors_or_is_parked_and_services_stay_r
             assert headers.get("Nats-Service-Error-Code") == status, (spec.subject, case, headers, body)
             assert body["error"]["code"] == code, (spec.subject, case, body)
             assert headers["Nats-Service-Error"]
-    js = client.jetstream()
     event_subjects = sorted({EVENTS_BY_TYPE[t].subject for types in CONSUMES.values() for t in types})
     expected_parked = 0
     for subject in event_subjects:
         consumers = sum(1 for types in CONSUMES.values() for t in types if EVENTS_BY_TYPE[t].subject == subject)
-        # A consumer's durable filters several subjects; each bad message is parked once per consuming service.
-        for i, payload in enumerate(BAD_EVENTS):
-            await js.publish(subject, payload, headers={"Nats-Msg-Id": f"bad-{subject}-{i}"})
-            expected_parked += consumers
+        # A producer gone wrong: only the producer's own NATS user may publish on its subjects.
+        async with connected(stack, subject.split(".")[2]) as producer:
+            js = producer.jetstream()
+            # A consumer's durable filters several subjects; each bad message is parked once per consuming service.
+            for i, payload in enumerate(BAD_EVENTS):
+                await js.publish(subject, payload, headers={"Nats-Msg-Id": f"bad-{subject}-{i}"})
+                expected_parked += consumers
 
-    async def all_parked() -> bool:
+    async with connected(stack, "operator") as ops:  # the dead-letter stream is the operator's to read
+        js = ops.jetstream()
+
+        async def all_parked() -> bool:
+            info = await js.stream_info("CONGDOAN_DLQ")
+            return info.state.messages >= expected_parked
+
+        await wait_until(all_parked, timeout=30, what=f"{expected_parked} parked messages")
         info = await js.stream_info("CONGDOAN_DLQ")
-        return info.state.messages >= expected_parked
-
-    await wait_until(all_parked, timeout=30, what=f"{expected_parked} parked messages")
-    info = await js.stream_info("CONGDOAN_DLQ")
-    assert info.state.messages == expected_parked
+        assert info.state.messages == expected_parked
     for name in SERVICES:
         with urllib.request.urlopen(f"http://127.0.0.1:{stack.http_ports[name]}/readyz", timeout=2) as r:
             assert r.status == 200

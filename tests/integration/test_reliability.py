@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import nats
 import pytest
 import sqlalchemy as sa
 
@@ -15,9 +14,8 @@ from contracts.envelope import build_event
 from contracts.events.reports import ReportSubmitted
 from runtime.consumer import EventConsumer, Subscription
 from runtime.errors import PermanentError
-from runtime.launcher import NatsServer
 from tests.conftest import wait_until
-from tests.support import running
+from tests.support import connect_harness, running, test_nats_server
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SUBMITTED = "vn.congdoan.reports.report.submitted.v1"
@@ -50,11 +48,11 @@ async def count(rt, table: str, where: str = "1=1") -> int:  # type: ignore[no-u
 
 
 async def test_outbox_relay_retries_through_a_nats_outage_and_a_restart(tmp_path, make_db_url):
-    server = NatsServer(tmp_path / "nats")
+    server = test_nats_server(tmp_path / "nats")
     server.start()
-    db = await make_db_url("awards")
+    db = await make_db_url("reports")  # reports: the one NATS user that may publish a report's events
     try:
-        async with running("awards", server.url, db) as rt:
+        async with running("reports", server.url, db) as rt:
             server.stop(kill=True)  # NATS gone; the service keeps reconnecting
             async with rt.uow() as uow:
                 ev_id = await uow.emit(ReportSubmitted.model_validate(submitted_event()["data"]))
@@ -63,9 +61,9 @@ async def test_outbox_relay_retries_through_a_nats_outage_and_a_restart(tmp_path
             assert await rt.relay.pending() == 1  # not acknowledged, so not marked
         # The process stopped with the row still pending; the row survives in the database.
         server.start()
-        async with running("awards", server.url, db) as rt:
+        async with running("reports", server.url, db) as rt:
             await wait_until(lambda: _zero(rt.relay.pending()), what="the relay to publish after restart")
-        nc = await nats.connect(server.url)
+        nc = await connect_harness(server.url)
         try:
             msg = await nc.jetstream().get_last_msg("CONGDOAN_REPORTS", SUBJECT)
             assert msg.headers["Nats-Msg-Id"] == ev_id
