@@ -59,6 +59,7 @@ class ApiClient:
     def __init__(self, nc: Any, reply: dict[str, Any], renew: Any) -> None:
         self.nc = nc
         self._renew = renew
+        self._lock = asyncio.Lock()  # one renewal at a time: a refresh token is good once
         self._take(reply)
 
     def _take(self, reply: dict[str, Any]) -> None:
@@ -85,9 +86,16 @@ class ApiClient:
         """A client of a token got elsewhere (the web front-end's session, a test), not renewed."""
         return cls(nc, {"access_token": token, "expires_in": expires_in}, None)
 
+    @property
+    def expires_in(self) -> float:
+        """Seconds the access token is still good for."""
+        return self._expires - time.monotonic()
+
     async def bearer(self) -> str:
         if self._renew is not None and time.monotonic() > self._expires - 60:
-            self._take(await self._renew(self))
+            async with self._lock:  # concurrent requests of one session renew once, not twice
+                if time.monotonic() > self._expires - 60:
+                    self._take(await self._renew(self))
         return self.token
 
     async def request(self, service: str, endpoint: str, body: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
