@@ -1,0 +1,211 @@
+"""Kế hoạch: plans visible to the person, a plan with its sections, items, timings and who is
+responsible; issue a draft and revise an issued plan (the issuer's leaders); register the unit's
+implementation plan; the unit's task occurrences, updated in progress / done with evidence."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.web.gateway import Problem
+from services.web.pages.common import ACTING, LEADERS, urgency
+from services.web.present import ROLES, UNIT_KINDS
+from services.web.site import redirect, web_of
+
+PARTY_DEPARTMENTS = {"BAN_TGNC": "Ban Tuyên giáo - Nữ công", "BAN_TCKT": "Ban Tổ chức - Kiểm tra",
+                     "VAN_PHONG": "Văn phòng", "BAN_CSPL": "Ban Chính sách - Pháp luật", "UBKT": "Ủy ban Kiểm tra"}
+
+
+def party(p: dict[str, Any]) -> str:
+    """Who an item falls to, in words."""
+    kind = p.get("kind")
+    if p.get("name"):
+        return str(p["name"])
+    if kind == "issuer":
+        return "Đơn vị ban hành"
+    if kind == "department":
+        return PARTY_DEPARTMENTS.get(p.get("code") or "", p.get("code") or "Ban chuyên đề")
+    if kind == "units_of_kind":
+        return ", ".join(UNIT_KINDS.get(k, k) for k in p.get("unit_kinds") or [])
+    if kind == "people_of_role":
+        return ", ".join(ROLES.get(r, r) for r in p.get("roles") or [])
+    if kind == "standing_committee":
+        return "Ban Thường vụ"
+    if kind == "party_cell":
+        return "Chi bộ"
+    if kind == "unit":
+        return str(p.get("unit_id") or "")
+    return str(kind or "")
+
+
+async def plans_list(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    page = await web.call(s, "plans", "list_plans", {"page": {"limit": 100}})
+    return await web.render(request, "plans.html", {"plans": page["items"]}, session=s)
+
+
+async def tasks(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    today = web.clock.today()
+    year = int(request.query_params.get("year") or today.year)
+    body: dict[str, Any] = {"unit_id": s.unit_id, "year": year, "page": {"limit": 500}}
+    if category := request.query_params.get("category"):
+        body["category"] = category
+    page = await web.call(s, "plans", "list_tasks", body)
+    return await web.render(request, "tasks.html", {"tasks": urgency(page["items"]), "year": year,
+                                                    "category": category, "total": page["total"]}, session=s)
+
+
+async def plan_view(request: Request, *, problem: Problem | None = None, status: int = 200) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    plan_id = request.path_params["plan_id"]
+    body: dict[str, Any] = {"plan_id": plan_id}
+    if rev := request.query_params.get("revision"):
+        body["revision"] = int(rev)
+    plan = await web.call(s, "plans", "get_plan", body)
+    today = web.clock.today()
+    mine, rollup = await asyncio.gather(
+        web.call(s, "plans", "list_tasks", {"unit_id": s.unit_id, "plan_id": plan_id, "year": today.year,
+                                            "page": {"limit": 200}}),
+        _quiet(web.call(s, "plans", "get_rollup", {"plan_id": plan_id, "root_unit_id": s.unit_id, "year": today.year,
+                                                   "by_child": True}, timeout=60)))
+    issuer = plan["issuer_unit_id"] == s.unit_id and bool(s.roles & LEADERS)
+    child = plan["status"] == "issued" and s.unit.get("parent_id") == plan["issuer_unit_id"] and bool(s.roles & ACTING)
+    return await web.render(request, "plan.html", {
+        "plan": plan, "doc": plan["document"], "party": party, "tasks": urgency(mine["items"]), "rollup": rollup,
+        "can_issue": issuer and plan["status"] == "draft", "can_revise": issuer and plan["status"] == "issued",
+        "can_register": child, "problem": problem, "year": today.year,
+        "document_json": json.dumps(plan["document"], ensure_ascii=False, indent=2)}, session=s, status=status)
+
+
+async def _quiet(coro: Any) -> Any:
+    try:
+        return await coro
+    except Problem:
+        return None
+
+
+async def issue(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    await web.form(request, s)
+    plan_id = request.path_params["plan_id"]
+    try:
+        reply = await web.call(s, "plans", "issue_plan", {"plan_id": plan_id}, timeout=600)
+    except Problem as p:
+        return await plan_view(request, problem=p, status=p.status)
+    s.flash(f"Đã ban hành kế hoạch: {reply['occurrences']} nhiệm vụ cho {reply['units']} đơn vị.")
+    return redirect(f"/plans/{plan_id}")
+
+
+async def revise(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    form = await web.form(request, s)
+    plan_id = request.path_params["plan_id"]
+    try:
+        document = json.loads(str(form.get("document") or ""))
+    except ValueError as exc:
+        return await plan_view(request, problem=Problem(f"Nội dung kế hoạch không đúng định dạng JSON: {exc}",
+                                                        "validation_error", {"document": str(exc)}, 422), status=422)
+    body: dict[str, Any] = {"plan_id": plan_id, "document": document}
+    if note := str(form.get("note") or "").strip():
+        body["note"] = note
+    try:
+        reply = await web.call(s, "plans", "revise_plan", body, timeout=600)
+    except Problem as p:
+        return await plan_view(request, problem=p, status=p.status)
+    s.flash(f"Đã ban hành sửa đổi lần {reply['revision']}: {reply['changed']} nhiệm vụ thay đổi, "
+            f"{reply['withdrawn']} nhiệm vụ rút lại, {reply['occurrences']} nhiệm vụ mới.")
+    return redirect(f"/plans/{plan_id}")
+
+
+async def register(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    form = await web.form(request, s)
+    plan_id = request.path_params["plan_id"]
+    body: dict[str, Any] = {"unit_id": s.unit_id, "parent_plan_id": plan_id,
+                            "number": str(form.get("number") or "").strip()}
+    for key in ("title", "link"):
+        if v := str(form.get(key) or "").strip():
+            body[key] = v
+    if v := str(form.get("registered_on") or "").strip():
+        body["registered_on"] = v
+    if not body["number"]:
+        return await plan_view(request, problem=Problem("Đề nghị nhập số kế hoạch của đơn vị.", "validation_error",
+                                                        {"number": "Cần số kế hoạch."}, 422), status=422)
+    try:
+        reply = await web.call(s, "plans", "register_implementation_plan", body)
+    except Problem as p:
+        return await plan_view(request, problem=p, status=p.status)
+    s.flash(f"Đã đăng ký kế hoạch thực hiện số {reply['number']} năm {reply['year']}"
+            + (" (đúng hạn)." if reply["on_time"] else " (trễ hạn)."))
+    return redirect(f"/plans/{plan_id}")
+
+
+async def _task(web: Any, s: Any, plan_id: str, occurrence_id: str) -> dict[str, Any]:
+    page = await web.call(s, "plans", "list_tasks", {"unit_id": s.unit_id, "plan_id": plan_id, "page": {"limit": 500}})
+    for t in page["items"]:
+        if t["occurrence_id"] == occurrence_id:
+            return dict(t)
+    raise Problem("Không tìm thấy nhiệm vụ này trong các nhiệm vụ của đơn vị.", "not_found", status=404)
+
+
+async def task_view(request: Request, *, problem: Problem | None = None, status: int = 200) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    plan_id, occ = request.path_params["plan_id"], request.path_params["occurrence_id"]
+    task, plan = await asyncio.gather(_task(web, s, plan_id, occ), web.call(s, "plans", "get_plan", {"plan_id": plan_id}))
+    return await web.render(request, "task.html", {"t": task, "plan": plan, "problem": problem,
+                                                   "can_update": bool(s.roles & ACTING)}, session=s, status=status)
+
+
+async def task_update(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    form = await web.form(request, s)
+    plan_id, occ = request.path_params["plan_id"], request.path_params["occurrence_id"]
+    status = "done" if form.get("status") == "done" else "in_progress"
+    body: dict[str, Any] = {"occurrence_id": occ, "status": status}
+    evidence = "\n".join(v for v in (str(form.get("evidence") or "").strip(), str(form.get("link") or "").strip()) if v)
+    if evidence:
+        body["evidence"] = evidence
+    if status == "done":
+        if not evidence:
+            return await task_view(request, status=422, problem=Problem(
+                "Đề nghị ghi kết quả hoặc đường dẫn minh chứng khi báo hoàn thành.", "validation_error",
+                {"evidence": "Cần ghi minh chứng."}, 422))
+        if v := str(form.get("done_on") or "").strip():
+            try:
+                body["done_on"] = date.fromisoformat(v).isoformat()
+            except ValueError:
+                return await task_view(request, status=422, problem=Problem(
+                    "Ngày hoàn thành không hợp lệ.", "validation_error", {"done_on": "Ngày không hợp lệ."}, 422))
+    try:
+        await web.call(s, "plans", "update_task", body)
+    except Problem as p:
+        return await task_view(request, problem=p, status=p.status)
+    s.flash("Đã cập nhật nhiệm vụ: " + ("hoàn thành." if status == "done" else "đang thực hiện."))
+    return redirect(f"/plans/{plan_id}/tasks/{occ}")
+
+
+ROUTES = [
+    Route("/plans", plans_list, methods=["GET"]),
+    Route("/plans/tasks", tasks, methods=["GET"]),
+    Route("/plans/{plan_id}", plan_view, methods=["GET"]),
+    Route("/plans/{plan_id}/issue", issue, methods=["POST"]),
+    Route("/plans/{plan_id}/revise", revise, methods=["POST"]),
+    Route("/plans/{plan_id}/implementation", register, methods=["POST"]),
+    Route("/plans/{plan_id}/tasks/{occurrence_id}", task_view, methods=["GET"]),
+    Route("/plans/{plan_id}/tasks/{occurrence_id}", task_update, methods=["POST"]),
+]
