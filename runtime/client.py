@@ -37,16 +37,17 @@ def subject(service: str, endpoint: str) -> str:
 
 
 async def raw_request(nc: Any, service: str, endpoint: str, body: dict[str, Any], *, token: str | None = None,
-                      timeout: float = 30) -> dict[str, Any]:
-    """One request; a service that just started may not have its endpoints on the server yet."""
+                      timeout: float = 30, attempts: int = 50) -> dict[str, Any]:
+    """One request; a service that just started may not have its endpoints on the server yet
+    (no responders: tried `attempts` times, 0.2 s apart)."""
     payload = json.dumps(body, ensure_ascii=False, default=str).encode()
     headers = auth_headers(token) if token else None
-    for attempt in range(50):
+    for attempt in range(attempts):
         try:
             msg = await nc.request(subject(service, endpoint), payload, timeout=timeout, headers=headers)
             break
         except nats.errors.NoRespondersError:
-            if attempt == 49:
+            if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.2)
     data = json.loads(msg.data) if msg.data else {}

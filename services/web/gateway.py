@@ -94,9 +94,10 @@ def problem_of(exc: RequestFailed) -> Problem:
 class Gateway:
     """One NATS connection for the whole process; each call carries the session's token."""
 
-    def __init__(self, nc: Any, timeout: float = 30) -> None:
+    def __init__(self, nc: Any, timeout: float = 30, attempts: int = 10) -> None:
         self.nc = nc
         self.timeout = timeout
+        self.attempts = attempts  # a service without responders (restarting): 0.2 s apart, then "unavailable"
 
     async def login(self, username: str, password: str) -> ApiClient:
         try:
@@ -111,14 +112,14 @@ class Gateway:
     async def public(self, service: str, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         """An endpoint served without a token (change_password)."""
         try:
-            return await raw_request(self.nc, service, endpoint, body, timeout=self.timeout)
+            return await raw_request(self.nc, service, endpoint, body, timeout=self.timeout, attempts=self.attempts)
         except RequestFailed as exc:
             raise problem_of(exc) from None
         except (TimeoutError, nats.errors.Error, OSError):
             raise Problem(UNAVAILABLE, "unavailable", status=503) from None
 
     async def call(self, session: Session, service: str, endpoint: str, body: dict[str, Any] | None = None,
-                   timeout: float | None = None) -> dict[str, Any]:
+                   timeout: float | None = None, attempts: int | None = None) -> dict[str, Any]:
         try:
             token = await session.client.bearer()
         except RequestFailed:
@@ -127,7 +128,7 @@ class Gateway:
             raise Problem(UNAVAILABLE, "unavailable", status=503) from None
         try:
             return await raw_request(self.nc, service, endpoint, body or {}, token=token,
-                                     timeout=timeout or self.timeout)
+                                     timeout=timeout or self.timeout, attempts=attempts or self.attempts)
         except RequestFailed as exc:
             if exc.code == "unauthenticated":
                 raise SessionExpired() from None

@@ -4,7 +4,6 @@ the live hub, templates), logins required, CSRF-checked forms, rendering."""
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +38,6 @@ class Web:
     limiter: RateLimit | None = None
     templates: Environment | None = None
     ready: bool = False
-    timings: dict[str, list[float]] = field(default_factory=dict)
 
     # --- sessions and forms ---------------------------------------------------------------------
 
@@ -71,16 +69,13 @@ class Web:
         return form
 
     async def call(self, session: Session, service: str, endpoint: str, body: dict[str, Any] | None = None,
-                   timeout: float | None = None) -> dict[str, Any]:
+                   timeout: float | None = None, attempts: int | None = None) -> dict[str, Any]:
         assert self.gateway is not None
-        started = time.perf_counter()
         try:
-            return await self.gateway.call(session, service, endpoint, body, timeout)
+            return await self.gateway.call(session, service, endpoint, body, timeout, attempts)
         except SessionExpired:
             self.sessions.drop(session.sid)
             raise
-        finally:
-            self.timings.setdefault(f"{service}.{endpoint}", []).append(time.perf_counter() - started)
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -93,7 +88,8 @@ class Web:
             ctx["csrf"] = session.csrf
             ctx["flashes"] = session.take_flashes()
             try:
-                ctx["unread"] = (await self.call(session, "notify", "unread_count", {})).get("unread")
+                ctx["unread"] = (await self.call(session, "notify", "unread_count", {}, timeout=5,
+                                                 attempts=1)).get("unread")
             except Problem:
                 ctx["unread"] = None
         ctx.update(context or {})
