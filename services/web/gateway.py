@@ -5,6 +5,7 @@ a cadre understands, and the field errors the form shows at its fields."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,9 +49,13 @@ _CONFLICTS = [
 ]
 
 
+_CODES = re.compile(r"\s*\((?:[a-z][a-z0-9_]*(?: = [^)]*)?)\)")
+
+
 def vietnamese(message: str) -> str:
-    """The Vietnamese half of a bilingual "vi / en" message."""
-    return message.split(" / ")[0].strip()
+    """The Vietnamese half of a bilingual "vi / en" message, without the fields' program names
+    ("(cadres_total = 9)", "(limitations)")."""
+    return _CODES.sub("", message.split(" / ")[0]).strip()
 
 
 def problem_of(exc: RequestFailed) -> Problem:

@@ -20,12 +20,15 @@ def urgency(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                         t.get("due_date") or "9999-12-31", t.get("item_id") or ""))
 
 
-async def open_tasks(web: Web, s: Session, year: int, limit: int = 500) -> list[dict[str, Any]]:
-    this_year, overdue = await asyncio.gather(
-        web.call(s, "plans", "list_tasks", {"unit_id": s.unit_id, "year": year, "page": {"limit": limit}}),
-        web.call(s, "plans", "list_tasks", {"unit_id": s.unit_id, "category": "overdue", "page": {"limit": 200}}))
-    by_id = {t["occurrence_id"]: t for t in [*overdue["items"], *this_year["items"]]}
-    return urgency([t for t in by_id.values() if t["status"] != "done"])
+async def open_tasks(web: Web, s: Session, today: date, limit: int = 500) -> list[dict[str, Any]]:
+    """The unit's tasks not done: overdue ones of any year, those due within a year, and the
+    ongoing ones of this year."""
+    page = await web.call(s, "plans", "list_tasks", {"unit_id": s.unit_id, "page": {"limit": limit}})
+    horizon = date(today.year + 1, today.month, min(today.day, 28)).isoformat()
+    keep = [t for t in page["items"] if t["status"] != "done" and (
+        t["category"] == "overdue" or (t.get("due_date") and t["due_date"] <= horizon)
+        or (not t.get("due_date") and t["period"].startswith(str(today.year))))]
+    return urgency(keep)
 
 
 async def requirements(web: Web, s: Session, limit: int = 200) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ async def home(request: Request) -> Response:
     s = web.require(request)
     today = web.clock.today()
     tasks, reqs, inbox, individual = await asyncio.gather(
-        _quiet(open_tasks(web, s, today.year), []),
+        _quiet(open_tasks(web, s, today), []),
         _quiet(requirements(web, s), []),
         _quiet(web.call(s, "notify", "list_inbox", {"unread_only": True, "page": {"limit": 8}}), {"items": []}),
         _quiet(web.call(s, "plans", "get_individual_plan", {"person_id": s.person_id, "year": today.year}), None))

@@ -185,8 +185,12 @@ async def completeness(request: Request) -> Response:
     counting = "accepted" if request.query_params.get("counting") == "accepted" else "received"
     reply = await web.call(s, "reports", "get_completeness", {"requirement_id": rid, "unit_id": unit,
                                                                "counting": counting, "missing_limit": 500})
+    name = await _unit_name(web, s, unit)
+    if name == unit:  # a department may not read its parent unit: the reply names it as a parent
+        name = next((m["parent_name"] for m in reply["missing_units"] if m["parent_id"] == unit and m["parent_name"]),
+                    unit)
     return await web.render(request, "completeness.html", {
-        "req": req, "c": reply, "counting": counting, "unit": unit, "unit_name": await _unit_name(web, s, unit),
+        "req": req, "c": reply, "counting": counting, "unit": unit, "unit_name": name,
         "consolidated": request.query_params.get("done")}, session=s)
 
 
