@@ -13,6 +13,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                             session=web.session(request), status=exc.status_code)
 
 
+async def _internal(request: Request, exc: Exception) -> Response:
+    log.error("page failed", path=request.url.path, error=repr(exc)[:500], exc_info=exc)
+    web = web_of(request)
+    problem = Problem("Hệ thống gặp lỗi khi hiển thị trang này; đề nghị thử lại hoặc báo quản trị viên.",
+                      "internal_error", status=500)
+    try:
+        return await web.render(request, "error.html", {"problem": problem}, session=web.session(request),
+                                status=500)
+    except Exception:
+        return Response(problem.message, status_code=500, media_type="text/plain; charset=utf-8")
+
+
 # --- health -------------------------------------------------------------------------------------
 
 async def healthz(request: Request) -> Response:
@@ -112,7 +125,8 @@ async def readyz(request: Request) -> Response:
 # --- the application ----------------------------------------------------------------------------
 
 class SecurityHeaders:
-    """Pure ASGI (streams like /live pass through untouched): CSP and friends on every answer."""
+    """Pure ASGI (streams like /live pass through untouched): CSP and friends on every answer,
+    and `Server-Timing` (the time to the response's start: bench/web_pages.py reads it)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -122,10 +136,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                took = f"app;dur={1000 * (time.perf_counter() - started):.1f}".encode()
+                message["headers"] = [*message["headers"], *SECURITY_HEADERS, (b"server-timing", took)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -183,7 +200,7 @@ def create_app(settings: WebSettings, *, nc: Any = None) -> Starlette:
               Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         LoginRequired: _login_required, SessionExpired: _session_expired, Problem: _problem,
-        HTTPException: _http_error})
+        HTTPException: _http_error, Exception: _internal})
     app.state.web = web
     app.add_middleware(SecurityHeaders)
     return app

@@ -81,7 +81,8 @@ NOTIFICATION_KIND = {
     "nomination_decided": "Kết quả xét khen thưởng",
     "award_granted": "Được khen thưởng",
 }
-ROUND_STATUS = {"open": "Đang nhận hồ sơ", "closed": "Đã đóng", "decided": "Đã quyết định"}
+ROUND_STATUS = {"upcoming": "Chưa đến thời gian nhận hồ sơ", "open": "Đang nhận hồ sơ",
+                "closed": "Hết hạn nhận hồ sơ, đang xét"}
 
 
 def _as_date(value: Any) -> date | None:
@@ -163,8 +164,34 @@ def days_left(due: Any, today: date) -> int | None:
     return (d - today).days if d else None
 
 
+PARTY_DEPARTMENTS = {"BAN_TGNC": "Ban Tuyên giáo - Nữ công", "BAN_TCKT": "Ban Tổ chức - Kiểm tra",
+                     "VAN_PHONG": "Văn phòng", "BAN_CSPL": "Ban Chính sách - Pháp luật", "UBKT": "Ủy ban Kiểm tra"}
+
+
+def party(p: dict[str, Any]) -> str:
+    """Who an item falls to, in words."""
+    kind = p.get("kind")
+    if p.get("name"):
+        return str(p["name"])
+    if kind == "issuer":
+        return "Đơn vị ban hành"
+    if kind == "department":
+        return PARTY_DEPARTMENTS.get(p.get("code") or "", p.get("code") or "Ban chuyên đề")
+    if kind == "units_of_kind":
+        return ", ".join(UNIT_KINDS.get(k, k) for k in p.get("unit_kinds") or [])
+    if kind == "people_of_role":
+        return ", ".join(ROLES.get(r, r) for r in p.get("roles") or [])
+    if kind == "standing_committee":
+        return "Ban Thường vụ"
+    if kind == "party_cell":
+        return "Chi bộ"
+    if kind == "unit":
+        return str(p.get("unit_id") or "")
+    return str(kind or "")
+
+
 FILTERS = {
-    "dmy": dmy, "dmy_hm": dmy_hm, "period": period, "number": number, "roles": roles,
+    "dmy": dmy, "dmy_hm": dmy_hm, "party": party, "period": period, "number": number, "roles": roles,
     "unit_kind": lambda v: label(v, UNIT_KINDS),
     "task_status": lambda v: label(v, TASK_STATUS),
     "task_category": lambda v: label(v, TASK_CATEGORY),

@@ -15,33 +15,7 @@ from starlette.routing import Route
 
 from services.web.gateway import Problem
 from services.web.pages.common import ACTING, LEADERS, urgency
-from services.web.present import ROLES, UNIT_KINDS
 from services.web.site import redirect, web_of
-
-PARTY_DEPARTMENTS = {"BAN_TGNC": "Ban Tuyên giáo - Nữ công", "BAN_TCKT": "Ban Tổ chức - Kiểm tra",
-                     "VAN_PHONG": "Văn phòng", "BAN_CSPL": "Ban Chính sách - Pháp luật", "UBKT": "Ủy ban Kiểm tra"}
-
-
-def party(p: dict[str, Any]) -> str:
-    """Who an item falls to, in words."""
-    kind = p.get("kind")
-    if p.get("name"):
-        return str(p["name"])
-    if kind == "issuer":
-        return "Đơn vị ban hành"
-    if kind == "department":
-        return PARTY_DEPARTMENTS.get(p.get("code") or "", p.get("code") or "Ban chuyên đề")
-    if kind == "units_of_kind":
-        return ", ".join(UNIT_KINDS.get(k, k) for k in p.get("unit_kinds") or [])
-    if kind == "people_of_role":
-        return ", ".join(ROLES.get(r, r) for r in p.get("roles") or [])
-    if kind == "standing_committee":
-        return "Ban Thường vụ"
-    if kind == "party_cell":
-        return "Chi bộ"
-    if kind == "unit":
-        return str(p.get("unit_id") or "")
-    return str(kind or "")
 
 
 async def plans_list(request: Request) -> Response:
@@ -81,7 +55,7 @@ async def plan_view(request: Request, *, problem: Problem | None = None, status:
     issuer = plan["issuer_unit_id"] == s.unit_id and bool(s.roles & LEADERS)
     child = plan["status"] == "issued" and s.unit.get("parent_id") == plan["issuer_unit_id"] and bool(s.roles & ACTING)
     return await web.render(request, "plan.html", {
-        "plan": plan, "doc": plan["document"], "party": party, "tasks": urgency(mine["items"]), "rollup": rollup,
+        "plan": plan, "doc": plan["document"], "tasks": urgency(mine["items"]), "rollup": rollup,
         "can_issue": issuer and plan["status"] == "draft", "can_revise": issuer and plan["status"] == "issued",
         "can_register": child, "problem": problem, "year": today.year,
         "document_json": json.dumps(plan["document"], ensure_ascii=False, indent=2)}, session=s, status=status)
