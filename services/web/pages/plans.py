@@ -47,11 +47,13 @@ async def plan_view(request: Request, *, problem: Problem | None = None, status:
         body["revision"] = int(rev)
     plan = await web.call(s, "plans", "get_plan", body)
     today = web.clock.today()
+    # Progress of the subtree for units that have one (a grassroots union sees its own tasks).
+    subtree = s.unit.get("kind") not in ("grassroots_union", "department")
     mine, rollup = await asyncio.gather(
         web.call(s, "plans", "list_tasks", {"unit_id": s.unit_id, "plan_id": plan_id, "year": today.year,
                                             "page": {"limit": 200}}),
         _quiet(web.call(s, "plans", "get_rollup", {"plan_id": plan_id, "root_unit_id": s.unit_id, "year": today.year,
-                                                   "by_child": True}, timeout=60)))
+                                                   "by_child": True}, timeout=60)) if subtree else _none())
     issuer = plan["issuer_unit_id"] == s.unit_id and bool(s.roles & LEADERS)
     child = plan["status"] == "issued" and s.unit.get("parent_id") == plan["issuer_unit_id"] and bool(s.roles & ACTING)
     return await web.render(request, "plan.html", {
@@ -59,6 +61,10 @@ async def plan_view(request: Request, *, problem: Problem | None = None, status:
         "can_issue": issuer and plan["status"] == "draft", "can_revise": issuer and plan["status"] == "issued",
         "can_register": child, "problem": problem, "year": today.year,
         "document_json": json.dumps(plan["document"], ensure_ascii=False, indent=2)}, session=s, status=status)
+
+
+async def _none() -> None:
+    return None
 
 
 async def _quiet(coro: Any) -> Any:

@@ -160,15 +160,20 @@ async def received(request: Request) -> Response:
     req = await web.call(s, "reports", "get_requirement", {"requirement_id": rid})
     wanted = request.query_params.get("status") or None
     receiving = req["receiving_unit_id"]
-    if s.unit_id != receiving and s.unit.get("parent_id") != receiving:
+    if s.unit_id != receiving and not (s.unit.get("kind") == "department" and s.unit.get("parent_id") == receiving):
         receiving = s.unit_id  # an upper-level union: the reports it receives itself
     body: dict[str, Any] = {"requirement_id": rid, "receiving_unit_id": receiving, "limit": 500}
     if wanted:
         body["status"] = wanted
     page = await web.call(s, "reports", "list_reports", body)
-    units = await web.call(s, "plans", "list_units", {"root_id": receiving, "as_of": req["hierarchy_as_of"],
-                                                      "include_root": False, "page": {"limit": 500}})
-    names = {u["unit_id"]: u["name"] for u in units["items"]}
+    try:
+        units = await web.call(s, "plans", "list_units", {"root_id": receiving, "as_of": req["hierarchy_as_of"],
+                                                          "include_root": False, "page": {"limit": 500}})
+        names = {u["unit_id"]: u["name"] for u in units["items"]}
+    except Problem:  # a receiving department reads the reports, not its parent's directory
+        c = await web.call(s, "reports", "get_completeness", {"requirement_id": rid, "unit_id": receiving,
+                                                               "missing_limit": 0})
+        names = {n["unit_id"]: n["name"] for n in c["children"]}
     items = sorted(page["items"], key=lambda r: (r["status"] != "submitted", r.get("submitted_at") or ""))
     return await web.render(request, "received.html", {
         "req": req, "items": items, "names": names, "wanted": wanted, "receiving": receiving,
