@@ -22,7 +22,72 @@ async def plans_list(request: Request) -> Response:
     web = web_of(request)
     s = web.require(request)
     page = await web.call(s, "plans", "list_plans", {"page": {"limit": 100}})
-    return await web.render(request, "plans.html", {"plans": page["items"]}, session=s)
+    return await web.render(request, "plans.html", {"plans": page["items"], "can_draft": bool(s.roles & LEADERS)},
+                            session=s)
+
+
+def _skeleton(s: Any, today: date) -> dict[str, Any]:
+    return {"number": "…/KH-…", "number_is_placeholder": True, "title": "Kế hoạch …", "issuer_unit_id": s.unit_id,
+            "issuer_name": s.unit.get("name"), "first_year": today.year,
+            "sections": [{"code": "I", "title": "MỤC ĐÍCH, YÊU CẦU", "paragraphs": ["…"], "items": []},
+                         {"code": "II", "title": "NỘI DUNG, NHIỆM VỤ", "paragraphs": [], "items": [
+                             {"item_id": "II.1", "content": "…", "output": "report",
+                              "responsible": [{"kind": "units_of_kind", "unit_kinds": ["grassroots_union"]}],
+                              "timing_text": "trước ngày 30/11 hằng năm"}]}],
+            "recipients": [], "signed_by": {}}
+
+
+async def draft_form(request: Request, *, problem: Problem | None = None, text: str | None = None,
+                     status: int = 200) -> Response:
+    """A new draft: the document as JSON, from a skeleton or from a parent plan (?from=)."""
+    web = web_of(request)
+    s = web.require(request)
+    source = request.query_params.get("from")
+    if text is None:
+        doc = _skeleton(s, web.clock.today())
+        if source:
+            parent = await web.call(s, "plans", "get_plan", {"plan_id": source})
+            doc = {**parent["document"], "issuer_unit_id": s.unit_id, "issuer_name": s.unit.get("name"),
+                   "parent_plan_id": source, "number": "…/KH-…", "number_is_placeholder": True, "issued_on": None}
+        text = json.dumps(doc, ensure_ascii=False, indent=2)
+    return await web.render(request, "plan_new.html", {"text": text, "problem": problem, "source": source},
+                            session=s, status=status)
+
+
+async def create_draft(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    form = await web.form(request, s)
+    text = str(form.get("document") or "")
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        return await draft_form(request, text=text, status=422, problem=Problem(
+            f"Nội dung kế hoạch không đúng định dạng JSON: {exc}", "validation_error", {"document": str(exc)}, 422))
+    try:
+        plan = await web.call(s, "plans", "create_plan", {"document": document})
+    except Problem as p:
+        return await draft_form(request, text=text, problem=p, status=p.status)
+    s.flash("Đã lưu dự thảo kế hoạch; kiểm tra lại rồi ban hành.")
+    return redirect(f"/plans/{plan['plan_id']}")
+
+
+async def update_draft(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    form = await web.form(request, s)
+    plan_id = request.path_params["plan_id"]
+    try:
+        document = json.loads(str(form.get("document") or ""))
+    except ValueError as exc:
+        return await plan_view(request, problem=Problem(f"Nội dung kế hoạch không đúng định dạng JSON: {exc}",
+                                                        "validation_error", {"document": str(exc)}, 422), status=422)
+    try:
+        await web.call(s, "plans", "update_plan", {"plan_id": plan_id, "document": document})
+    except Problem as p:
+        return await plan_view(request, problem=p, status=p.status)
+    s.flash("Đã lưu dự thảo.")
+    return redirect(f"/plans/{plan_id}")
 
 
 async def tasks(request: Request) -> Response:
@@ -60,6 +125,7 @@ async def plan_view(request: Request, *, problem: Problem | None = None, status:
         "plan": plan, "doc": plan["document"], "tasks": urgency(mine["items"]), "rollup": rollup,
         "can_issue": issuer and plan["status"] == "draft", "can_revise": issuer and plan["status"] == "issued",
         "can_register": child, "problem": problem, "year": today.year,
+        "can_implement": plan["status"] == "issued" and bool(s.roles & LEADERS) and plan["issuer_unit_id"] != s.unit_id,
         "document_json": json.dumps(plan["document"], ensure_ascii=False, indent=2)}, session=s, status=status)
 
 
@@ -181,7 +247,10 @@ async def task_update(request: Request) -> Response:
 
 ROUTES = [
     Route("/plans", plans_list, methods=["GET"]),
+    Route("/plans/new", draft_form, methods=["GET"]),
+    Route("/plans/new", create_draft, methods=["POST"]),
     Route("/plans/tasks", tasks, methods=["GET"]),
+    Route("/plans/{plan_id}/draft", update_draft, methods=["POST"]),
     Route("/plans/{plan_id}", plan_view, methods=["GET"]),
     Route("/plans/{plan_id}/issue", issue, methods=["POST"]),
     Route("/plans/{plan_id}/revise", revise, methods=["POST"]),
