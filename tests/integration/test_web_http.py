@@ -165,3 +165,24 @@ async def test_session_expiry(nc, nats_server, tmp_path):
         s.client._expires = 0
         assert (await client.get("/")).status_code == 200
         assert s.client.refresh != before and len(sessions) == 1
+
+
+@pytest.mark.timeout(120)
+async def test_org_import_shows_the_bad_lines_in_vietnamese(nc, nats_server, tmp_path):
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        assert (await login(client)).status_code == 303  # lan chairs u1: she administers it
+        page = await client.get("/org")
+        assert page.status_code == 200 and "Nhập đơn vị từ tệp CSV" in page.text
+        token = csrf_of(page.text)
+        bad = "code,name,kind,parent_code\nG1,Công đoàn cơ sở G1,grassroots_union,U1\nG2,,grassroots_union,U1\n" \
+              "G3,Công đoàn cơ sở G3,grassroots_union,KHONG_CO\n"
+        r = await client.post("/org/import", data={"csrf": token, "csv": bad, "effective_from": "2026-01-01"})
+        assert r.status_code == 422 and "không đơn vị nào được nhập" in r.text
+        assert "dòng 3: name" in r.text and "thiếu tên đơn vị" in r.text
+        assert "dòng 4: parent_code" in r.text and "KHONG_CO không có trong tệp và chưa đăng ký" in r.text
+        good = "code,name,kind,parent_code\nG1,Công đoàn cơ sở G1,grassroots_union,U1\n"
+        r = await client.post("/org/import", files={"file": ("units.csv", good.encode("utf-8-sig"), "text/csv")},
+                              data={"csrf": token, "effective_from": "2026-01-01"})
+        assert r.status_code == 303
+        page = await client.get("/org")
+        assert "Đã nhập 1 đơn vị mới" in page.text and "Công đoàn cơ sở G1" in page.text
