@@ -72,7 +72,8 @@ async def web_stack(tmp_path: Path) -> AsyncIterator[tuple[Stack, dict[str, str]
                                                     "must_change_password": False})
     finally:
         await nc.close()
-    people = {"chair": f"p-{chair_unit.unit_id}-1", "unit": chair_unit.unit_id, "reviewer": reviewer,
+    people = {"chair": f"p-{chair_unit.unit_id}-1", "unit": chair_unit.unit_id, "unit_name": chair_unit.name,
+              "reviewer": reviewer,
               "tgnc": "p-ldld-bd-ban-tgnc-1", "url": f"http://127.0.0.1:{ports['web']}"}
     try:
         yield s, people
@@ -158,6 +159,7 @@ async def _scenario(browser: Any, url: str, who: dict[str, str], shots: Path) ->
 
     # The reviewer is told without reloading, opens the report and returns it with a comment.
     toast = await _toast(reviewer, "Có báo cáo gửi đến")
+    await expect(reviewer.locator("#notice-list li.live").first).to_contain_text("đã gửi báo cáo")
     await expect(reviewer.locator("#unread-count")).not_to_have_text("0")
     await reviewer.screenshot(path=shots / "03-thong-bao-truc-tiep.png")
     await toast.locator("a").click()
@@ -182,6 +184,9 @@ async def _scenario(browser: Any, url: str, who: dict[str, str], shots: Path) ->
     await reviewer.click("form[action$='/accept'] button")
     await expect(reviewer.locator(".flash.ok")).to_contain_text("Đã tiếp nhận báo cáo")
     await _toast(chair, "Báo cáo được tiếp nhận")
+    await reviewer.goto(url + "/reports")
+    await reviewer.locator("a", has_text="Báo cáo nhận được").first.click()
+    await expect(reviewer.locator("li", has_text=who["unit_name"]).locator(".status")).to_have_text("Đã được tiếp nhận")
 
     # Ban TG-NC of the province: completeness per upper-level union, consolidation, the DOCX.
     tgnc = await _login(browser, url, who["tgnc"])

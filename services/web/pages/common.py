@@ -12,6 +12,10 @@ from services.web.site import Web
 
 LEADERS = {"chairperson", "executive_member", "head_of_unit"}
 ACTING = LEADERS | {"cadre"}
+# Kinds of unit whose reports a level receives from below it (the receiving level is the parent).
+BELOW = {"national_federation": {"provincial_federation"},
+         "provincial_federation": {"upper_level_union", "grassroots_union", "affiliated_unit"},
+         "upper_level_union": {"grassroots_union"}}
 
 
 def urgency(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -47,9 +51,12 @@ def received_by_me(reqs: list[dict[str, Any]], s: Session) -> list[dict[str, Any
     receiving unit, or it is the receiving unit's department named for it)."""
     mine = {s.unit_id}
     parent = s.unit.get("parent_id")
+    below = BELOW.get(str(s.unit.get("kind")), set())
     out = []
     for q in reqs:
         if q["issuer_unit_id"] in mine or q["receiving_unit_id"] in mine:
+            out.append(q)
+        elif below & set(q["reporting_kinds"]):  # e.g. an upper-level union receives its grassroots unions'
             out.append(q)
         elif s.unit.get("kind") == "department" and q["receiving_unit_id"] == parent and q.get("receiving_department") \
                 and _same(q["receiving_department"], s.unit.get("name", "")):

@@ -11,8 +11,10 @@ from starlette.routing import Route
 
 from services.web.gateway import Problem
 from services.web.pages.common import (
+    ACTING,
     my_reports,
     open_tasks,
+    received_by_me,
     report_link,
     reports_for_me,
     requirements,
@@ -39,14 +41,31 @@ async def home(request: Request) -> Response:
         _quiet(web.call(s, "plans", "get_individual_plan", {"person_id": s.person_id, "year": today.year}), None))
     mine = [q for q in reports_for_me(reqs, s) if not q.get("cutoff_date") or q["cutoff_date"] >= today.isoformat()]
     duties = await my_reports(web, s, sorted(mine, key=lambda q: q["due_date"]))
+    waiting = await _waiting(web, s, [q for q in received_by_me(reqs, s)
+                                      if not q.get("cutoff_date") or q["cutoff_date"] >= today.isoformat()])
     task_reports = {}
     for t in tasks:
         q = task_requirement(t, reqs)
         if q is not None:
             task_reports[t["occurrence_id"]] = report_link(q, s.unit_id)
     return await web.render(request, "home.html", {
-        "tasks": tasks, "duties": duties, "notices": inbox["items"], "individual": individual,
+        "tasks": tasks, "duties": duties, "waiting": waiting, "notices": inbox["items"], "individual": individual,
         "task_reports": task_reports, "report_link": lambda q: report_link(q, s.unit_id)}, session=s)
+
+
+async def _waiting(web: Any, s: Any, reqs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+    """Reports waiting for the person's level to accept or return them, per requirement."""
+    if not s.roles & ACTING:
+        return []
+
+    async def one(q: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        receiving = q["receiving_unit_id"] if s.unit.get("kind") == "department" else s.unit_id
+        page = await _quiet(web.call(s, "reports", "list_reports", {"requirement_id": q["requirement_id"],
+                                                                   "receiving_unit_id": receiving,
+                                                                   "status": "submitted", "limit": 1000}),
+                            {"items": []})
+        return q, len(page["items"])
+    return [w for w in await asyncio.gather(*(one(q) for q in reqs)) if w[1]]
 
 
 ROUTES = [Route("/", home, methods=["GET"])]
