@@ -89,6 +89,12 @@ class SessionStore:
         s.last_seen = now
         return s
 
+    def alive(self, sid: str) -> bool:
+        """Whether the session still stands, without counting this as activity (a page left open
+        on its live stream does not keep a session from expiring)."""
+        s = self._by_id.get(sid)
+        return s is not None and not self.expired(s)
+
     def expired(self, s: Session, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
         return now - s.last_seen > self.idle_s or now - s.created > self.max_s

@@ -74,8 +74,9 @@ def test_sessions_expire_and_tokens_check():
     a = store.new(object(), {"person_id": "a", "unit_id": "u"}, {})  # type: ignore[arg-type]
     assert store.get(a.sid) is a and store.get("nope") is None and store.get(None) is None
     assert a.check_csrf(a.csrf) and not a.check_csrf("x") and not a.check_csrf(None)
+    assert store.alive(a.sid)
     a.last_seen -= 61
-    assert store.get(a.sid) is None and len(store) == 0
+    assert not store.alive(a.sid) and store.get(a.sid) is None and len(store) == 0
     b = store.new(object(), {"person_id": "b", "unit_id": "u"}, {})  # type: ignore[arg-type]
     store.new(object(), {"person_id": "c", "unit_id": "u"}, {})  # type: ignore[arg-type]
     store.new(object(), {"person_id": "d", "unit_id": "u"}, {})  # type: ignore[arg-type]

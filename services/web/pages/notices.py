@@ -92,7 +92,8 @@ async def live(request: Request) -> Response:
                 try:
                     item = await asyncio.wait_for(q.get(), timeout=keepalive)
                 except TimeoutError:
-                    if web.sessions.get(s.sid) is None:
+                    if not web.sessions.alive(s.sid):
+                        yield "event: expired\ndata: {}\n\n"
                         return
                     yield ": keepalive\n\n"
                     continue
