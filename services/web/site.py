@@ -141,6 +141,6 @@ def nav_of(session: Session | None) -> list[tuple[str, str]]:
 
 
 def web_of(request: Request) -> Web:
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web
 
 

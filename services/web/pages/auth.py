@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.web.gateway import Problem
-from services.web.sessions import COOKIE, pre_token
+from services.web.sessions import COOKIE, Session, pre_token
 from services.web.site import PRE_COOKIE, new_token, redirect, safe_next, web_of
 
 
@@ -78,7 +78,7 @@ async def password_form(request: Request) -> Response:
                                 required=bool(request.query_params.get("required")))
 
 
-async def _password_page(request: Request, session, *, username: str = "", error: str | None = None,  # type: ignore[no-untyped-def]
+async def _password_page(request: Request, session: Session | None, *, username: str = "", error: str | None = None,
                          fields: dict[str, str] | None = None, required: bool = False, status: int = 200) -> Response:
     web = web_of(request)
     if session is not None:

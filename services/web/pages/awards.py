@@ -65,7 +65,8 @@ async def round_view(request: Request, *, problem: Problem | None = None, checke
         web.call(s, "awards", "list_nominations", {"round_id": rid, "unit_id": s.unit_id, "page": {"limit": 200}}))
     issuer = r["issuer_unit_id"] == s.unit_id
     can_nominate = r["status"] == "open" and bool(s.roles & ACTING) and not issuer
-    units, people = {"items": []}, {"items": []}
+    units: dict[str, Any] = {"items": []}
+    people: dict[str, Any] = {"items": []}
     if can_nominate:
         units, people = await asyncio.gather(
             _quiet(web.call(s, "plans", "list_units", {"root_id": s.unit_id, "page": {"limit": 300}}), {"items": []}),
