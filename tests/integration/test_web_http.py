@@ -186,3 +186,21 @@ async def test_org_import_shows_the_bad_lines_in_vietnamese(nc, nats_server, tmp
         assert r.status_code == 303
         page = await client.get("/org")
         assert "Đã nhập 1 đơn vị mới" in page.text and "Công đoàn cơ sở G1" in page.text
+
+
+@pytest.mark.timeout(120)
+async def test_notice_preferences(nc, nats_server, tmp_path):
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        assert (await login(client)).status_code == 303
+        page = await client.get("/notices/preferences")
+        token = csrf_of(page.text)
+        r = await client.post("/notices/preferences", data={"csrf": token, "email": "digest",
+                                                             "muted": ["plan_issued", "nope"]})
+        assert r.status_code == 303
+        page = await client.get("/notices/preferences")
+        assert "Đã lưu cách nhận thông báo." in page.text
+        assert 'value="digest" checked' in page.text and 'value="plan_issued" checked' in page.text
+        # A webhook to a private address over http is refused at its field, what was typed kept.
+        r = await client.post("/notices/preferences", data={"csrf": token, "email": "auto",
+                                                             "webhook_url": "http://127.0.0.1:9/hook"})
+        assert r.status_code == 422 and 'class="invalid"' in r.text and "http://127.0.0.1:9/hook" in r.text

@@ -65,14 +65,23 @@ async def save_preferences(request: Request) -> Response:
                             "muted_kinds": [k for k in form.getlist("muted") if k in NOTIFICATION_KIND]}
     address = str(form.get("email_address") or "").strip()
     body["email_address"] = address or None
+    hook = str(form.get("webhook_url") or "").strip()
+    body["webhook_url"] = hook or None
+    if form.get("rotate_webhook_secret"):
+        body["rotate_webhook_secret"] = True
     try:
-        await web.call(s, "notify", "set_preferences", body)
+        saved = await web.call(s, "notify", "set_preferences", body)
     except Problem as p:
         prefs = await web.call(s, "notify", "get_preferences", {})
-        prefs.update({"email": body["email"], "muted_kinds": body["muted_kinds"], "email_address": address})
+        prefs.update({"email": body["email"], "muted_kinds": body["muted_kinds"], "email_address": address,
+                      "webhook_url": hook})
         return await web.render(request, "preferences.html", {
             "prefs": prefs, "modes": EMAIL_MODE, "kinds": NOTIFICATION_KIND, "error": p.message,
             "fields": p.fields}, session=s, status=p.status)
+    if saved.get("webhook_secret"):  # shown once, on this answer only (not kept in the session)
+        return await web.render(request, "preferences.html", {
+            "prefs": saved, "modes": EMAIL_MODE, "kinds": NOTIFICATION_KIND, "fields": {},
+            "secret": saved["webhook_secret"]}, session=s)
     s.flash("Đã lưu cách nhận thông báo.")
     return redirect("/notices/preferences")
 
