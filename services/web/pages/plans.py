@@ -124,6 +124,8 @@ async def plan_view(request: Request, *, problem: Problem | None = None, status:
     return await web.render(request, "plan.html", {
         "plan": plan, "doc": plan["document"], "tasks": urgency(mine["items"]), "rollup": rollup,
         "can_issue": issuer and plan["status"] == "draft", "can_revise": issuer and plan["status"] == "issued",
+        "can_edit": issuer and plan["status"] in ("draft", "issued") and "revision" not in request.query_params,
+        "new_ids": _new_ids(plan["document"]),
         "can_register": child, "problem": problem, "year": today.year,
         "can_implement": plan["status"] == "issued" and bool(s.roles & LEADERS) and plan["issuer_unit_id"] != s.unit_id,
         "document_json": json.dumps(plan["document"], ensure_ascii=False, indent=2)}, session=s, status=status)
@@ -245,7 +247,129 @@ async def task_update(request: Request) -> Response:
     return redirect(f"/plans/{plan_id}/tasks/{occ}")
 
 
+# --- editing one item without JSON ---------------------------------------------------------------
+
+PRESET_PARTIES: list[dict[str, Any]] = [
+    {"kind": "units_of_kind", "unit_kinds": ["upper_level_union", "grassroots_union"], "under": "issuer"},
+    {"kind": "units_of_kind", "unit_kinds": ["upper_level_union"], "under": "issuer"},
+    {"kind": "units_of_kind", "unit_kinds": ["grassroots_union"], "under": "issuer"},
+    {"kind": "issuer"},
+    {"kind": "department", "code": "BAN_TGNC"},
+    {"kind": "department", "code": "BAN_TCKT"},
+    {"kind": "department", "code": "VAN_PHONG"},
+    {"kind": "people_of_role", "roles": ["executive_member", "head_of_unit"], "under": "issuer"},
+]
+OUTPUTS = ["activity", "report", "plan", "conference", "regulation", "guidance", "posts", "award_round",
+           "individual_plan"]
+
+
+def _key(p: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in p.items() if v not in (None, [], "")}, ensure_ascii=False, sort_keys=True)
+
+
+def _new_ids(doc: dict[str, Any]) -> dict[str, str]:
+    """An unused item id per section, for "add an item"."""
+    used = {it.get("item_id") for sec in doc.get("sections") or [] for it in sec.get("items") or []}
+    out = {}
+    for sec in doc.get("sections") or []:
+        n = len(sec.get("items") or []) + 1
+        while f"{sec['code']}.{n}" in used:
+            n += 1
+        out[sec["code"]] = f"{sec['code']}.{n}"
+    return out
+
+
+def _find(doc: dict[str, Any], item_id: str) -> tuple[dict[str, Any], int] | None:
+    for sec in doc.get("sections") or []:
+        for i, it in enumerate(sec.get("items") or []):
+            if it.get("item_id") == item_id:
+                return sec, i
+    return None
+
+
+async def item_form(request: Request, *, problem: Problem | None = None, status: int = 200) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    plan_id, item_id = request.path_params["plan_id"], request.path_params["item_id"]
+    plan = await web.call(s, "plans", "get_plan", {"plan_id": plan_id})
+    if plan["issuer_unit_id"] != s.unit_id or not s.roles & LEADERS or plan["status"] == "closed":
+        raise Problem("Chỉ lãnh đạo đơn vị ban hành sửa được kế hoạch này.", "forbidden", status=403)
+    doc = plan["document"]
+    section = request.query_params.get("section")
+    found = _find(doc, item_id)
+    item = found[0]["items"][found[1]] if found else {"item_id": item_id, "content": "", "responsible": [],
+                                                       "output": "activity", "timing_text": ""}
+    current = {_key(p): p for p in item.get("responsible") or []}
+    presets = [(k, p) for p in PRESET_PARTIES if (k := _key(p)) not in current]
+    return await web.render(request, "plan_item.html", {
+        "plan": plan, "item": item, "current": list(current.items()), "presets": presets, "outputs": OUTPUTS,
+        "new": found is None, "section": section, "problem": problem,
+        "sections": [sec["code"] for sec in doc.get("sections") or []]}, session=s, status=status)
+
+
+async def item_save(request: Request) -> Response:
+    web = web_of(request)
+    s = web.require(request)
+    form = await web.form(request, s)
+    plan_id, item_id = request.path_params["plan_id"], request.path_params["item_id"]
+    plan = await web.call(s, "plans", "get_plan", {"plan_id": plan_id})
+    doc = plan["document"]
+    found = _find(doc, item_id)
+    delete = form.get("action") == "delete"
+    if delete:
+        if found is None:
+            raise Problem("Không tìm thấy mục này.", "not_found", status=404)
+        del found[0]["items"][found[1]]
+        what = f"bỏ mục {item_id}"
+    else:
+        content = str(form.get("content") or "").strip()
+        parties = []
+        for raw in form.getlist("party"):
+            try:
+                parties.append(json.loads(str(raw)))
+            except ValueError:
+                continue
+        missing = {**({"content": "Cần ghi nội dung."} if not content else {}),
+                   **({"party": "Cần chọn ít nhất một đơn vị, bộ phận thực hiện."} if not parties else {})}
+        if missing:
+            return await item_form(request, status=422, problem=Problem(
+                "Đề nghị ghi nội dung và chọn đơn vị thực hiện.", "validation_error", missing, 422))
+        item = dict(found[0]["items"][found[1]]) if found else {"item_id": item_id, "reports_to": [], "see_also": []}
+        timing_text = str(form.get("timing_text") or "").strip()
+        if timing_text != (item.get("timing_text") or ""):
+            item.pop("timing", None)  # plans reads the new words again
+        item.update({"content": content, "responsible": parties, "timing_text": timing_text or None,
+                     "output": str(form.get("output") or "activity")})
+        if found:
+            found[0]["items"][found[1]] = item
+            what = f"sửa mục {item_id}"
+        else:
+            code = str(form.get("section") or "")
+            sec = next((x for x in doc.get("sections") or [] if x["code"] == code), None)
+            if sec is None:
+                raise Problem("Không tìm thấy phần của kế hoạch để thêm mục.", "not_found", status=404)
+            sec.setdefault("items", []).append(item)
+            what = f"thêm mục {item_id}"
+    try:
+        if plan["status"] == "draft":
+            await web.call(s, "plans", "update_plan", {"plan_id": plan_id, "document": doc})
+            s.flash(f"Đã lưu dự thảo: {what}.")
+        else:
+            reply = await web.call(s, "plans", "revise_plan", {"plan_id": plan_id, "document": doc,
+                                                               "note": str(form.get("note") or "").strip() or what.capitalize()},
+                                   timeout=600)
+            s.flash(f"Đã ban hành sửa đổi lần {reply['revision'] - 1} ({what}): {reply['changed']} nhiệm vụ "
+                    f"thay đổi, {reply['withdrawn']} rút lại, {reply['occurrences']} nhiệm vụ mới.")
+    except Problem as p:
+        if delete:
+            raise
+        return await item_form(request, problem=p, status=p.status)
+    return redirect(f"/plans/{plan_id}")
+
+
 ROUTES = [
+    Route("/plans/{plan_id}/items/{item_id}", item_form, methods=["GET"]),
+    Route("/plans/{plan_id}/items/{item_id}", item_save, methods=["POST"]),
     Route("/plans", plans_list, methods=["GET"]),
     Route("/plans/new", draft_form, methods=["GET"]),
     Route("/plans/new", create_draft, methods=["POST"]),
