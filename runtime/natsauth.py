@@ -11,6 +11,8 @@ endpoint in the contracts changes the permissions with it.
                  consumers and replies to requests; subscribe to its endpoints, $SRV discovery and
                  its own inbox; read the clock bucket
     client       publish requests (congdoan.api.>); subscribe to its own inbox — nothing else
+    web          the web front-end: a client that also hears notify's "new notices" events (a
+                 plain subscription, for live pages) and reads the clock bucket
     subscriber   read the event streams through consumers of its own (never a service's durable);
                  publish no event
     operator     write the clock bucket; read, consume and clean the dead-letter stream; read
@@ -38,11 +40,13 @@ from contracts.catalogue import CONSUMES, EVENTS_BY_TYPE, endpoints_of, produced
 from contracts.streams import STREAMS
 
 ACCOUNT = "CONGDOAN"
-CLIENT, SUBSCRIBER, OPERATOR = "client", "subscriber", "operator"
+CLIENT, SUBSCRIBER, OPERATOR, WEB = "client", "subscriber", "operator", "web"
 SERVICE_USERS: tuple[str, ...] = naming.SERVICES
-BUILTIN_USERS: tuple[str, ...] = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR)
+BUILTIN_USERS: tuple[str, ...] = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR, WEB)
 INTEGRATOR_ROLES = (CLIENT, SUBSCRIBER)  # what an added user may be
-ROLES = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR)
+ROLES = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR, WEB)
+# What the web front-end hears live: one event type of notify, by core subscription.
+WEB_LIVE_EVENTS = ("vn.congdoan.notify.notifications.created.v1",)
 # A service may answer a request long after it came (a large import): one reply, within this.
 RESPONSE_EXPIRES = "10m"
 
@@ -143,6 +147,12 @@ def client_permissions(user: str = CLIENT) -> Permissions:
     return Permissions((f"{naming.API_PREFIX}.>",), (f"{inbox_prefix(user)}.>",))
 
 
+def web_permissions(user: str = WEB) -> Permissions:
+    publish = (f"{naming.API_PREFIX}.>", *_kv_read(naming.CLOCK_BUCKET))
+    subscribe = (f"{inbox_prefix(user)}.>", *(EVENTS_BY_TYPE[t].subject for t in WEB_LIVE_EVENTS))
+    return Permissions(publish, subscribe)
+
+
 def subscriber_permissions(user: str = SUBSCRIBER) -> Permissions:
     publish = [f"{_API}.INFO", f"{_API}.STREAM.NAMES", f"{_API}.STREAM.LIST"]
     for stream in event_streams():
@@ -175,6 +185,8 @@ def permissions(role: str, user: str | None = None) -> Permissions:
         return subscriber_permissions(user)
     if role == OPERATOR:
         return operator_permissions(user)
+    if role == WEB:
+        return web_permissions(user)
     raise ValueError(f"unknown NATS role {role!r} (one of {', '.join(ROLES)})")
 
 
