@@ -102,8 +102,9 @@ class Hierarchy:
             first = self._versions[unit][0]
             if first.valid_from == on and first.parent_id == parent:
                 return  # a retry
-            raise HierarchyError(f"Mã đơn vị {unit} đã được đăng ký (từ ngày {_d(first.valid_from)}, trực thuộc "
-                                 f"{first.parent_id or 'không đơn vị nào'}); mã đơn vị không được dùng lại.")
+            where = f"trực thuộc {first.parent_id}" if first.parent_id else "là đơn vị cấp cao nhất"
+            raise HierarchyError(f"Mã đơn vị {unit} đã được đăng ký (từ ngày {_d(first.valid_from)}, {where}); "
+                                 f"mã đơn vị không được dùng lại.")
         if parent is not None:
             if parent == unit:
                 raise HierarchyError(f"Đơn vị {unit} không thể trực thuộc chính nó.")
