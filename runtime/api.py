@@ -6,7 +6,9 @@ size, then for its bearer token (`Authorization: Bearer <JWT>` header, verified 
 `runtime.auth.TokenVerifier`; 401 without a valid one, except on the few public endpoints), then
 for UTF-8 JSON and the request model (unknown fields refused) before the handler runs; the handler
 gets the request and the verified `Principal`. Every failure answers with an `ErrorReply` body and
-the standard `Nats-Service-Error` / `Nats-Service-Error-Code` headers. Requests are handled
+the standard `Nats-Service-Error` / `Nats-Service-Error-Code` headers: a stable English code, a
+Vietnamese message, and the fields at fault in details (runtime/validation.py says a request
+model's problems in Vietnamese, keeping pydantic's error type). Requests are handled
 concurrently up to a bound. A request whose reply subject is not an inbox (`_INBOX.…`) is dropped
 unanswered and unhandled."""
 
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from contracts import naming
 from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
+from runtime import validation
 from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
 from runtime.errors import ApiError, DomainError, api_error
 from runtime.logging import get_logger
@@ -37,10 +40,6 @@ REPLY_PREFIX = "_INBOX."
 
 # handler(request, principal): the principal is None only on public endpoints (login…).
 ApiHandler = Callable[[Any, Principal | None], Awaitable[BaseModel]]
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc)
 
 
 class ApiServer:
@@ -112,26 +111,28 @@ class ApiServer:
         except Exception as exc:  # a bug or an outage: the caller still gets a structured answer
             outcome = "internal_error"
             log.exception("request failed", endpoint=spec.name)
-            await self._error(req, ApiError(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}"))
+            await self._error(req, ApiError(ErrorCode.INTERNAL, f"Lỗi hệ thống ({type(exc).__name__}); xin thử lại sau."))
         finally:
             REQUESTS.labels(self.service, spec.name, outcome).inc()
             REQUEST_SECONDS.labels(self.service, spec.name).observe(time.perf_counter() - started)
 
     async def handle(self, spec: EndpointSpec, data: bytes, headers: dict[str, str] | None = None) -> BaseModel:
         if len(data) > self.max_bytes:
-            raise ApiError(ErrorCode.TOO_LARGE, f"request of {len(data)} bytes exceeds the limit of {self.max_bytes}")
+            raise ApiError(ErrorCode.TOO_LARGE, f"Yêu cầu dài {len(data)} byte, vượt giới hạn {self.max_bytes} byte.")
         principal = None if spec.public else await self.authenticate(headers)
         try:
             obj = json.loads(data) if data else {}
         except UnicodeDecodeError:
-            raise ApiError(ErrorCode.BAD_REQUEST, "request body is not valid UTF-8") from None
-        except ValueError as exc:
-            raise ApiError(ErrorCode.BAD_REQUEST, f"request body is not JSON: {exc}") from None
+            raise ApiError(ErrorCode.BAD_REQUEST, "Nội dung yêu cầu không phải văn bản UTF-8 hợp lệ.") from None
+        except json.JSONDecodeError as exc:
+            raise ApiError(ErrorCode.BAD_REQUEST, f"Nội dung yêu cầu không phải JSON hợp lệ (lỗi ở dòng {exc.lineno}, "
+                                                  f"cột {exc.colno}).") from None
+        except ValueError:
+            raise ApiError(ErrorCode.BAD_REQUEST, "Nội dung yêu cầu không phải JSON hợp lệ.") from None
         try:
             request = spec.request.model_validate(obj)
         except ValidationError as exc:
-            raise ApiError(ErrorCode.VALIDATION, f"invalid {spec.request.__name__}",
-                           [{"field": _loc(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()[:50]]) from None
+            raise ApiError(ErrorCode.VALIDATION, validation.summary(exc), validation.details(exc)) from None
         try:
             return await self.handlers[spec.name](request, principal)
         except DomainError as exc:
@@ -140,11 +141,13 @@ class ApiServer:
     async def authenticate(self, headers: dict[str, str] | None) -> Principal:
         try:
             if self.verifier is None:
-                raise Unauthenticated("this service verifies no tokens")
+                raise Unauthenticated("this service verifies no tokens", detail="Dịch vụ này chưa được cấu hình để "
+                                                                               "kiểm tra mã xác thực.")
             return await self.verifier.verify(bearer(headers))
         except Unauthenticated as exc:
+            log.debug("request unauthenticated", reason=str(exc))
             raise ApiError(ErrorCode.UNAUTHENTICATED, exc.vietnamese,
-                           [{"field": "Authorization", "message": str(exc), "type": exc.kind}]) from None
+                           [{"field": "Authorization", "message": exc.detail, "type": exc.kind}]) from None
 
     async def _error(self, req: Request, err: ApiError) -> None:
         body = error_reply(err.code, err.message, err.details).model_dump_json().encode()

@@ -58,6 +58,12 @@ class NotFound(DomainError):
     code = ErrorCode.NOT_FOUND
 
 
+class TooLarge(DomainError):
+    """What the request asks for exceeds a limit the service sets (413), e.g. an import's size."""
+
+    code = ErrorCode.TOO_LARGE
+
+
 def api_error(e: DomainError) -> ApiError:
     """The one mapping from a broken rule to the reply a caller gets."""
     details = e.details if e.details is not None else ([{"field": e.field, "message": e.message}] if e.field else [])

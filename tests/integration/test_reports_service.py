@@ -161,7 +161,8 @@ async def test_requirement_from_plan_submission_review_and_reminders(nc, nats_se
         del v["participants"]
         err = error(*await call(nc, api("reports", "submit_report"), submit("g1", v)), "422")
         assert [d["field"] for d in err["details"]] == ["values.participants"]
-        assert "participants" in err["message"]
+        assert err["code"] == "validation_error" and err["message"].startswith("Báo cáo chưa đúng biểu mẫu")
+        assert err["details"][0]["message"].startswith("Thiếu trường bắt buộc") and "participants" in err["message"]
         err = error(*await call(nc, api("reports", "submit_report"), submit("g1", values(10, 11))), "422")
         assert err["details"][0]["field"] == "values.members_with_plans,members_total"
 

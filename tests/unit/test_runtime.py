@@ -95,16 +95,30 @@ async def test_api_validation_errors_are_structured():
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b'{"unit_id": "u1", "full_name": 3, "roles": ["king"]}', signed)
     assert e.value.code == "validation_error"
-    assert {d["field"] for d in e.value.details} == {"full_name", "roles.0"}
+    # The fields at fault, each problem in Vietnamese with pydantic's type kept for programs.
+    assert e.value.message == "Yêu cầu không hợp lệ ở 2 trường: “full_name”, “roles.0”."
+    assert {d["field"]: (d["type"], d["message"]) for d in e.value.details} == {
+        "full_name": ("string_type", "Cần một chuỗi ký tự."),
+        "roles.0": ("enum", "Giá trị phải là một trong: 'chairperson', 'executive_member', 'head_of_unit', 'cadre', "
+                            "'member' hoặc 'administrator'.")}
+    with pytest.raises(ApiError) as e:
+        await server.handle(spec, b'{"unit_id": "u1"}', signed)
+    assert e.value.message == "Yêu cầu không hợp lệ ở trường “full_name”: thiếu trường bắt buộc."
+    assert e.value.details == [{"field": "full_name", "message": "Thiếu trường bắt buộc.", "type": "missing"}]
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b"x" * 1001, signed)
-    assert e.value.code == "payload_too_large"
+    assert e.value.code == "payload_too_large" and e.value.message == "Yêu cầu dài 1001 byte, vượt giới hạn 1000 byte."
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b"\xff", signed)
-    assert e.value.code == "bad_request"
+    assert e.value.code == "bad_request" and e.value.message == "Nội dung yêu cầu không phải văn bản UTF-8 hợp lệ."
+    with pytest.raises(ApiError) as e:
+        await server.handle(spec, b'{"unit_id": ', signed)
+    assert e.value.code == "bad_request" and e.value.message.startswith("Nội dung yêu cầu không phải JSON hợp lệ")
     with pytest.raises(ApiError) as e:  # the token is checked before the body is even parsed
         await server.handle(spec, b'{"unit_id": "u1"}')
     assert e.value.code == "unauthenticated"
+    assert e.value.details == [{"field": "Authorization", "type": "missing",
+                                "message": "Yêu cầu không có tiêu đề Authorization: Bearer kèm mã xác thực."}]
 
 
 def test_api_refuses_endpoints_missing_from_the_catalogue():
