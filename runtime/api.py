@@ -13,7 +13,6 @@ unanswered and unhandled."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,6 +26,7 @@ from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
 from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
 from runtime.errors import ApiError, DomainError, api_error
+from runtime.inputs import BadInput, parse_json
 from runtime.logging import get_logger
 from runtime.metrics import REQUEST_SECONDS, REQUESTS
 
@@ -41,6 +41,16 @@ ApiHandler = Callable[[Any, Principal | None], Awaitable[BaseModel]]
 
 def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
+
+
+_BAD_INPUT_CODES = {413: ErrorCode.TOO_LARGE, 400: ErrorCode.BAD_REQUEST, 422: ErrorCode.VALIDATION}
+
+
+def _bad_input(exc: BadInput) -> ApiError:
+    """A body refused by runtime.inputs: 413 too large, 400 not (bounded) JSON, 422 a value no
+    backend stores the same way (control characters, numbers out of range)."""
+    return ApiError(_BAD_INPUT_CODES[exc.status], exc.message,
+                    [{"field": exc.field, "message": exc.message, "type": exc.kind}])
 
 
 class ApiServer:
@@ -121,12 +131,10 @@ class ApiServer:
         if len(data) > self.max_bytes:
             raise ApiError(ErrorCode.TOO_LARGE, f"request of {len(data)} bytes exceeds the limit of {self.max_bytes}")
         principal = None if spec.public else await self.authenticate(headers)
-        try:
-            obj = json.loads(data) if data else {}
-        except UnicodeDecodeError:
-            raise ApiError(ErrorCode.BAD_REQUEST, "request body is not valid UTF-8") from None
-        except ValueError as exc:
-            raise ApiError(ErrorCode.BAD_REQUEST, f"request body is not JSON: {exc}") from None
+        try:  # size, depth, UTF-8, JSON, control characters, number bounds: never a 500
+            obj = parse_json(data, max_bytes=self.max_bytes, empty={})
+        except BadInput as exc:
+            raise _bad_input(exc) from None
         try:
             request = spec.request.model_validate(obj)
         except ValidationError as exc:

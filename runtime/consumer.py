@@ -17,7 +17,6 @@ acknowledged. Nothing is dropped silently.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from contracts.catalogue import EVENTS_BY_TYPE, event_of
 from contracts.envelope import CloudEvent, RawCloudEvent
 from runtime.db import UnitOfWork, inbox
 from runtime.errors import PermanentError
+from runtime.inputs import BadInput, parse_json
 from runtime.logging import get_logger
 from runtime.metrics import HANDLE_SECONDS, MESSAGES
 
@@ -65,13 +65,22 @@ def _header_safe(text: str, limit: int = 1000) -> str:
 
 
 def decode(data: bytes, subject: str, max_bytes: int, accepted: dict[str, Handler]) -> CloudEvent[Any]:
-    """Parse and validate one message, or raise Poison with a reason a person can act on."""
-    if len(data) > max_bytes:
-        raise Poison(f"oversized: {len(data)} bytes > limit {max_bytes}")
+    """Parse and validate one message, or raise Poison with a reason a person can act on. Whatever
+    goes wrong while decoding one message is that message's fault alone: any exception becomes
+    Poison (the message is parked, the rest of its batch is handled)."""
     try:
-        obj = json.loads(data)  # bytes: invalid UTF-8 raises too
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Poison(f"malformed: not UTF-8 JSON ({exc})") from None
+        return _decode(data, subject, max_bytes, accepted)
+    except Poison:
+        raise
+    except Exception as exc:  # a bug in a validator, MemoryError…: still this message's problem
+        raise Poison(f"undecodable: {type(exc).__name__}: {exc}") from None
+
+
+def _decode(data: bytes, subject: str, max_bytes: int, accepted: dict[str, Handler]) -> CloudEvent[Any]:
+    try:
+        obj = parse_json(data, max_bytes=max_bytes)  # size and depth bounded before parsing
+    except BadInput as exc:
+        raise Poison(f"{_POISON_KIND.get(exc.kind, exc.kind)}: {exc.detail}") from None
     try:
         raw = RawCloudEvent.model_validate(obj)
     except ValidationError as exc:
@@ -86,6 +95,11 @@ def decode(data: bytes, subject: str, max_bytes: int, accepted: dict[str, Handle
     except ValidationError as exc:
         raise Poison(f"invalid data for {raw.type}: {_errors(exc)}") from None
     return raw.model_copy(update={"data": data_model})
+
+
+# The first word of a parking reason, by what parse_json refused (operators filter on it).
+_POISON_KIND = {"too_large": "oversized", "too_deep": "malformed", "encoding": "malformed",
+                "malformed": "malformed", "control_character": "invalid", "number_out_of_range": "invalid"}
 
 
 def _errors(exc: ValidationError) -> str:
@@ -167,7 +181,7 @@ class EventConsumer:
         for msg in msgs:
             try:
                 good.append((msg, decode(msg.data, msg.subject, self.max_bytes, self.sub.handlers)))
-            except Poison as exc:
+            except Poison as exc:  # this message alone; the others of the batch go on
                 await self.park(msg, str(exc))
         if not good:
             return
