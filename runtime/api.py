@@ -25,7 +25,8 @@ from contracts import naming
 from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
 from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
-from runtime.errors import ApiError, DomainError, api_error
+from runtime.db import is_unavailable
+from runtime.errors import ApiError, DomainError, Unavailable, api_error
 from runtime.inputs import BadInput, parse_json
 from runtime.logging import get_logger
 from runtime.metrics import REQUEST_SECONDS, REQUESTS
@@ -68,6 +69,7 @@ class ApiServer:
         self.version = version
         self.max_bytes = max_bytes
         self.verifier = verifier  # None: every non-public endpoint answers 401
+        self.retry_after_s = 5  # the hint of a 503 while the database does not answer
         self._sem = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._svc: Any = None
@@ -120,6 +122,11 @@ class ApiServer:
             outcome = err.code.value
             await self._error(req, err)
         except Exception as exc:  # a bug or an outage: the caller still gets a structured answer
+            if is_unavailable(exc):  # the database does not answer: try again later, not a bug
+                outcome = ErrorCode.UNAVAILABLE.value
+                log.warning("request failed: database unavailable", endpoint=spec.name, error=repr(exc)[:500])
+                await self._error(req, Unavailable(self.retry_after_s))
+                return
             outcome = "internal_error"
             log.exception("request failed", endpoint=spec.name)
             await self._error(req, ApiError(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}"))
@@ -156,5 +163,7 @@ class ApiServer:
 
     async def _error(self, req: Request, err: ApiError) -> None:
         body = error_reply(err.code, err.message, err.details).model_dump_json().encode()
+        retry = getattr(err, "retry_after_s", None)
         # Header values must be one line of bounded size.
-        await req.respond_error(str(STATUS[err.code]), " ".join(err.message.split())[:500], data=body)
+        await req.respond_error(str(STATUS[err.code]), " ".join(err.message.split())[:500], data=body,
+                                headers={"Retry-After": str(retry)} if retry else None)

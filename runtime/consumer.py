@@ -6,17 +6,25 @@ of the batch's event ids commit together, then the messages are acked. Duplicate
 the inbox, or twice in a batch) are acked without effect. If the batch transaction fails, its
 messages are retried one by one so that one bad message cannot hold back the others:
 
-* malformed, oversized, unknown or invalid messages, and `PermanentError`s → parked at once;
-* any other exception → NAK with a growing delay; at the last allowed delivery → parked.
+* anything that fails while decoding one message (malformed, too deep, oversized, unknown, invalid —
+  whatever the exception) and `PermanentError`s → that message alone is parked at once;
+* the database does not answer (or SQLite's file is locked) → an outage, not the messages' fault:
+  the consumer stops fetching, holds the batch in progress (no NAK, no delivery spent) and tries it
+  again, with backoff, once the database answers;
+* any other exception → NAK with a growing delay; at the `max_deliver`-th failed delivery → parked.
 
-Parking publishes the original payload and headers, plus the reason, to CONGDOAN_DLQ
+Events are read tolerantly: data fields a consumer does not know are ignored (contracts/README.md,
+"Evolution"). Parking publishes the original payload and headers, plus the reason, to CONGDOAN_DLQ
 (congdoan.dlq.<service>.<durable>), and acks the original only once the DLQ publish is
-acknowledged. Nothing is dropped silently.
+acknowledged. The server itself never drops a message (no server-side max_deliver); a message
+delivered many times with no outcome at all (the process died each time) is parked on receipt.
+Nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,7 +40,7 @@ from pydantic import BaseModel, ValidationError
 from contracts import naming
 from contracts.catalogue import EVENTS_BY_TYPE, event_of
 from contracts.envelope import CloudEvent, RawCloudEvent
-from runtime.db import UnitOfWork, inbox
+from runtime.db import UnitOfWork, inbox, is_lock_contention
 from runtime.errors import PermanentError
 from runtime.inputs import BadInput, parse_json
 from runtime.logging import get_logger
@@ -46,6 +54,10 @@ Handler = Callable[[CloudEvent[Any], Any], Awaitable[None]]
 
 class Poison(Exception):
     """A message that can never be handled as it is."""
+
+
+class _Stopping(Exception):
+    """The consumer stops while holding messages through an outage."""
 
 
 @dataclass
@@ -109,7 +121,8 @@ def _errors(exc: ValidationError) -> str:
 class EventConsumer:
     def __init__(self, *, service: str, subscription: Subscription, js: Any,
                  uow_factory: Callable[[], UnitOfWork], batch: int = 256, max_deliver: int = 5,
-                 nak_delay_s: float = 1.0, ack_wait_s: float = 30.0, max_message_bytes: int = 256 * 1024) -> None:
+                 nak_delay_s: float = 1.0, ack_wait_s: float = 30.0, max_message_bytes: int = 256 * 1024,
+                 pause_min_s: float = 0.2, pause_max_s: float = 5.0, probe_timeout_s: float = 5.0) -> None:
         self.service = service
         self.sub = subscription
         self.js = js
@@ -119,6 +132,14 @@ class EventConsumer:
         self.nak_delay_s = nak_delay_s
         self.ack_wait_s = ack_wait_s
         self.max_bytes = max_message_bytes
+        self.pause_min_s = pause_min_s
+        self.pause_max_s = pause_max_s
+        self.probe_timeout_s = probe_timeout_s
+        # Deliveries beyond max_deliver that ended in no outcome at all (a kill, a crash) before a
+        # message is parked on receipt: kills and restarts alone must not park a valid event.
+        self.crash_slack = max(5, max_deliver)
+        self.paused = False  # holding a batch through a database outage
+        self._stop_event = asyncio.Event()
         self.durable = naming.durable_name(service, subscription.producer)
         self.stream = naming.stream_name(subscription.producer)
         self.subjects = sorted(EVENTS_BY_TYPE[t].subject for t in subscription.handlers)
@@ -134,9 +155,9 @@ class EventConsumer:
             deliver_policy=DeliverPolicy.ALL,
             filter_subjects=self.subjects,
             ack_wait=self.ack_wait_s,
-            # The server-side bound is a backstop one above ours: we park at max_deliver ourselves,
-            # so a message never sits undeliverable in the stream without a record in the DLQ.
-            max_deliver=self.max_deliver + 1,
+            # No server-side bound: the server would drop a message silently at it. We park
+            # ourselves, after max_deliver handler failures or too many deliveries without outcome.
+            max_deliver=-1,
             max_ack_pending=max(1000, self.batch * 4),
         )
         await self.js.add_consumer(self.stream, cfg)
@@ -169,6 +190,7 @@ class EventConsumer:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stop_event.set()
         async with self._busy:
             if self._psub is not None:
                 try:
@@ -179,6 +201,11 @@ class EventConsumer:
     async def handle_batch(self, msgs: list[Any]) -> None:
         good: list[tuple[Any, CloudEvent[Any]]] = []
         for msg in msgs:
+            delivered = msg.metadata.num_delivered
+            if delivered > self.max_deliver + self.crash_slack:  # the process died with it in hand, again and again
+                await self.park(msg, f"delivered {delivered} times without an outcome (the service stopped "
+                                     "while handling it each time?)")
+                continue
             try:
                 good.append((msg, decode(msg.data, msg.subject, self.max_bytes, self.sub.handlers)))
             except Poison as exc:  # this message alone; the others of the batch go on
@@ -186,7 +213,9 @@ class EventConsumer:
         if not good:
             return
         try:
-            outcomes = await self._apply(good)
+            outcomes = await self._apply_through_outages(good)
+        except _Stopping:
+            return
         except Exception as exc:
             if len(good) == 1:
                 await self._failed(good[0][0], exc)
@@ -194,13 +223,72 @@ class EventConsumer:
             log.info("batch failed; isolating", consumer=self.durable, size=len(good), error=repr(exc))
             for item in good:
                 try:
-                    outcomes = await self._apply([item])
+                    outcomes = await self._apply_through_outages([item])
+                except _Stopping:
+                    return
                 except Exception as one_exc:
                     await self._failed(item[0], one_exc)
                     continue
                 await self._ack([item[0]], outcomes)
             return
         await self._ack([m for m, _ in good], outcomes)
+
+    async def _apply_through_outages(self, items: list[tuple[Any, CloudEvent[Any]]]) -> dict[str, int]:
+        """`_apply`, holding the messages through an outage of the database: while it does not
+        answer, nothing is counted against the messages (no NAK, no redelivery: they are kept in
+        progress), nothing more is fetched, and the batch is tried again once it answers. A
+        failure while the database answers is the handler's, and is raised."""
+        while True:
+            try:
+                return await self._apply(items)
+            except Exception as exc:
+                if is_lock_contention(exc) or not await self._dependency_answers():
+                    await self._pause(items, exc)
+                    continue
+                raise
+
+    async def _dependency_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(self.probe_timeout_s):
+                async with self.uow_factory() as uow:
+                    await uow.session.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def _pause(self, items: list[tuple[Any, CloudEvent[Any]]], exc: Exception) -> None:
+        """Wait, with backoff, until the database answers; keep the messages in hand meanwhile."""
+        self.paused = True
+        started = last_progress = time.monotonic()
+        log.warning("database unavailable; consumer paused, messages held", consumer=self.durable,
+                    held=len(items), error=repr(exc)[:500])
+        MESSAGES.labels(self.service, self.durable, "paused").inc(len(items))
+        delay = self.pause_min_s
+        try:
+            while True:
+                # In progress well before ack_wait runs out, so the server does not redeliver them.
+                wait = min(delay, self.ack_wait_s / 4)
+                try:
+                    await asyncio.wait_for(self._stop_event.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+                if self._stopping:  # hand them back at once for the next start or another replica
+                    for msg, _ in items:
+                        with contextlib.suppress(Exception):
+                            await msg.nak()
+                    raise _Stopping
+                if time.monotonic() - last_progress >= self.ack_wait_s / 4:
+                    for msg, _ in items:
+                        with contextlib.suppress(Exception):  # NATS away too: they come back later
+                            await msg.in_progress()
+                    last_progress = time.monotonic()
+                if await self._dependency_answers():
+                    log.info("database answers; consumer resumes", consumer=self.durable,
+                             paused_s=round(time.monotonic() - started, 1))
+                    return
+                delay = min(delay * 2, self.pause_max_s)
+        finally:
+            self.paused = False
 
     async def _apply(self, items: list[tuple[Any, CloudEvent[Any]]]) -> dict[str, int]:
         processed = duplicate = 0

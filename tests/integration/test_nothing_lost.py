@@ -4,10 +4,17 @@ read tolerantly and heal. Against a real nats-server, on SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import sqlite3
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+import sqlalchemy as sa
 
 from runtime.streams import ensure_streams
-from tests.conftest import wait_until
+from tests.conftest import _create_pg_database, _drop_pg_database, wait_until
 from tests.integration.test_reliability import SUBJECT, _consumer_idle, count, dlq_messages, submitted_event
 from tests.support import api, call, running
 
@@ -42,3 +49,124 @@ async def test_a_deep_nested_message_is_parked_alone_and_its_batch_is_applied(nc
         headers, body = await call(nc, api("awards", "get_eligibility"), b'{"unit_id": ' + DEEP + b"}")
         assert headers["Nats-Service-Error-Code"] == "400"
         assert "lồng nhau quá sâu" in body["error"]["message"]
+
+
+class TcpProxy:
+    """A TCP proxy the test controls, between a service and its PostgreSQL: `cut()` closes every
+    connection and stops listening (what a stopped database looks like from the service: refused
+    connections), `restore()` listens again on the same port."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for w in list(self._writers):
+            w.transport.abort()
+        self._writers.clear()
+        await self._server.wait_closed()
+
+    async def restore(self) -> None:
+        await self.start()
+
+
+@pytest_asyncio.fixture
+async def pg_through_proxy(postgres_admin_url: str) -> AsyncIterator[tuple[str, TcpProxy]]:
+    """A fresh PostgreSQL database, reached through a TcpProxy."""
+    db = await _create_pg_database(postgres_admin_url)
+    url = sa.engine.make_url(db)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    try:
+        yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
+    finally:
+        with contextlib.suppress(Exception):
+            await proxy.cut()
+        await _drop_pg_database(postgres_admin_url, db)
+
+
+async def test_a_database_outage_pauses_consumers_and_parks_nothing(nc, nats_server, pg_through_proxy):
+    db, proxy = pg_through_proxy
+    js = nc.jetstream()
+    # A short NAK schedule and ack wait: the old behaviour would park every event within a second.
+    async with running("awards", nats_server.url, db, max_deliver=3, nak_delay_s=0.05, ack_wait_s=2) as rt:
+        for i in range(20):
+            await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode())
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 20), what="20 facts before the outage")
+        await proxy.cut()
+        for i in range(20, 50):
+            await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode())
+        consumer = rt.consumers[0]
+        await wait_until(lambda: _true(consumer.paused), what="the consumer to pause")
+        # Requests meanwhile: 503 unavailable with a retry hint, not 500.
+        headers, body = await call(nc, api("awards", "get_eligibility"), {"unit_id": "g1", "period": "2026"})
+        assert headers["Nats-Service-Error-Code"] == "503", (headers, body)
+        assert body["error"]["code"] == "unavailable" and headers["Retry-After"].isdigit()
+        assert {"field": "", "message": headers["Retry-After"], "type": "retry_after"} in body["error"]["details"]
+        await asyncio.sleep(5)  # > twice the ack wait, > the whole NAK schedule
+        info = await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")
+        assert info.num_redelivered == 0, "held in progress: no delivery spent during the outage"
+        assert consumer.paused and await dlq_messages(js) == []
+        await proxy.restore()
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 50), what="all 50 facts after the outage", timeout=30)
+        await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="all acked")
+        assert await dlq_messages(js) == []
+        headers, _ = await call(nc, api("awards", "get_eligibility"), {"unit_id": "g1", "period": "2026"})
+        assert headers.get("Nats-Service-Error-Code") != "503"
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_a_locked_sqlite_file_pauses_consumers_too(nc, nats_server, tmp_path):
+    """SQLite's outage: another process holds the file's write lock (a backup, an operator's shell)."""
+    db = f"sqlite+aiosqlite:///{tmp_path / 'awards.db'}"
+    js = nc.jetstream()
+    async with running("awards", nats_server.url, db, max_deliver=2, nak_delay_s=0.05) as rt:
+        await js.publish(SUBJECT, json.dumps(submitted_event(0)).encode())
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 1), what="one fact before the lock")
+        other = sqlite3.connect(tmp_path / "awards.db", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            for i in range(1, 6):  # a long timeout: the service's inline SQLite stalls this process's loop
+                await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode(), timeout=30)
+            # The service's write waits out its busy timeout (5 s), then holds the batch.
+            await wait_until(lambda: _true(rt.consumers[0].paused), what="the consumer to pause", timeout=30)
+            assert await dlq_messages(js) == []
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 6), what="all facts after the lock", timeout=30)
+        assert await dlq_messages(js) == []
+        info = await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")
+        assert info.num_redelivered == 0
