@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 from contracts import naming
 from contracts.catalogue import EVENTS_BY_TYPE, event_of
 from contracts.envelope import CloudEvent, RawCloudEvent
+from contracts.streams import DLQ_MAX_MSG_SIZE
 from runtime.db import UnitOfWork, inbox, is_lock_contention
 from runtime.errors import PermanentError
 from runtime.inputs import BadInput, parse_json
@@ -333,11 +335,19 @@ class EventConsumer:
         MESSAGES.labels(self.service, self.durable, "nak").inc()
         await msg.nak(delay=delay)
 
+    def _park_limit(self) -> int:
+        """The largest message (body and headers) the dead-letter stream takes from us: the DLQ
+        stream's own bound, and the server's max_payload (a message over it costs the connection)."""
+        limit = DLQ_MAX_MSG_SIZE
+        with contextlib.suppress(Exception):
+            limit = min(limit, int(self.js._nc.max_payload))
+        return limit - 512  # NATS/1.0 header line, subject and framing
+
     async def park(self, msg: Any, reason: str) -> None:
         md = msg.metadata
-        headers = {k: v for k, v in (msg.headers or {}).items() if k != "Nats-Msg-Id"}
-        original_id = (msg.headers or {}).get("Nats-Msg-Id", "")
-        headers.update({
+        original = msg.headers or {}
+        original_id = original.get("Nats-Msg-Id", "")
+        ours = {
             "Nats-Msg-Id": f"{md.stream}:{md.sequence.stream}:{self.durable}",
             "Congdoan-Parked-Reason": _header_safe(reason),
             "Congdoan-Parked-By": f"{self.service}/{self.durable}",
@@ -347,14 +357,28 @@ class EventConsumer:
             "Congdoan-Original-Seq": str(md.sequence.stream),
             "Congdoan-Original-Msg-Id": _header_safe(original_id, 200),
             "Congdoan-Deliveries": str(md.num_delivered),
-        })
+        }
+        headers = {**{k: v for k, v in original.items() if k != "Nats-Msg-Id"}, **ours}
+        body = msg.data
+        if len(body) + _headers_size(headers) > self._park_limit():
+            # Too large to park whole: park a reference to the original (still in its stream, by
+            # sequence) with the start of its body. Parking never fails for size.
+            headers = {**ours, "Congdoan-Parked-Body": "reference"}
+            body = json.dumps({"parked": "reference", "stream": md.stream, "seq": md.sequence.stream,
+                               "subject": msg.subject, "size": len(msg.data),
+                               "headers": {k: _header_safe(str(v), 200) for k, v in list(original.items())[:20]},
+                               "head": msg.data[:4096].decode("utf-8", "replace")}, ensure_ascii=False).encode()
         try:
-            await self.js.publish(naming.dlq_subject(self.service, self.durable), msg.data, headers=headers, timeout=10)
+            await self.js.publish(naming.dlq_subject(self.service, self.durable), body, headers=headers, timeout=10)
         except Exception as exc:  # keep the message: it comes back and is parked next time
             log.error("parking failed; message kept for redelivery", consumer=self.durable, error=repr(exc))
             await msg.nak(delay=self.nak_delay_s)
             return
         log.warning("message parked", consumer=self.durable, reason=_header_safe(reason, 300),
-                    subject=msg.subject, stream_seq=md.sequence.stream)
+                    subject=msg.subject, stream_seq=md.sequence.stream, whole=body is msg.data)
         MESSAGES.labels(self.service, self.durable, "parked").inc()
         await msg.ack()
+
+
+def _headers_size(headers: dict[str, str]) -> int:
+    return 12 + sum(len(k.encode()) + len(str(v).encode()) + 4 for k, v in headers.items())

@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 import sqlalchemy as sa
 
+from contracts.streams import EVENT_MAX_MSG_SIZE
 from runtime.streams import ensure_streams
-from tests.conftest import _create_pg_database, _drop_pg_database, wait_until
+from tests.conftest import _create_pg_database, _drop_pg_database, pin_clock, wait_until
 from tests.integration.test_reliability import SUBJECT, _consumer_idle, count, dlq_messages, submitted_event
-from tests.support import api, call, running
+from tests.support import api, call, connect_harness, running, test_nats_server
 
 DEEP = b"[" * 100_000 + b"]" * 100_000  # 200 kB nested 100,000 deep: RecursionError in json.loads
 
@@ -170,3 +171,55 @@ async def test_a_locked_sqlite_file_pauses_consumers_too(nc, nats_server, tmp_pa
         assert await dlq_messages(js) == []
         info = await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")
         assert info.num_redelivered == 0
+
+
+def _padded(n: int, size: int) -> bytes:
+    """A report.submitted event of exactly `size` bytes (a padding extension attribute)."""
+    ev = submitted_event(n)
+    base = len(json.dumps({**ev, "padding": ""}).encode())
+    return json.dumps({**ev, "padding": "x" * (size - base)}).encode()
+
+
+async def test_an_event_at_the_stream_size_limit_is_parked_whole(nc, nats_server, make_db_url):
+    js = nc.jetstream()
+    async with running("awards", nats_server.url, await make_db_url("awards")):
+        big = _padded(1, EVENT_MAX_MSG_SIZE - 256)  # the largest the event stream takes, with its header
+        await js.publish(SUBJECT, big, headers={"Nats-Msg-Id": "big"}, timeout=30)
+        await js.publish(SUBJECT, json.dumps(submitted_event(2)).encode())
+        await wait_until(lambda: _len_at_least(dlq_messages(js), 1), what="the big event parked", timeout=30)
+        [parked] = await dlq_messages(js)
+        assert parked.data == big and parked.headers["Congdoan-Parked-Reason"].startswith("oversized")
+        assert "Congdoan-Parked-Body" not in parked.headers
+        await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="all acked")
+
+
+async def test_an_event_above_what_the_server_carries_with_headers_is_parked_as_a_reference(tmp_path, make_db_url):
+    server = test_nats_server(tmp_path / "nats", max_payload=1024 * 1024)  # nats-server's default bound
+    server.start()
+    nc = await connect_harness(server.url)
+    try:
+        js = nc.jetstream()
+        async with running("awards", server.url, await make_db_url("awards")) as rt:
+            await pin_clock(nc)
+            big = _padded(1, 1024 * 1024 - 300)  # fits with its own header, not with the parking headers
+            ack = await js.publish(SUBJECT, big, headers={"Nats-Msg-Id": "big", "X-Trace": "t1"}, timeout=30)
+            await js.publish(SUBJECT, json.dumps(submitted_event(2)).encode())
+            await wait_until(lambda: _len_at_least(dlq_messages(js), 1), what="a reference parked", timeout=30)
+            [parked] = await dlq_messages(js)
+            assert parked.headers["Congdoan-Parked-Body"] == "reference"
+            assert parked.headers["Congdoan-Parked-Reason"].startswith("oversized")
+            assert parked.headers["Congdoan-Original-Seq"] == str(ack.seq)
+            ref = json.loads(parked.data)
+            assert (ref["stream"], ref["seq"], ref["size"]) == ("CONGDOAN_REPORTS", ack.seq, len(big))
+            assert ref["headers"]["X-Trace"] == "t1" and big.decode().startswith(ref["head"])
+            original = await js.get_msg("CONGDOAN_REPORTS", ref["seq"])  # the whole event, where it was
+            assert original.data == big
+            await wait_until(lambda: _eq(count(rt, "report_facts"), 1), what="the next event applied")
+            assert nc.is_connected  # nothing over max_payload was sent: no connection lost
+    finally:
+        await nc.close()
+        server.stop()
+
+
+async def _len_at_least(awaitable, n: int) -> bool:  # type: ignore[no-untyped-def]
+    return len(await awaitable) >= n
