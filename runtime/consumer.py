@@ -105,7 +105,9 @@ def _decode(data: bytes, subject: str, max_bytes: int, accepted: dict[str, Handl
     if spec.subject != subject:
         raise Poison(f"type {raw.type!r} does not belong on subject {subject!r}")
     try:
-        data_model: BaseModel = spec.model.model_validate(raw.data)
+        # A tolerant reader: data fields this consumer does not know (a producer a minor version
+        # ahead, contracts/README.md "Evolution") are ignored, at every level, not refused.
+        data_model: BaseModel = spec.model.model_validate(raw.data, extra="ignore")
     except ValidationError as exc:
         raise Poison(f"invalid data for {raw.type}: {_errors(exc)}") from None
     return raw.model_copy(update={"data": data_model})

@@ -223,3 +223,17 @@ async def test_an_event_above_what_the_server_carries_with_headers_is_parked_as_
 
 async def _len_at_least(awaitable, n: int) -> bool:  # type: ignore[no-untyped-def]
     return len(await awaitable) >= n
+
+
+async def test_a_v1_consumer_accepts_a_v1_event_with_an_added_optional_field(nc, nats_server, make_db_url):
+    """A producer one additive change ahead (rolling upgrade, another system): read, not parked."""
+    js = nc.jetstream()
+    async with running("awards", nats_server.url, await make_db_url("awards")) as rt:
+        ev = submitted_event(1)
+        ev["data"]["reviewer_note"] = "Báo cáo đầy đủ"  # added by a later release of reports
+        ev["data"]["attachments"] = [{"name": "bien-ban.pdf", "bytes": 1024}]
+        ev["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"  # an extension attribute
+        await js.publish(SUBJECT, json.dumps(ev, ensure_ascii=False).encode())
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 1), what="the event applied")
+        await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="acked")
+        assert await dlq_messages(js) == []
