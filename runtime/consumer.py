@@ -33,9 +33,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nats.errors
+import nats.js.errors
 import sqlalchemy as sa
 from nats.js.api import AckPolicy as JsAckPolicy  # server-side ack policy (not faststream.AckPolicy)
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from contracts import naming
@@ -72,6 +74,15 @@ class Subscription:
 
     def __post_init__(self) -> None:
         self.handlers = {(k if isinstance(k, str) else event_of(k).type): h for k, h in self.handlers.items()}
+
+
+# The inbox row that keeps a consumer's position (event_id "<stream>@<created>#<ack floor seq>").
+POSITION_TYPE = "~position"
+
+
+def _incarnation(stream_info: Any) -> str:
+    """The stream's name and creation time: a stream deleted and made again restarts its sequences."""
+    return f"{stream_info.config.name}@{stream_info.created}"
 
 
 def _header_safe(text: str, limit: int = 1000) -> str:
@@ -143,6 +154,9 @@ class EventConsumer:
         # message is parked on receipt: kills and restarts alone must not park a valid event.
         self.crash_slack = max(5, max_deliver)
         self.paused = False  # holding a batch through a database outage
+        self.position_every_s = 5.0  # how often the server's ack floor is saved in the inbox
+        self._position_saved_at = 0.0
+        self._saved_floor = 0
         self._stop_event = asyncio.Event()
         self.durable = naming.durable_name(service, subscription.producer)
         self.stream = naming.stream_name(subscription.producer)
@@ -152,11 +166,14 @@ class EventConsumer:
         self._busy = asyncio.Lock()
         self._psub: Any = None
 
-    async def start(self) -> None:
-        cfg = ConsumerConfig(
+    def _config(self, deliver_policy: DeliverPolicy = DeliverPolicy.ALL, opt_start_seq: int | None = None,
+                opt_start_time: datetime | None = None) -> ConsumerConfig:
+        return ConsumerConfig(
             durable_name=self.durable,
             ack_policy=JsAckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=deliver_policy,
+            opt_start_seq=opt_start_seq,
+            opt_start_time=opt_start_time,
             filter_subjects=self.subjects,
             ack_wait=self.ack_wait_s,
             # No server-side bound: the server would drop a message silently at it. We park
@@ -164,22 +181,123 @@ class EventConsumer:
             max_deliver=-1,
             max_ack_pending=max(1000, self.batch * 4),
         )
-        await self.js.add_consumer(self.stream, cfg)
+
+    async def start(self) -> None:
+        await self._ensure_consumer()
         self._psub = await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
         self.ready.set()
+
+    async def _ensure_consumer(self) -> None:
+        """Create the durable, or bring an existing one to our settings. One that is missing is
+        created where the inbox says this consumer was (not the stream's start); one changed beyond
+        what an update can set is deleted and created so."""
+        try:
+            info = await self.js.consumer_info(self.stream, self.durable)
+        except NotFoundError:
+            await self.js.add_consumer(self.stream, await self._resume_config("missing"))
+            return
+        cur = info.config
+        try:  # keep where it started from: deliver policy and start are not updatable
+            await self.js.add_consumer(self.stream, self._config(cur.deliver_policy or DeliverPolicy.ALL,
+                                                                 cur.opt_start_seq, cur.opt_start_time))
+        except nats.js.errors.BadRequestError as exc:
+            log.warning("durable consumer changed beyond an update; recreating it", consumer=self.durable,
+                        error=repr(exc)[:300])
+            await self.js.delete_consumer(self.stream, self.durable)
+            await self.js.add_consumer(self.stream, await self._resume_config("changed"))
+
+    async def _resume_config(self, why: str) -> ConsumerConfig:
+        """The durable's config starting after the position last saved in the inbox (the server's
+        ack floor: everything at or below it was handled or parked). Without a saved position of
+        this very stream (the stream was recreated, or nothing was ever handled), from the start:
+        the inbox makes a replay harmless, only slower."""
+        position = await self._saved_position()
+        try:
+            stream = await self.js.stream_info(self.stream)
+            incarnation = _incarnation(stream)
+            last_seq = stream.state.last_seq
+        except Exception:
+            incarnation, last_seq = "", 0
+        if position is not None and position[0] == incarnation and 0 < position[1] <= last_seq:
+            log.warning("durable consumer " + why + "; created again from the inbox's position", consumer=self.durable,
+                        stream=self.stream, resume_after_seq=position[1], last_seq=last_seq)
+            return self._config(DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=position[1] + 1)
+        if position is not None or why != "missing":  # else: a first start, nothing to resume
+            log.warning("durable consumer " + why + "; created again from the stream's start (no position of "
+                        "this stream saved)", consumer=self.durable, stream=self.stream)
+        return self._config()
+
+    async def _saved_position(self) -> tuple[str, int] | None:
+        try:
+            async with self.uow_factory() as uow:
+                key = (await uow.session.execute(sa.select(inbox.c.event_id).where(
+                    inbox.c.consumer == self.durable, inbox.c.event_type == POSITION_TYPE))).scalar()
+        except Exception as exc:
+            log.warning("cannot read the consumer's saved position", consumer=self.durable, error=repr(exc)[:300])
+            return None
+        if not key:
+            return None
+        incarnation, _, seq = key.rpartition("#")
+        return (incarnation, int(seq)) if seq.isdigit() else None
+
+    async def save_position(self) -> None:
+        """Record the server's ack floor in the inbox (a row of its own), for `_resume_config`."""
+        info = await self.js.consumer_info(self.stream, self.durable)
+        floor = info.ack_floor.stream_seq if info.ack_floor else 0
+        if not floor or floor == self._saved_floor:
+            return
+        stream = await self.js.stream_info(self.stream)
+        key = f"{_incarnation(stream)}#{floor}"
+        async with self.uow_factory() as uow:
+            await uow.session.execute(inbox.delete().where(inbox.c.consumer == self.durable,
+                                                           inbox.c.event_type == POSITION_TYPE))
+            await uow.session.execute(inbox.insert().values(consumer=self.durable, event_id=key,
+                                                            event_type=POSITION_TYPE, processed_at=datetime.now(UTC)))
+            await uow.commit()
+        self._saved_floor = floor
+
+    async def _heal(self, exc: Exception) -> None:
+        """A fetch failed other than by timeout or a NATS reconnect: if our durable is gone (deleted
+        by hand, the stream recreated) or changed, make it again and bind to it; keep running."""
+        try:
+            await self.js.consumer_info(self.stream, self.durable)
+            log.warning("fetch failed; retrying", consumer=self.durable, error=repr(exc)[:300])
+            return
+        except NotFoundError:
+            pass
+        log.warning("durable consumer missing; recreating it", consumer=self.durable, error=repr(exc)[:300])
+        await self._ensure_consumer()
+        old, self._psub = self._psub, await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+        with contextlib.suppress(Exception):
+            await old.unsubscribe()
+        MESSAGES.labels(self.service, self.durable, "recreated").inc()
 
     async def run(self) -> None:
         if self._psub is None:
             await self.start()
+        backoff = 0.5
         while not self._stopping:
             try:
                 msgs = await self._psub.fetch(batch=self.batch, timeout=1.0)
+                backoff = 0.5
             except (TimeoutError, nats.errors.TimeoutError):
+                await self._maybe_save_position()
                 continue
             except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
                     nats.errors.NoRespondersError) as exc:
                 log.warning("fetch failed; retrying", consumer=self.durable, error=repr(exc))
                 await asyncio.sleep(0.5)
+                continue
+            except Exception as exc:  # the durable deleted or changed, the stream gone: heal, never die
+                if self._stopping:
+                    break
+                try:
+                    await self._heal(exc)
+                except Exception as heal_exc:
+                    log.error("cannot recreate the durable consumer; retrying", consumer=self.durable,
+                              error=repr(heal_exc)[:300], retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
                 continue
             if not msgs:
                 continue
@@ -191,6 +309,16 @@ class EventConsumer:
                     log.error("batch handling failed", consumer=self.durable, error=repr(exc))
                     await asyncio.sleep(0.5)
                 HANDLE_SECONDS.labels(self.service, self.durable).observe(time.perf_counter() - started)
+            await self._maybe_save_position()
+
+    async def _maybe_save_position(self) -> None:
+        if time.monotonic() - self._position_saved_at < self.position_every_s:
+            return
+        self._position_saved_at = time.monotonic()
+        try:
+            await self.save_position()
+        except Exception as exc:  # NATS or the database away: next time
+            log.debug("position not saved", consumer=self.durable, error=repr(exc)[:300])
 
     async def stop(self) -> None:
         self._stopping = True

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 import sqlalchemy as sa
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts.streams import EVENT_MAX_MSG_SIZE
 from runtime.streams import ensure_streams
@@ -237,3 +238,57 @@ async def test_a_v1_consumer_accepts_a_v1_event_with_an_added_optional_field(nc,
         await wait_until(lambda: _eq(count(rt, "report_facts"), 1), what="the event applied")
         await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="acked")
         assert await dlq_messages(js) == []
+
+
+async def test_a_deleted_durable_is_recreated_from_the_inbox_position_and_the_service_keeps_running(
+        nc, nats_server, make_db_url):
+    js = nc.jetstream()
+    db = await make_db_url("awards")
+    async with running("awards", nats_server.url, db) as rt:
+        consumer = rt.consumers[0]
+        consumer.position_every_s = 0.1
+        for i in range(30):
+            await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode())
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 30), what="30 facts")
+        await wait_until(lambda: _true(consumer._saved_floor == 30), what="the position saved")
+        await js.delete_consumer("CONGDOAN_REPORTS", "awards-from-reports")
+        for i in range(30, 40):
+            await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode())
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 40), what="the 10 new facts after the deletion")
+        assert not rt._stop.is_set(), "the service keeps running"
+        info = await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")
+        assert info.config.deliver_policy == DeliverPolicy.BY_START_SEQUENCE and info.config.opt_start_seq == 31
+        assert info.delivered.consumer_seq == 10, "resumed after the position, not from the stream's start"
+        assert info.config.max_deliver == -1
+        await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="all acked")
+    # Started again: the recreated durable is taken as it is (its start is not updatable).
+    async with running("awards", nats_server.url, db) as rt:
+        await js.publish(SUBJECT, json.dumps(submitted_event(40)).encode())
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 41), what="one more fact after a restart")
+        assert await dlq_messages(js) == []
+
+
+async def test_a_durable_missing_at_start_resumes_from_the_inbox_and_old_bounds_are_lifted(
+        nc, nats_server, make_db_url):
+    js = nc.jetstream()
+    db = await make_db_url("awards")
+    async with running("awards", nats_server.url, db) as rt:
+        rt.consumers[0].position_every_s = 0.1
+        for i in range(5):
+            await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode())
+        await wait_until(lambda: _true(rt.consumers[0]._saved_floor == 5), what="the position saved")
+    await js.delete_consumer("CONGDOAN_REPORTS", "awards-from-reports")  # while the service is down
+    for i in range(5, 8):
+        await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode())
+    async with running("awards", nats_server.url, db) as rt:
+        await wait_until(lambda: _eq(count(rt, "report_facts"), 8), what="the 3 facts published meanwhile")
+        info = await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")
+        assert info.config.opt_start_seq == 6 and info.delivered.consumer_seq == 3
+    # A durable of an earlier release, with the server-side bound that dropped messages silently.
+    await js.delete_consumer("CONGDOAN_REPORTS", "awards-from-reports")
+    await js.add_consumer("CONGDOAN_REPORTS", ConsumerConfig(
+        durable_name="awards-from-reports", ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
+        filter_subjects=[SUBJECT], max_deliver=6, ack_wait=30))
+    async with running("awards", nats_server.url, db):
+        info = await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")
+        assert info.config.max_deliver == -1 and info.config.deliver_policy == DeliverPolicy.ALL
