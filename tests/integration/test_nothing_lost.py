@@ -292,3 +292,23 @@ async def test_a_durable_missing_at_start_resumes_from_the_inbox_and_old_bounds_
     async with running("awards", nats_server.url, db):
         info = await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")
         assert info.config.max_deliver == -1 and info.config.deliver_policy == DeliverPolicy.ALL
+
+
+async def test_numbers_and_control_characters_are_refused_alike_on_every_backend(nc, nats_server, make_db_url):
+    async with running("reports", nats_server.url, await make_db_url("reports")):
+        get_form = api("reports", "get_form")
+        for version in (10**30, 2**53, 2**31):  # beyond JSON's exact integers, beyond PostgreSQL's INTEGER
+            headers, body = await call(nc, get_form, {"form_id": "bc-01-kl-tw", "version": version})
+            assert headers["Nats-Service-Error-Code"] == "422", (version, body)
+            assert body["error"]["details"][0]["field"] == "version"
+        headers, body = await call(nc, get_form, {"form_id": "bc-01-kl-tw", "version": 2**31 - 1})
+        assert headers["Nats-Service-Error-Code"] == "404", body  # looked up, not a database error
+        for text in ("bc\x00", "Báo cáo\x00", "a\x1bb"):
+            headers, body = await call(nc, get_form, {"form_id": text})
+            assert headers["Nats-Service-Error-Code"] == "422", (text, body)
+            assert body["error"]["code"] == "validation_error"
+            assert body["error"]["details"] == [{"field": "form_id", "message": body["error"]["message"],
+                                                 "type": "control_character"}]
+            assert "ký tự điều khiển" in body["error"]["message"]
+        headers, body = await call(nc, get_form, b'{"form_id": "bc-01-kl-tw", "version": NaN}')
+        assert headers["Nats-Service-Error-Code"] == "422"
