@@ -312,3 +312,25 @@ async def test_numbers_and_control_characters_are_refused_alike_on_every_backend
             assert "ký tự điều khiển" in body["error"]["message"]
         headers, body = await call(nc, get_form, b'{"form_id": "bc-01-kl-tw", "version": NaN}')
         assert headers["Nats-Service-Error-Code"] == "422"
+
+
+async def test_durability_settings_are_what_the_readme_says(tmp_path):
+    from runtime.db import make_engine
+    from runtime.launcher import EMBEDDED_SYNC_INTERVAL, NatsServer
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.text("PRAGMA synchronous"))).scalar() == 2  # FULL
+            assert (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar() == "wal"
+    finally:
+        await engine.dispose()
+    assert EMBEDDED_SYNC_INTERVAL == "1s"
+    for sync in (None, "always"):  # the embedded default and production's: nats-server takes both
+        server = NatsServer(tmp_path / f"nats-{sync}", log_file=None, sync_interval=sync)
+        server.start()
+        try:
+            conf = (server.store_dir / "nats.conf").read_text()
+            assert f"sync_interval: {sync or EMBEDDED_SYNC_INTERVAL}" in conf
+        finally:
+            server.stop()
