@@ -49,6 +49,7 @@ from runtime.errors import PermanentError
 from runtime.inputs import BadInput, parse_json
 from runtime.logging import get_logger
 from runtime.metrics import HANDLE_SECONDS, MESSAGES
+from runtime.redrive import REDRIVE_FOR
 
 log = get_logger("runtime.consumer")
 
@@ -333,6 +334,11 @@ class EventConsumer:
     async def handle_batch(self, msgs: list[Any]) -> None:
         good: list[tuple[Any, CloudEvent[Any]]] = []
         for msg in msgs:
+            target = (msg.headers or {}).get(REDRIVE_FOR)
+            if target and target != self.durable:  # redriven for another consumer of this subject
+                await msg.ack()
+                MESSAGES.labels(self.service, self.durable, "redrive_for_other").inc()
+                continue
             delivered = msg.metadata.num_delivered
             if delivered > self.max_deliver + self.crash_slack:  # the process died with it in hand, again and again
                 await self.park(msg, f"delivered {delivered} times without an outcome (the service stopped "

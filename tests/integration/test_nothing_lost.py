@@ -9,6 +9,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest_asyncio
 import sqlalchemy as sa
@@ -334,3 +335,91 @@ async def test_durability_settings_are_what_the_readme_says(tmp_path):
             assert f"sync_interval: {sync or EMBEDDED_SYNC_INTERVAL}" in conf
         finally:
             server.stop()
+
+
+async def test_parked_messages_are_redriven_to_their_consumer_once_fixed_and_idempotently(
+        nc, nats_server, make_db_url):
+    from runtime.consumer import EventConsumer, Subscription
+    from runtime.errors import PermanentError
+    from runtime.redrive import Selection, parked, redrive
+    from tests.integration.test_reliability import SUBMITTED
+    from tests.support import connect_as
+
+    js = nc.jetstream()
+    async with running("awards", nats_server.url, await make_db_url("awards")) as rt:
+        broken = True
+        calls: list[str] = []
+
+        async def handler(event, uow):  # type: ignore[no-untyped-def]
+            calls.append(event.data.unit_id)
+            if broken:
+                raise PermanentError(f"unit {event.data.unit_id} unknown yet")
+
+        consumer = EventConsumer(service="testsvc", subscription=Subscription("reports", {SUBMITTED: handler}),
+                                 js=js, uow_factory=rt.uow)
+        await consumer.start()
+        task = asyncio.create_task(consumer.run())
+        try:
+            for i in range(3):
+                await js.publish(SUBJECT, json.dumps(submitted_event(i)).encode(), headers={"X-Trace": f"t{i}"})
+            await js.publish(SUBJECT, b"{not json", headers={"Nats-Msg-Id": "junk"})
+            # awards (valid events applied) and testsvc (3 refused + junk) and awards (junk): 5 parked
+            await wait_until(lambda: _len_at_least(dlq_messages(js), 5), what="parked")
+            ops = await connect_as(nats_server.url, "operator")  # the real rights: operator reads the DLQ
+            reports = await connect_as(nats_server.url, "reports")  # the producer republishes
+            try:
+                ops_js = ops.jetstream()
+                mine = Selection(consumer="testsvc-from-reports", reason="unknown yet")
+                assert len(await parked(ops_js, mine)) == 3
+                assert len(await parked(ops_js, Selection(consumer="testsvc"))) == 4
+                assert len(await parked(ops_js, Selection(reason="MALFORMED"))) == 2
+                assert len(await parked(ops_js, Selection(until=datetime(2000, 1, 1, tzinfo=UTC)))) == 0
+                assert len(await parked(ops_js, Selection(since=datetime(2000, 1, 1, tzinfo=UTC)))) == 5
+
+                async def as_producer(producer: str):  # type: ignore[no-untyped-def]
+                    assert producer == "reports"
+                    return reports.jetstream()
+
+                dry = await redrive(ops_js, as_producer, mine, dry_run=True)
+                before = len(calls)  # (a refused batch is tried again one by one: more calls than events)
+                assert (dry.matched, len(dry.redriven)) == (3, 3)
+                await asyncio.sleep(0.2)
+                assert len(calls) == before  # a dry run sends nothing
+                broken = False  # the cause is fixed
+                report = await redrive(ops_js, as_producer, mine)
+                assert len(report.redriven) == 3 and not report.skipped
+                await wait_until(lambda: _eq(count(rt, "inbox", "consumer = 'testsvc-from-reports'"), 3),
+                                 what="the 3 redriven events handled")
+                assert sorted(calls[before:]) == ["g0", "g1", "g2"]
+                # Again, and after the stream's dedupe window (a new message id): no second effect.
+                again = await redrive(ops_js, as_producer, mine, delete=True)
+                assert len(again.redriven) == 3
+                await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "testsvc-from-reports"), what="acked")
+                await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="acked")
+                assert len(calls) == before + 3 and await count(rt, "inbox", "consumer = 'testsvc-from-reports'") == 3
+                assert await parked(ops_js, mine) == []  # deleted once redriven
+                assert await count(rt, "report_facts") == 3  # awards ignored what was redriven for testsvc
+                last = await js.get_last_msg("CONGDOAN_REPORTS", SUBJECT)
+                assert last.headers["Congdoan-Redrive-For"] == "testsvc-from-reports"
+                assert last.headers["X-Trace"].startswith("t")  # the original headers travel again
+            finally:
+                await ops.close()
+                await reports.close()
+        finally:
+            await consumer.stop()
+            task.cancel()
+
+
+def test_the_redrive_command_runs_with_the_operators_and_producers_credentials(nats_server):
+    import subprocess
+    import sys
+
+    from tests.support import TEST_SECRETS
+
+    base = [sys.executable, "-m", "runtime.redrive", "--nats-url", nats_server.url, "--data-dir", str(TEST_SECRETS.parent)]
+    listed = subprocess.run([*base, "list", "--consumer", "nobody"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    ran = subprocess.run([*base, "run", "--consumer", "nobody", "--since", "2026-01-01T00:00", "--dry-run"],
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert "0 matched, 0 would redrive, 0 skipped" in ran.stdout
