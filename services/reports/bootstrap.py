@@ -23,6 +23,7 @@ ENDPOINTS: dict[str, Any] = {
     "save_draft": handlers.save_draft,
     "accept_report": handlers.accept_report,
     "return_report": handlers.return_report,
+    "reopen_report": handlers.reopen_report,
     "get_report": handlers.get_report,
     "list_reports": handlers.list_reports,
     "open_requirement": requirements.open_requirement,

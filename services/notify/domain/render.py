@@ -27,6 +27,7 @@ KIND_LABELS = {
     "report_submitted": "Báo cáo đã gửi",
     "report_returned": "Báo cáo bị trả lại",
     "report_accepted": "Báo cáo được tiếp nhận",
+    "report_reopened": "Báo cáo được mở lại để sửa",
     "report_deadline_approaching": "Báo cáo sắp đến hạn",
     "report_overdue": "Báo cáo quá hạn",
     "award_round_opened": "Đợt khen thưởng",

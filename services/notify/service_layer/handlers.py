@@ -16,6 +16,7 @@ the unit of work records the batch's notices just before). Recipients per kind, 
 | plans.implementation_plan.registered    | implementation_plan_registered | contacts of the unit's parent (oversight)     |
 | reports.report.submitted                | report_submitted             | contacts of the receiving unit (oversight)      |
 | reports.report.returned / accepted      | report_returned / _accepted  | contacts of the submitting unit                 |
+| reports.report.reopened                 | report_reopened              | contacts of the submitting unit                 |
 | reports.report.deadline_approaching     | report_deadline_approaching  | contacts of the unit that must report           |
 | reports.report.overdue                  | report_overdue               | that unit; the receiving unit (oversight)       |
 | awards.round.opened                     | award_round_opened           | contacts of the issuer's child units            |
@@ -162,6 +163,16 @@ async def on_report_accepted(event: CloudEvent[reports_ev.ReportAccepted], uow: 
                        refs={"requirement": ("requirement", d.requirement_id)}), policy)
 
 
+async def on_report_reopened(event: CloudEvent[reports_ev.ReportReopened], uow: NotifyUnitOfWork,
+                             policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.REPORT_REOPENED, f"/reports/{d.report_id}", [Target("unit", d.unit_id)],
+                       context={"period": d.period, "comment": d.comment, "reopened_at": d.reopened_at,
+                                "revision": d.revision},
+                       units={"unit": d.unit_id, "by_unit": d.by_unit_id},
+                       refs={"requirement": ("requirement", d.requirement_id)}), policy)
+
+
 def _requirement_link(requirement_id: str, period: str, unit_id: str) -> str:
     return f"/reports/requirements/{requirement_id}/{period}/{unit_id}"
 
@@ -268,6 +279,7 @@ HANDLERS: dict[type, EventHandler] = {  # the event's data model → its handler
     reports_ev.ReportSubmitted: on_report_submitted,
     reports_ev.ReportReturned: on_report_returned,
     reports_ev.ReportAccepted: on_report_accepted,
+    reports_ev.ReportReopened: on_report_reopened,
     reports_ev.ReportDeadlineApproaching: on_report_deadline_approaching,
     reports_ev.ReportOverdue: on_report_overdue,
     awards_ev.RoundOpened: on_round_opened,

@@ -87,6 +87,21 @@ report_reviews = sa.Table(
     sa.Column("at", AwareDateTime, nullable=False),
 )
 
+# Every submitted revision of a report, kept for good: its values, who submitted it and when. The
+# reports row holds the latest; an accepted report changes only after its receiver reopens it.
+report_revisions = sa.Table(
+    "report_revisions", metadata,
+    sa.Column("report_id", sa.String(100), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("values", sa.JSON, nullable=False),
+    sa.Column("submitted_at", AwareDateTime, nullable=False),
+    sa.Column("submitted_by", sa.String(100), nullable=True),
+    sa.Column("on_time", sa.Boolean, nullable=True),
+    sa.Column("form_id", sa.String(100), nullable=True),
+    sa.Column("form_version", sa.Integer, nullable=True),
+    sa.Column("submission_id", sa.String(100), nullable=True),
+)
+
 consolidations = sa.Table(
     "consolidations", metadata,
     sa.Column("consolidation_id", sa.String(100), primary_key=True),

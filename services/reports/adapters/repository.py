@@ -17,9 +17,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from runtime.directory import dir_parents, dir_people, dir_units
-from services.reports.adapters.orm import consolidations, forms, report_reviews, reports, requirements
+from services.reports.adapters.orm import (
+    consolidations,
+    forms,
+    report_reviews,
+    report_revisions,
+    reports,
+    requirements,
+)
 from services.reports.domain.consolidation import HierarchySnapshot
-from services.reports.domain.model import Report, Requirement
+from services.reports.domain.model import Report, ReportRevision, Requirement
 
 P = sa.bindparam
 
@@ -116,6 +123,7 @@ REPORT_FOR_UNIT = sa.select(*REPORT_COLS).where(reports.c.requirement_id == P("r
                                                 reports.c.period == P("period"), reports.c.unit_id == P("unit_id"))
 REPORT_BY_ID = sa.select(*REPORT_COLS).where(reports.c.report_id == P("report_id"))
 INSERT_REPORT = reports.insert()
+INSERT_REVISION = report_revisions.insert()
 UPDATE_SUBMISSION = (reports.update()
                      .where(reports.c.report_id == P("b_report_id"), reports.c.revision == P("b_revision"),
                             reports.c.status == P("b_status"))
@@ -203,6 +211,21 @@ class ReportsRepository:
         await (await self.conn()).execute(report_reviews.insert().values(
             report_id=r.report_id, revision=r.revision, action=action, by_unit_id=by_unit_id, actor_id=actor_id,
             comment=comment, at=at))
+
+    async def add_revision(self, r: Report, submitted_by: str | None) -> None:
+        """Keep the revision just stored (its values, who, when) for good."""
+        await (await self.conn()).execute(INSERT_REVISION, {
+            "report_id": r.report_id, "revision": r.revision, "values": r.values, "submitted_at": r.submitted_at,
+            "submitted_by": submitted_by, "on_time": r.on_time, "form_id": r.form_id, "form_version": r.form_version,
+            "submission_id": r.submission_id})
+
+    async def revisions(self, report_id: str) -> list[ReportRevision]:
+        rows = (await (await self.conn()).execute(
+            sa.select(report_revisions).where(report_revisions.c.report_id == report_id)
+            .order_by(report_revisions.c.revision))).all()
+        return [ReportRevision(report_id=r.report_id, revision=r.revision, values=r.values or {},
+                               submitted_at=r.submitted_at, submitted_by=r.submitted_by, on_time=r.on_time,
+                               form_id=r.form_id, form_version=r.form_version) for r in rows]
 
     async def history(self, report_id: str) -> list[Any]:
         return list((await (await self.conn()).execute(
