@@ -72,6 +72,17 @@ def vn_period(period: str | None) -> str:
     return f"kỳ {period}"
 
 
+def report_named(name: str | None, period: str | None, fallback: str = "báo cáo") -> str:
+    """'“Báo cáo … năm 2026”' — the period added only when the name does not say it already
+    ('“Báo cáo năm” năm 2026', but never '“Báo cáo quý IV/2026” quý IV/2026')."""
+    label = vn_period(period)
+    if not name:
+        return f"{fallback} {label}".strip()
+    if not label or label.casefold() in name.casefold():
+        return f"“{name}”"
+    return f"“{name}” {label}"
+
+
 def vn_number(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
@@ -87,7 +98,7 @@ def _env(autoescape: bool) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False)  # templates ship with the code: no stat() per render
     env.filters.update(vn_date=vn_date, vn_datetime=vn_datetime, vn_period=vn_period, vn_number=vn_number,
-                       short=short, vn_kind=lambda k: KIND_LABELS.get(k, k),
+                       short=short, report_named=report_named, vn_kind=lambda k: KIND_LABELS.get(k, k),
                        vn_result=lambda r: RESULTS.get(r, r))
     return env
 

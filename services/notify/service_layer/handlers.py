@@ -80,7 +80,7 @@ async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: NotifyUnit
         return
     stage(uow, _notice(event, Kind.PLAN_ISSUED, f"/plans/{d.plan_id}", targets,
                        context={"plan": {"number": d.number, "title": d.title, "issued_on": d.issued_on,
-                                         "revision": d.revision, "items": len(d.items)}},
+                                         "revision": d.revision, "item_count": len(d.items)}},
                        units={"issuer": d.issuer_unit_id}), policy)
 
 

@@ -101,8 +101,12 @@ def vn_date_line(place: str, d: date) -> str:
 
 
 def number_line(meta: ReportMeta) -> str:
-    num = str(meta.number) if meta.number not in (None, "") else "      "
-    return f"Số: {num}/{meta.symbol}"
+    """'Số: 21/BC-LĐLĐ'. A number given with its symbol ('21/BC-LĐLĐ', as clerks write it) is
+    taken as it is, never suffixed twice."""
+    num = nfc(str(meta.number)).strip() if meta.number not in (None, "") else ""
+    if "/" in num:
+        return f"Số: {num}"
+    return f"Số: {num or '      '}/{meta.symbol}"
 
 
 def _indicator_text(f: Any, value: Any) -> str:
