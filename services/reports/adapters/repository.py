@@ -253,9 +253,10 @@ class ReportsRepository:
         return {u: s for u, s in rows}
 
     async def submissions(self, requirement_id: str, period: str, *, with_values: bool) -> list[tuple[Any, ...]]:
-        """(unit_id, status, on_time, figures | None) of every submitted report (drafts left out):
-        the numbers only (reports stored by the first schema have no figures: their values)."""
-        cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time]
+        """(unit_id, status, on_time, submitted_at[, figures]) of every submitted report (drafts
+        left out): the numbers only (reports stored by the first schema have no figures: their
+        values)."""
+        cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time, reports.c.submitted_at]
         if with_values:
             cols += [reports.c.figures,
                      sa.type_coerce(sa.case((reports.c.figures.is_(None), reports.c["values"])), sa.JSON)]
@@ -264,7 +265,7 @@ class ReportsRepository:
                                    reports.c.status != "draft"))).all()
         if not with_values:
             return [tuple(r) for r in rows]
-        return [(r[0], r[1], r[2], r[3] if r[3] is not None else r[4]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4] if r[4] is not None else r[5]) for r in rows]
 
     async def values_of(self, requirement_id: str, period: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The whole values (narratives included) of these units' reports."""
@@ -355,7 +356,8 @@ class HierarchyQueries:
         runtime.directory.Directory.snapshot (units with a parent link valid that day), read
         straight into lists, in a stable order (children keep it). A unit whose parent is not in
         the projection that day is a root."""
-        q = (sa.select(dir_parents.c.unit_id, dir_parents.c.parent_id, dir_units.c.name, dir_units.c.kind)
+        q = (sa.select(dir_parents.c.unit_id, dir_parents.c.parent_id, dir_units.c.name, dir_units.c.kind,
+                       dir_units.c.code)
              .join(dir_units, dir_units.c.unit_id == dir_parents.c.unit_id)
              .where(_valid_on(dir_parents, on))
              .order_by(_KIND_RANK, dir_units.c.code, dir_units.c.unit_id))
@@ -365,7 +367,8 @@ class HierarchyQueries:
         known = set(ids)
         if any(p is not None and p not in known for p in parents):
             parents = [p if p in known else None for p in parents]
-        return HierarchySnapshot(ids, parents, [r[2] for r in rows], [r[3] for r in rows], as_of=on)
+        return HierarchySnapshot(ids, parents, [r[2] for r in rows], [r[3] for r in rows], as_of=on,
+                                 codes=[r[4] for r in rows])
 
     async def departments(self, unit_id: str, on: date) -> list[Any]:
         """Units of kind department directly under ``unit_id`` on ``on``."""

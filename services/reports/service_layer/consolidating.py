@@ -80,9 +80,9 @@ async def _load(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, unit_
     rows = await uow.reports.submissions(req.requirement_id, req.period, with_values=with_values)
     status = _STATUS
     if with_values:  # each its own dict: the narratives quoted are added to it later (_quote)
-        subs = [Submission(r[0], r[3] if r[3] is not None else {}, status[r[1]], bool(r[2])) for r in rows]
+        subs = [Submission(r[0], r[4] if r[4] is not None else {}, status[r[1]], bool(r[2]), r[3]) for r in rows]
     else:
-        subs = [Submission(r[0], _NO_VALUES, status[r[1]], bool(r[2])) for r in rows]
+        subs = [Submission(r[0], _NO_VALUES, status[r[1]], bool(r[2]), r[3]) for r in rows]
     return _Loaded(req, node, snap, expected, subs, person)
 
 
@@ -143,9 +143,12 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:80]
 
 
-def _export(result: Consolidation, meta: ReportMeta, docx: Path, xlsx: Path, node: str, title: str) -> None:
+def _export(result: Consolidation, meta: ReportMeta, docx: Path, xlsx: Path, node: str, title: str,
+            subs: list[Submission], req: Requirement) -> None:
     to_docx(result, meta, docx)
-    to_xlsx(result, xlsx, unit_id=node, title=title)
+    dates = {s.unit_id: local_day(s.submitted_at) for s in subs if s.submitted_at is not None}
+    to_xlsx(result, xlsx, unit_id=node, title=title, submitted_on=dates, due_date=req.due_date,
+            made_on=meta.issued_on)
 
 
 async def _quote(uow: ReportsUnitOfWork, ld: _Loaded, form: FormDefinition, detail: str) -> None:
@@ -206,7 +209,7 @@ async def consolidate_reports(cmd: api.Consolidate, who: Principal, uow: Reports
     if meta.narrative_detail == "auto":
         meta.narrative_detail = "all" if result.completeness(node).submitted <= NARRATIVES_ALL_UP_TO else "children"
     await _quote(uow, ld, form, meta.narrative_detail)
-    await _run(_export, result, meta, docx, xlsx, node, form.title, big=big)
+    await _run(_export, result, meta, docx, xlsx, node, form.title, ld.subs, ld.req, big=big)
     report = result.node(node)
     c = report.completeness
     missing, truncated = _missing(result, node, cmd.missing_limit)
