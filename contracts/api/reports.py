@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.spec import EndpointSpec
-from contracts.types import Id, LongText, Model, Period, Text, UnitKind
+from contracts.types import ExportRef, Id, LongText, Model, Period, Text, UnitKind
 
 Counting = Literal["accepted", "received"]
 ReportStatus = Literal["draft", "submitted", "accepted", "returned"]
@@ -391,9 +391,37 @@ class ConsolidationReply(Model):
     children: list[NodeFigures]
     missing_units: list[MissingUnitView]
     missing_truncated: bool = False
-    docx: str
-    xlsx: str
+    exports: list[ExportRef] = Field(default_factory=list, description="the DOCX report and the XLSX tables, kept "
+                                     "by reports: fetch them with get_export (any client, access as for the figures)")
+    docx: str = Field(description="where the reports host wrote the DOCX (for tools on that host; clients use "
+                                  "exports and get_export)")
+    xlsx: str = Field(description="where the reports host wrote the XLSX (see docx)")
     warnings: list[str] = Field(default_factory=list)
+
+
+MAX_CHUNK = 512 * 1024
+
+
+class GetExport(Model):
+    """A file of a consolidation, in chunks that fit a NATS message: ask again from next_offset
+    until it is null."""
+
+    export_id: Id
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=256 * 1024, ge=1, le=MAX_CHUNK, description="bytes of this chunk (before base64)")
+
+
+class ExportChunk(Model):
+    export_id: Id
+    consolidation_id: Id
+    name: str
+    media_type: str
+    size: int
+    sha256: str = Field(description="of the whole file, to check the assembled download")
+    offset: int
+    content_base64: str
+    next_offset: int | None = Field(description="where the next chunk starts; null after the last one")
+    created_at: AwareDatetime
 
 
 ENDPOINTS = (
@@ -415,6 +443,8 @@ ENDPOINTS = (
                  "Completeness and timeliness of a requirement over a subtree, with the missing units."),
     EndpointSpec("reports", "consolidate", Consolidate, ConsolidationReply,
                  "Consolidate a subtree's reports by the hierarchy of the period; DOCX and XLSX exports."),
+    EndpointSpec("reports", "get_export", GetExport, ExportChunk,
+                 "Download a consolidation's DOCX or XLSX (base64 chunks); access as for its figures."),
 )
 CONSUMES: tuple[str, ...] = (
     "vn.congdoan.plans.unit.registered.v1",

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import AwareDatetime, Field
 
 from contracts.spec import ev
-from contracts.types import Id, LongText, Model, Period, Text, UnitKind
+from contracts.types import ExportRef, Id, LongText, Model, Period, Text, UnitKind
 
 
 class RequirementOpened(Model):
@@ -114,8 +114,11 @@ class ReportConsolidated(Model):
     on_time: int
     late: int
     missing: int
-    docx: str | None = Field(default=None, max_length=500, description="path or reference of the DOCX export")
+    docx: str | None = Field(default=None, max_length=500, description="path on the reports host of the DOCX "
+                                                                       "(clients fetch `exports` with get_export)")
     xlsx: str | None = Field(default=None, max_length=500)
+    exports: list[ExportRef] = Field(default_factory=list, max_length=10,
+                                     description="the files, kept by reports: congdoan.api.reports.v1.get_export")
 
 
 EVENTS = (

@@ -33,6 +33,7 @@ ENDPOINTS: dict[str, Any] = {
     "get_form": requirements.get_form,
     "get_completeness": consolidating.get_completeness,
     "consolidate": consolidating.consolidate_reports,
+    "get_export": consolidating.get_export,
 }
 
 

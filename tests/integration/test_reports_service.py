@@ -5,8 +5,11 @@ in mid-period, consolidation by the hierarchy of the period with DOCX and XLSX e
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -316,6 +319,24 @@ async def test_merge_in_mid_period_keeps_the_rollup_of_the_period_and_exports(nc
         assert len(consolidated) == 1
         data = json.loads(consolidated[0][1])["data"]
         assert (data["docx"], data["xlsx"], data["expected"], data["submitted"]) == (reply["docx"], reply["xlsx"], 6, 6)
+        assert data["exports"] == reply["exports"]
+
+        # Any client fetches the files through the API, in chunks, under the access policy.
+        by_kind = {e["kind"]: e for e in reply["exports"]}
+        assert by_kind["docx"]["name"] == "bao-cao-tong-hop-PROV-2026.docx"
+        for kind, path in (("docx", reply["docx"]), ("xlsx", reply["xlsx"])):
+            ref, got, offset = by_kind[kind], b"", 0
+            while offset is not None:
+                chunk = ok(*await call(nc, api("reports", "get_export"), {
+                    "export_id": ref["export_id"], "offset": offset, "limit": 4096, "actor_id": "tg"}))
+                assert chunk["offset"] == offset and chunk["size"] == ref["size"]
+                got += base64.b64decode(chunk["content_base64"])
+                offset = chunk["next_offset"]
+            assert got == Path(path).read_bytes() and hashlib.sha256(got).hexdigest() == ref["sha256"]
+            assert len(got) > 4096  # it came in several chunks
+        error(*await call(nc, api("reports", "get_export"), {"export_id": by_kind["docx"]["export_id"],
+                                                            "actor_id": "g1c"}), "403")
+        error(*await call(nc, api("reports", "get_export"), {"export_id": "c-nope.docx", "actor_id": "tg"}), "404")
 
         # Scope: a grassroots union cannot consolidate the province.
         error(*await call(nc, api("reports", "consolidate"), {"requirement_id": REQ, "actor_id": "g1c"}), "403")

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from runtime.directory import dir_parents, dir_people, dir_units
 from services.reports.adapters.orm import (
     consolidations,
+    exports,
     forms,
     report_reviews,
     report_revisions,
@@ -337,6 +338,17 @@ class ConsolidationsRepository:
 
     async def add(self, **values: Any) -> None:
         await self.session.execute(consolidations.insert().values(**values))
+
+    async def add_export(self, **values: Any) -> None:
+        await self.session.execute(exports.insert().values(**values))
+
+    async def export_chunk(self, export_id: str, offset: int, limit: int) -> Any:
+        """The export's record with ``limit`` bytes of its content from ``offset`` (read in the
+        database: a chunk, never the whole file), or None."""
+        chunk = sa.func.substr(exports.c.content, offset + 1, limit)
+        return (await self.session.execute(
+            sa.select(*[c for c in exports.c if c.name != "content"], sa.type_coerce(chunk, sa.LargeBinary)
+                      .label("chunk")).where(exports.c.export_id == export_id))).first()
 
 
 # Children are listed the administrative way: departments, upper-level unions, affiliated units,
