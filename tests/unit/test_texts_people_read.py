@@ -177,3 +177,8 @@ def test_the_individual_plans_export_reads_right(tmp_path: Path) -> None:
     (tmp_path / "kh.xlsx").write_bytes(xlsx_bytes(data, sheet="Năm 2026", title="Kế hoạch cá nhân năm 2026"))
     sheets = _xlsx_text(tmp_path / "kh.xlsx")
     assert problems(sheets) == [], sheets
+
+
+def test_the_forwarded_line_reads_right() -> None:
+    line = render.forwarded_note(["Công đoàn cơ sở Cảng Quy Nhơn", "Công đoàn cơ sở Cảng Quy Nhơn"])
+    assert problems(line) == [] and line.count("Cảng Quy Nhơn") == 1

@@ -152,6 +152,13 @@ def render_digest(*, recipient_name: str, subject: str, total: int, by_kind: lis
     return _nfc(_clean_body(text) + "\n"), _nfc(html)
 
 
+def forwarded_note(unit_names: list[str]) -> str:
+    """The line a notice carries when it went up a level: its unit has nobody to tell."""
+    names = ", ".join(dict.fromkeys(unit_names))
+    return _nfc(f"Thông báo này dành cho {names}; đơn vị chưa có người nhận thông báo nên được chuyển đến đồng chí. "
+                "Đề nghị thông tin cho đơn vị và cập nhật người liên hệ của đơn vị trong danh bạ.")
+
+
 def digest_subject(total: int, first: date, last: date) -> str:
     when = f"ngày {vn_date(first)}" if first == last else f"từ {vn_date(first)} đến {vn_date(last)}"
     return f"Tổng hợp {vn_number(total)} thông báo {when}"
