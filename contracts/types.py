@@ -60,6 +60,18 @@ MAX_INT32 = 2**31 - 1
 Version = Annotated[int, Field(ge=1, le=MAX_INT32)]
 
 
+class ExportRef(Model):
+    """A file a service made (a consolidated report, its tables), kept by that service: fetch it
+    with the service's download endpoint (reports: `get_export`), whatever host the client is on."""
+
+    export_id: Id
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,16}$")] = Field(description="docx, xlsx")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(description="file name to save as")
+    media_type: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    size: int = Field(ge=0, description="bytes")
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
 class Output(StrEnum):
     """What a plan item is expected to produce."""
 

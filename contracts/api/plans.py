@@ -410,7 +410,7 @@ class PlanPage(Model):
 
 # --- tasks ----------------------------------------------------------------------------------------
 
-Category = Literal["done_on_time", "done_late", "in_progress", "overdue", "open"]
+Category = Literal["done_on_time", "done_late", "in_progress", "overdue", "not_done", "open"]
 
 
 class ListTasks(Model):
@@ -438,6 +438,9 @@ class TaskView(Model):
     done_on: date | None
     on_time: bool | None
     evidence: LongText | None
+    recorded_by: str | None = Field(default=None, description="who recorded the last change: a person id, or "
+                                                              "svc:<client>")
+    recorded_at: AwareDatetime | None = None
 
 
 class TaskPage(Model):
@@ -494,6 +497,7 @@ class Counts(Model):
     done_late: int = 0
     in_progress: int = 0
     overdue: int = 0
+    not_done: int = Field(default=0, description="ongoing items whose year ended without them being done")
     open: int = 0
     total: int = 0
 
