@@ -86,7 +86,7 @@ class Runtime:
         await self.health.start()
         await migrate(self.engine, self.definition.migrations)
         self.nc = await nats.connect(
-            s.nats_url, name=f"congdoan-{s.service}-{s.instance}", max_reconnect_attempts=-1,
+            s.nats_servers, name=f"congdoan-{s.service}-{s.instance}", max_reconnect_attempts=-1,
             reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True, **s.nats_connect_options(),
             error_cb=self._nats_error, disconnected_cb=self._nats_disconnected, reconnected_cb=self._nats_reconnected)
         self.js = self.nc.jetstream(timeout=10)

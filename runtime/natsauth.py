@@ -352,4 +352,5 @@ async def connect(url: str, user: str, *, data_dir: Path | str | None = None, **
     """A nats-py connection as `user` with the credentials `env_connect_options` finds."""
     import nats
 
-    return await nats.connect(url, **{**env_connect_options(user, data_dir), **kwargs})
+    servers = [u.strip() for u in url.split(",") if u.strip()]  # NATS_URL may list a cluster's nodes
+    return await nats.connect(servers, **{**env_connect_options(user, data_dir), **kwargs})

@@ -62,6 +62,10 @@ class ServiceSettings(BaseSettings):
     oidc_person_claim: str = Field(default="congdoan_person_id", validation_alias="CONGDOAN_AUTH_OIDC_PERSON_CLAIM")
 
     @property
+    def nats_servers(self) -> list[str]:
+        return nats_servers(self.nats_url)
+
+    @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
 
@@ -91,11 +95,24 @@ class ServiceSettings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
 
 
+def nats_servers(url: str) -> list[str]:
+    """NATS_URL may name every node of a cluster, comma-separated: the client starts from any
+    that answers (and learns the others from the server)."""
+    return [u.strip() for u in url.split(",") if u.strip()]
+
+
+# Per-service settings that may also come from a file named by CONGDOAN_<SERVICE>_<KEY>_FILE.
+FILE_KEYS = ("DATABASE_URL", "NATS_PASSWORD")
+
+
 def load_settings(service: str, **overrides: object) -> ServiceSettings:
     prefix = f"CONGDOAN_{service.upper()}_"
     per_service: dict[str, object] = {}
     for key in ("DATABASE_URL", "HTTP_HOST", "HTTP_PORT", "INSTANCE", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD"):
         if (value := os.environ.get(prefix + key)) is not None:
             per_service[key.lower()] = value
+        elif key in FILE_KEYS and (path := os.environ.get(prefix + key + "_FILE")):
+            # A secret mounted as a file (a container's /run/secrets/…): its content, stripped.
+            per_service[key.lower()] = Path(path).read_text(encoding="utf-8").strip()
     per_service.setdefault("http_port", DEFAULT_HTTP_PORTS.get(service, 0))
     return ServiceSettings(service=service, **{**per_service, **overrides})  # type: ignore[arg-type]
