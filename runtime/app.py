@@ -90,7 +90,7 @@ class Runtime:
             reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True, **s.nats_connect_options(),
             error_cb=self._nats_error, disconnected_cb=self._nats_disconnected, reconnected_cb=self._nats_reconnected)
         self.js = self.nc.jetstream(timeout=10)
-        await ensure_streams(self.js)
+        await ensure_streams(self.js, s.stream_replicas)
         if not s.clock_locked:  # the embedded/demo stack: follow the shared clock
             self.clock.set_offset(await read_shared_offset(self.js))
             self._spawn(follow_shared_clock(self.js, self.clock), "clock")

@@ -27,6 +27,7 @@ from runtime.natsauth import NatsUsers, connect_options
 from runtime.settings import DEFAULT_HTTP_PORTS
 
 DEFAULT_NATS_PORT = 4223  # not 4222: a system NATS often listens there already
+DEFAULT_NATS_HTTP_PORT = 8223  # its monitoring port (not 8222, for the same reason)
 
 
 class PortTaken(SystemExit):
@@ -73,9 +74,15 @@ class NatsServer:
 
     def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None,
                  max_payload: int = 8 * 1024 * 1024, users: NatsUsers | None = None,
-                 extra_users: list[dict[str, Any]] | None = None) -> None:
+                 extra_users: list[dict[str, Any]] | None = None, http_port: int | None = None,
+                 sync_interval: str | None = None) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
+        # Monitoring (/healthz, /varz, /jsz) on loopback; a free port unless one is given.
+        self.http_port = http_port or free_port()
+        # JetStream fsync: "always" fsyncs before acknowledging (what `make run` and every
+        # deployment use); None keeps nats-server's default (2 min; fast tests and benchmarks).
+        self.sync_interval = sync_interval
         self.log_file = log_file
         self.max_payload = max_payload
         # With users: the accounts and permissions of runtime/natsauth.py, no anonymous access.
@@ -97,7 +104,9 @@ class NatsServer:
         conf.write_text(
             f'listen: "127.0.0.1:{self.port}"\n'
             f"max_payload: {self.max_payload}\n"
-            f'jetstream {{ store_dir: "{self.store_dir / "jetstream"}" }}\n'
+            f'http: "127.0.0.1:{self.http_port}"\n'
+            f'jetstream {{\n  store_dir: "{self.store_dir / "jetstream"}"\n'
+            + (f"  sync_interval: {self.sync_interval}\n" if self.sync_interval else "") + "}\n"
             + (self.users.accounts_config(self.extra_users) if self.users is not None else ""))
         conf.chmod(0o600)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
@@ -131,6 +140,8 @@ class Stack:
     data_dir: Path
     nats_url: str | None = None
     nats_port: int | None = None
+    nats_http_port: int | None = None  # the embedded server's monitoring port (None: a free one)
+    nats_sync_interval: str | None = None  # JetStream fsync of the embedded server (`make run`: always)
     services: tuple[str, ...] = SERVICES
     http_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HTTP_PORTS))
     database_urls: dict[str, str] = field(default_factory=dict)
@@ -156,6 +167,9 @@ class Stack:
         if self.nats_url is None and not port_free(self.nats_port or DEFAULT_NATS_PORT):
             raise PortTaken(f"port {self.nats_port or DEFAULT_NATS_PORT} (NATS) is taken: set CONGDOAN_NATS_PORT to a "
                             f"free port, or NATS_URL to use the NATS server already there")
+        if self.nats_url is None and self.nats_http_port and not port_free(self.nats_http_port):
+            raise PortTaken(f"port {self.nats_http_port} (NATS monitoring) is taken: set CONGDOAN_NATS_HTTP_PORT to a "
+                            f"free port")
 
     def start(self, ready_timeout: float = 30) -> None:
         self.start_nats()
@@ -176,7 +190,8 @@ class Stack:
         if self.nats_url is None:
             self.nats = NatsServer(self.data_dir / "nats", self.nats_port or DEFAULT_NATS_PORT,
                                    log_file=(self.log_dir / "nats.log") if self.log_dir else self.data_dir / "nats.log",
-                                   users=self.nats_users, extra_users=self.nats_extra_users)
+                                   users=self.nats_users, extra_users=self.nats_extra_users,
+                                   http_port=self.nats_http_port, sync_interval=self.nats_sync_interval)
             self.nats.start()
             self.nats_url = self.nats.url
 
@@ -288,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
                                  "--dir", str(data_dir / "mail")]
         env["CONGDOAN_NOTIFY_SMTP_URL"] = f"smtp://127.0.0.1:{mail_port}"
     stack = Stack(data_dir=data_dir, nats_url=os.environ.get("NATS_URL") or None,
-                  nats_port=int(os.environ.get("CONGDOAN_NATS_PORT", DEFAULT_NATS_PORT)), http_ports=ports,
+                  nats_port=int(os.environ.get("CONGDOAN_NATS_PORT", DEFAULT_NATS_PORT)),
+                  nats_http_port=int(os.environ.get("CONGDOAN_NATS_HTTP_PORT", DEFAULT_NATS_HTTP_PORT)),
+                  nats_sync_interval=os.environ.get("CONGDOAN_NATS_SYNC_INTERVAL", "always"), http_ports=ports,
                   database_urls=dbs, extras=extras, env=env)
     # Ctrl-C reaches the whole process group; the services stop themselves on SIGINT, and we wait.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -313,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
                             "load-demo"], check=False, env={**os.environ, "CONGDOAN_DATA_DIR": str(data_dir)})
         print(f"\ncongdoan is up in {time.monotonic() - started:.1f}s", flush=True)
         print(f"  NATS        {stack.nats_url}  (services: nats micro ls, or request $SRV.INFO)")
+        if stack.nats is not None:
+            print(f"              monitoring http://127.0.0.1:{stack.nats.http_port}/jsz  "
+                  f"(JetStream sync_interval {stack.nats.sync_interval or 'default'})")
         for name in SERVICES:
             print(f"  {name:<10}  http://127.0.0.1:{ports[name]}/readyz  /metrics   "
                   f"db: {dbs.get(name, str(Path(args.data_dir) / (name + '.db')))}")

@@ -6,19 +6,22 @@ killed (kill -9) and comes back."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.request
 from pathlib import Path
 
 import nats
 import nats.js.errors
 import pytest
 from nats.errors import NoRespondersError
-from nats.js.api import StreamConfig
 
 from contracts import naming
 from contracts.catalogue import produced_by
+from contracts.streams import STREAMS
 from runtime.deploygen import generate
 from runtime.natsauth import connect_options
+from runtime.streams import ensure_streams
 from tests.deploy.topology import Cluster
 
 
@@ -59,13 +62,27 @@ async def test_cluster_from_the_compose_config(cluster: Cluster) -> None:
     try:
         js = nc.jetstream(timeout=10)
         name = naming.stream_name("plans")
-        await js.add_stream(StreamConfig(name=name, subjects=naming.stream_subjects("plans"), num_replicas=3))
+        # Streams as the services declare them: first at one replica, then moved to three in
+        # place when CONGDOAN_STREAM_REPLICAS says so.
+        await ensure_streams(js, replicas=1)
+        assert (await js.stream_info(name)).config.num_replicas == 1
+        await ensure_streams(js, replicas=3)
+        for spec in STREAMS:
+            assert (await js.stream_info(spec.name)).config.num_replicas == 3
         subject = produced_by("plans")[0].subject
         for i in range(50):
-            await js.publish(subject, str(i).encode(), headers={"Nats-Msg-Id": f"m{i}"})
+            await publish_retrying(js, subject, str(i).encode(), f"m{i}")
+
+        async def current() -> bool:  # the two followers have caught up
+            i = await js.stream_info(name)
+            return len([r for r in (i.cluster.replicas or []) if r.current]) == 2 if i.cluster else False
+
+        deadline = time.monotonic() + 20
+        while not await current():
+            assert time.monotonic() < deadline, "replicas did not catch up"
+            await asyncio.sleep(0.2)
         info = await js.stream_info(name)
         assert info.config.num_replicas == 3 and info.state.messages == 50
-        assert info.cluster is not None and len(info.cluster.replicas or []) == 2
         leader = info.cluster.leader
         cluster.kill(leader)
         for i in range(50, 100):  # a new leader takes over; the client reconnects to a live node
@@ -75,3 +92,17 @@ async def test_cluster_from_the_compose_config(cluster: Cluster) -> None:
         assert info.state.messages == 100 and info.cluster.leader != leader
     finally:
         await nc.close()
+
+
+def test_embedded_server_monitoring_and_fsync(tmp_path: Path) -> None:
+    """The embedded nats-server of `make run`: a monitoring port, and sync_interval as asked."""
+    from runtime.launcher import NatsServer
+
+    srv = NatsServer(tmp_path, sync_interval="always")
+    srv.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{srv.http_port}/varz", timeout=2) as r:
+            js = json.loads(r.read())["jetstream"]["config"]
+        assert js["sync_always"] is True
+    finally:
+        srv.stop()
