@@ -157,6 +157,15 @@ class Stack:
     nats_secrets: Path | None = None
     nats_extra_users: list[dict[str, Any]] = field(default_factory=list)
     nats_credentials: dict[str, Path] = field(default_factory=dict)
+    # Supervision (`supervise`): a service that dies is started again after restart_backoff_s,
+    # doubling with each death that comes sooner than stable_after_s after its start, up to the cap.
+    restart_backoff_s: float = 1.0
+    restart_backoff_cap_s: float = 30.0
+    stable_after_s: float = 60.0
+    started_at: dict[str, float] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+    _quick_deaths: dict[str, int] = field(default_factory=dict)
+    _due: dict[str, float] = field(default_factory=dict)
 
     def check_ports(self) -> None:
         for name in self.services:
@@ -226,12 +235,40 @@ class Stack:
         return env
 
     def start_service(self, name: str) -> None:
+        self.started_at[name] = time.monotonic()
         if self.log_dir:
             out = open(self.log_dir / f"{name}.log", "ab")
             self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.service_env(name),
                                                 stdout=out, stderr=subprocess.STDOUT)
         else:
             self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.service_env(name))
+
+    def supervise(self, now: float | None = None) -> list[str]:
+        """One look at the services (`make run` calls it twice a second): one that exited is
+        started again, after a delay that doubles while it keeps dying soon after its start.
+        Returns what happened, one line each, for the log."""
+        now = time.monotonic() if now is None else now
+        said: list[str] = []
+        for name, proc in list(self.procs.items()):
+            code = proc.poll()
+            if code is None:
+                if now - self.started_at.get(name, now) >= self.stable_after_s:
+                    self._quick_deaths.pop(name, None)  # it stayed up: the next death starts the backoff anew
+                continue
+            if name not in self._due:
+                n = self._quick_deaths.get(name, 0)
+                delay = min(self.restart_backoff_cap_s, self.restart_backoff_s * 2 ** n)
+                self._quick_deaths[name] = n + 1
+                self._due[name] = now + delay
+                said.append(f"congdoan: {name} exited with code {code}; restarting it in {delay:.1f}s"
+                            + (f" (died {n + 1} times in a row)" if n else "")
+                            + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else ""))
+            elif now >= self._due[name]:
+                del self._due[name]
+                self.start_service(name)
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                said.append(f"congdoan: {name} restarted (pid {self.procs[name].pid}, restart {self.restarts[name]})")
+        return said
 
     def ready(self, name: str) -> bool:
         proc = self.procs.get(name)
@@ -352,11 +389,9 @@ def main(argv: list[str] | None = None) -> int:
                   "              p-cd-ldld-quy-nhon-1 (Chủ tịch LĐLĐ TP Quy Nhơn), p-cdcs-00001-1 (Chủ tịch CĐCS)")
         print("Ctrl-C stops everything.\n", flush=True)
         signal.signal(signal.SIGINT, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while True:
-            for name, proc in stack.procs.items():
-                if proc.poll() is not None:
-                    print(f"congdoan: {name} exited with code {proc.returncode}; stopping", file=sys.stderr)
-                    raise KeyboardInterrupt
+        while True:  # a service that dies is restarted with backoff; only Ctrl-C stops the stack
+            for line in stack.supervise():
+                print(line, file=sys.stderr, flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
