@@ -24,8 +24,7 @@ demo: $(STAMP)
 	$(PY) -m demo $(DEMO_ARGS)
 
 ## Run the whole suite (unit, integration on SQLite and PostgreSQL, end-to-end, crash, bad input).
-test: $(STAMP)
-	$(VENV)/bin/lint-imports --no-cache
+test: lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -41,8 +40,11 @@ test-dates: $(STAMP)
 	  $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
 	done
 
+## Static checks (part of `make test`): architecture boundaries, ruff, mypy.
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy contracts runtime services
 
 ## Regenerate JSON Schemas and AsyncAPI documents from the pydantic models.
 contracts: $(STAMP)

@@ -145,7 +145,8 @@ class Runtime:
             if self.api:
                 await self._step("requests", self.api.stop(grace), grace + 2)
             if self.consumers:  # at once: each waits at most for the batch in hand
-                await self._step("consumers", asyncio.gather(*(c.stop() for c in (*self.consumers, *self.replays))), grace)
+                await self._step("consumers", asyncio.gather(*(c.stop() for c in self.consumers),
+                                                             *(r.stop() for r in self.replays)), grace)
             if self.relay:
                 await self._step("relay", self.relay.stop(), 7)
             for t in self._tasks:

@@ -170,7 +170,7 @@ def create_app(settings: WebSettings, *, nc: Any = None) -> Starlette:
         own = nc is None
         web.nc = nc or await nats.connect(settings.nats_url, name="congdoan-web", max_reconnect_attempts=-1,
                                           reconnect_time_wait=1, connect_timeout=5,
-                                          **settings.nats_connect_options())  # type: ignore[arg-type]
+                                          **settings.nats_connect_options())
         web.gateway = Gateway(web.nc, timeout=settings.request_timeout_s)
         tasks: list[asyncio.Task[Any]] = []
         try:

@@ -199,7 +199,7 @@ class ReportsRepository:
     # --- review
 
     async def update_review(self, r: Report, before_status: str, at: datetime, actor_id: str,
-                            by_unit_id: str) -> bool:
+                            by_unit_id: str | None) -> bool:
         res = await (await self.conn()).execute(
             reports.update().where(reports.c.report_id == r.report_id, reports.c.revision == r.revision,
                                    reports.c.status == before_status)
@@ -207,7 +207,7 @@ class ReportsRepository:
                     reviewed_by_unit_id=by_unit_id, receiving_unit_id=r.receiving_unit_id))
         return res.rowcount == 1
 
-    async def add_review(self, r: Report, action: str, at: datetime, actor_id: str | None, by_unit_id: str,
+    async def add_review(self, r: Report, action: str, at: datetime, actor_id: str | None, by_unit_id: str | None,
                          comment: str | None) -> None:
         await (await self.conn()).execute(report_reviews.insert().values(
             report_id=r.report_id, revision=r.revision, action=action, by_unit_id=by_unit_id, actor_id=actor_id,

@@ -361,7 +361,8 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         p = sec.header.paragraphs[0]
         p.alignment = CENTER
         r = run(p, "", size=13)
-        for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2"), ("end", None)):
+        field_code: tuple[tuple[str | None, str], ...] = (("begin", ""), (None, " PAGE "), ("separate", ""), (None, "2"), ("end", ""))
+        for kind, text in field_code:
             if kind:
                 fc = OxmlElement("w:fldChar")
                 fc.set(qn("w:fldCharType"), kind)
@@ -493,17 +494,17 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     para(doc, "", after=6)
 
     # --- narrative sections: the unit's own synthesis; the units' texts are in the appendix
-    for f in form.text_fields:
-        para(doc, f"{next(numeral)}. {f.label.upper()}", bold=True, indent=False, before=6)
-        own = meta.narrative.get(f.key)
+    for tf in form.text_fields:
+        para(doc, f"{next(numeral)}. {tf.label.upper()}", bold=True, indent=False, before=6)
+        own = meta.narrative.get(tf.key)
         if own:
             for chunk in nfc(own).split("\n"):
                 if chunk.strip():
                     para(doc, chunk.strip())
-        n_units = len({it.unit_id for g in groups for it in items_of(g, f.key)})
+        n_units = len({it.unit_id for g in groups for it in items_of(g, tf.key)})
         if n_units:
             para(doc, f"Ý kiến của {vn_number(n_units)} đơn vị về nội dung này được tổng hợp tại "
-                      f"{appendix_name('narratives')} kèm theo (mục {in_appendix.index(f) + 1}).", italic=True)
+                      f"{appendix_name('narratives')} kèm theo (mục {in_appendix.index(tf) + 1}).", italic=True)
         elif not own:
             para(doc, "Không có nội dung.", italic=True)
 
@@ -565,10 +566,10 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
 
     if "narratives" in appendices:
         appendix_title("narratives", "Ý KIẾN, KẾT QUẢ CỦA CÁC ĐƠN VỊ")
-        for k, f in enumerate(in_appendix, 1):
-            para(doc, f"{k}. {f.label.upper()}", bold=True, indent=False, before=6, size=13)
+        for k, tf in enumerate(in_appendix, 1):
+            para(doc, f"{k}. {tf.label.upper()}", bold=True, indent=False, before=6, size=13)
             for g in groups:
-                items = items_of(g, f.key)
+                items = items_of(g, tf.key)
                 if not items:
                     continue
                 if len(items) == 1 and items[0].unit_id == g.unit_id:
@@ -700,7 +701,7 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
-    def fit(texts: list[str], least: int, most: int) -> int:
+    def fit(texts: list[Any], least: int, most: int) -> int:
         """A column as wide as its longest text (in characters), within bounds."""
         return max(least, min(most, max((len(t) for t in texts if t), default=least) + 2))
 

@@ -172,7 +172,7 @@ async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
 
 def _clean(form: Any, raw: dict[str, Any]) -> dict[str, Any]:
     try:
-        return form.clean(raw)  # type: ignore[no-any-return]
+        return form.clean(raw)
     except FormValidationError as exc:
         raise Invalid(str(exc), "values", [
             {"field": f"values.{e.field}", "message": e.message, "type": e.code} for e in exc.errors]) from None
