@@ -15,6 +15,7 @@ import pytest
 from runtime.client import ApiClient, raw_request
 from services.web.app import create_app
 from services.web.settings import WebSettings
+from tests.conftest import wait_until
 from tests.support import LOADER, api, call, loader_secret, running
 
 PASSWORD = "Hoa-sen-no-2026"
@@ -41,6 +42,11 @@ async def web(nc: Any, nats_url: str, tmp_path: Any, base_url: str = "http://tes
         for name in ("plans", "reports", "notify"):
             await stack.enter_async_context(running(name, nats_url, f"sqlite+aiosqlite:///{tmp_path / name}.db"))
         await _directory(nc)
+
+        async def notify_knows_lan() -> bool:  # notify's directory projection follows plans' events
+            h, _ = await call(nc, api("notify", "set_preferences"), {}, as_="lan")
+            return "Nats-Service-Error" not in h
+        await wait_until(notify_knows_lan, what="notify to know lan")
         app = create_app(WebSettings(nats_url=nats_url, data_dir=tmp_path, **settings), nc=nc)
         await stack.enter_async_context(app.router.lifespan_context(app))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.7", 5000)),
