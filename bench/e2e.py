@@ -43,10 +43,12 @@ from typing import Any
 import nats
 import nats.errors
 
+from bench.raw import BENCH_USER, bench_user
 from bench.raw import measure as measure_raw
 from contracts.naming import SERVICES
 from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, auth_headers
 from runtime.launcher import Stack, free_port
+from runtime.natsauth import new_seed, public_key
 
 PROVINCE = "bench-prov"
 CHAIR = "bench-chair"
@@ -77,6 +79,7 @@ class Tokens:
 
 
 TOKENS: Tokens | None = None
+BENCH_SEED = Path("bench.nk")  # made per run in main(): the raw baseline's NATS user
 
 
 def cadre(k: int) -> str:
@@ -178,6 +181,32 @@ async def setup_directory(nc: Any, units: int, concurrency: int) -> None:
     await asyncio.gather(*(one(k) for k in range(units)))
 
 
+FORM = {"form_id": "bc-bench", "version": 1, "title": "Báo cáo đo hiệu năng", "fields": [
+    {"key": "study_sessions", "kind": "number", "label": "Số buổi học tập", "compulsory": False},
+    {"key": "participants", "kind": "number", "label": "Số lượt người tham gia", "compulsory": False},
+    {"key": "note", "kind": "text", "label": "Ghi chú", "compulsory": False}]}
+
+
+async def open_requirements(nc: Any, prefix: str, count: int, timeout_s: float = 60) -> None:
+    """reports takes reports only for requirements it knows: the bench's form and its requirements
+    <prefix>-req-0 … (opened as the loader, once reports knows the province)."""
+    h, body = await call(nc, api("reports", "register_form"), {"definition": FORM})
+    if "Nats-Service-Error" in h:
+        raise BenchError(f"register_form: {h.get('Nats-Service-Error')} {body}")
+    deadline = time.monotonic() + timeout_s
+    for r in range(count):
+        while True:
+            h, body = await call(nc, api("reports", "open_requirement"), {
+                "requirement_id": f"{prefix}-req-{r}", "name": f"Báo cáo đo hiệu năng số {r}",
+                "issuer_unit_id": PROVINCE, "reporting_kinds": ["grassroots_union"], "period": PERIOD,
+                "due_date": f"{PERIOD}-12-31", "form_id": FORM["form_id"]})
+            if "Nats-Service-Error" not in h:
+                break
+            if h.get("Nats-Service-Error-Code") != "404" or time.monotonic() > deadline:
+                raise BenchError(f"open_requirement: {h.get('Nats-Service-Error')} {body}")
+            await asyncio.sleep(0.2)  # reports has not learnt the province yet
+
+
 async def warm_up(nc: Any, notify_db: Path, units: int, concurrency: int, timeout_s: float) -> int:
     """One submission per unit, retried until reports knows the unit; then wait for their
     notifications (which also proves notify knows the chairperson). Returns the number sent."""
@@ -276,23 +305,28 @@ async def run(stack: Stack, args: argparse.Namespace) -> tuple[E2EResult, float,
     global TOKENS
     TOKENS = Tokens(stack.identities["signing_key"])
     notify_db = stack.data_dir / "notify.db"
-    nc = await nats.connect(stack.nats_url, name="bench-e2e")
+    nc = await nats.connect(stack.nats_url, name="bench-e2e", **stack.connect_options("client"))
+    ops = await nats.connect(stack.nats_url, name="bench-e2e-ops", **stack.connect_options("operator"))
     try:
         t = time.perf_counter()
         await setup_directory(nc, args.units, min(args.concurrency, 50))
+        await open_requirements(nc, "w", 1)
+        await open_requirements(nc, "b", (args.n + args.units - 1) // args.units)
         await warm_up(nc, notify_db, args.units, args.concurrency, timeout_s=60)
         print(f"directory: 1 federation, 1 chairperson, {args.units} grassroots units; warm-up of {args.units} "
               f"submissions done in {time.perf_counter() - t:.1f}s", flush=True)
         e2e = await measure_e2e(nc, notify_db, args.n, args.units, args.concurrency, args.timeout)
-        await consumers_idle(nc.jetstream(timeout=10), timeout_s=60)
+        await consumers_idle(ops.jetstream(timeout=10), timeout_s=60)
         raws = []
         for _ in range(args.raw_repeat):
             raws.append((await measure_raw(stack.nats_url or "", n=args.n, window=args.raw_window,
-                                           fetch=args.raw_fetch, size=args.raw_size)).per_s)
+                                           fetch=args.raw_fetch, size=args.raw_size,
+                                           nkeys_seed=str(BENCH_SEED), inbox_prefix=f"_INBOX.{BENCH_USER}")).per_s)
         raw = statistics.median(raws)
         return e2e, raw, min(raws)
     finally:
         await nc.close()
+        await ops.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,8 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(kv.split("=", 1) for kv in args.env)
     if args.log_level:
         env["CONGDOAN_LOG_LEVEL"] = args.log_level
+    global BENCH_SEED
+    BENCH_SEED = tmp / "bench.nk"
+    BENCH_SEED.write_bytes(new_seed())
     stack = Stack(data_dir=tmp / "data", nats_port=free_port(), services=services,
-                  http_ports={s: free_port() for s in services}, env=env, log_dir=tmp / "logs")
+                  http_ports={s: free_port() for s in services}, env=env, log_dir=tmp / "logs",
+                  nats_extra_users=[bench_user(public_key(BENCH_SEED.read_bytes()))])
     # SIGTERM like Ctrl-C: unwind through `finally` and stop the stack.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     code = 0

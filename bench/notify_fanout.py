@@ -54,6 +54,7 @@ from contracts.events.plans import DeadlineApproaching
 from runtime.db import make_engine, migrate
 from runtime.directory import dir_parents, dir_people, dir_units
 from runtime.launcher import NatsServer, free_port, wait_for
+from runtime.natsauth import NatsUsers, connect_options
 from runtime.streams import ensure_streams
 
 TYPE = "vn.congdoan.plans.deadline.approaching.v1"
@@ -164,7 +165,9 @@ def rss_peak_mb(pid: int) -> float | None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="congdoan-notify-bench-"))
-    nats_server = NatsServer(work / "nats", log_file=work / "nats.log")
+    users = NatsUsers(work / "secrets" / "nats")
+    users.ensure_builtin()
+    nats_server = NatsServer(work / "nats", log_file=work / "nats.log", users=users)
     sink: mp.Process | None = None
     proc: subprocess.Popen[bytes] | None = None
     result: dict[str, Any] = {"units": args.units}
@@ -191,7 +194,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if not ready.wait(30):
                 raise RuntimeError("the SMTP sink did not start")
             env["CONGDOAN_NOTIFY_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-        nc = await nats.connect(nats_server.url)
+        # The bench plays the plans service, publishing its deadline events as its NATS user.
+        nc = await nats.connect(nats_server.url, **connect_options("plans", creds=users.seed_path("plans")))
         js = nc.jetstream(timeout=30)
         due = date(2026, 11, 30)
         now = datetime.now(UTC)

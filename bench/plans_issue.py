@@ -26,6 +26,7 @@ from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, ensure_embedd
 from runtime.client import ApiClient
 from runtime.launcher import NatsServer, free_port
 from runtime.logging import configure_logging
+from runtime.natsauth import NatsUsers, connect_options
 from runtime.settings import load_settings
 from services.plans.cli import import_units, load_seed, register_people
 from services.plans.entrypoints.main import DEFINITION
@@ -41,19 +42,22 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-plans-"))
     server = None
     nats_url = args.nats_url
+    users = NatsUsers(tmp / "secrets" / "nats")
+    users.ensure_builtin()
     if nats_url is None:
-        server = NatsServer(tmp / "nats", log_file=None)
+        server = NatsServer(tmp / "nats", log_file=None, users=users)
         server.start()
         nats_url = server.url
     db = args.db or f"sqlite+aiosqlite:///{tmp / 'plans.db'}"
     ids = ensure_embedded_identities(tmp / "secrets")
     settings = load_settings("plans", nats_url=nats_url, database_url=db, http_port=free_port(),
                              auth_jwks_file=ids["jwks"], auth_signing_key_file=ids["signing_key"],
-                             auth_clients_file=ids["clients"])
+                             auth_clients_file=ids["clients"], data_dir=tmp)
     rt = Runtime(DEFINITION, settings)
     await rt.start()
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
+    nc = await nats.connect(nats_url, **connect_options("client", creds=users.seed_path("client")))
+    ops = await nats.connect(nats_url, **connect_options("operator", creds=users.seed_path("operator")))
+    js = ops.jetstream()
     loader = ApiClient.with_token(nc, TokenIssuer(ids["signing_key"], ttl_s=3600).issue(
         "service", LOADER_CLIENT, roles=LOADER_ROLES)[0], 3600)
     out: dict[str, object] = {"database": db.split(":")[0]}
@@ -89,6 +93,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         out["rollup"] = {"seconds": round(time.perf_counter() - t, 2), "totals": rollup["totals"]}
     finally:
         await nc.close()
+        await ops.close()
         await rt.stop()
         if server:
             server.stop()

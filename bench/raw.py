@@ -20,6 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nats
 import nats.errors
@@ -27,6 +28,16 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, S
 
 STREAM = "BENCH_RAW"
 SUBJECT_PREFIX = "bench.raw"
+BENCH_USER = "bench"
+
+
+def bench_user(nkey: str) -> dict[str, Any]:
+    """A NATS user for the raw baseline on congdoan's server (whose users may not make streams of
+    their own): its stream, its consumer, its inbox, nothing of congdoan's."""
+    return {"nkey": nkey, "permissions": {
+        "publish": {"allow": [f"{SUBJECT_PREFIX}.>", f"$JS.API.STREAM.*.{STREAM}", f"$JS.API.CONSUMER.*.{STREAM}.>",
+                              f"$JS.API.CONSUMER.*.*.{STREAM}.>", f"$JS.ACK.{STREAM}.>"]},
+        "subscribe": {"allow": [f"_INBOX.{BENCH_USER}.>"]}}}
 
 
 @dataclass
@@ -46,9 +57,9 @@ def payload(i: int, size: int = 400) -> bytes:
 
 
 async def measure(url: str, n: int = 5000, window: int = 500, fetch: int = 500, size: int = 400,
-                  timeout_s: float = 120.0) -> RawResult:
-    pub_nc = await nats.connect(url, name="bench-raw-pub")
-    sub_nc = await nats.connect(url, name="bench-raw-sub")
+                  timeout_s: float = 120.0, **connect_options: Any) -> RawResult:
+    pub_nc = await nats.connect(url, name="bench-raw-pub", **connect_options)
+    sub_nc = await nats.connect(url, name="bench-raw-sub", **connect_options)
     try:
         js = pub_nc.jetstream(timeout=10)
         try:

@@ -32,7 +32,7 @@ class CloudEvent(BaseModel, Generic[D]):
     data: D
 
 
-class RawCloudEvent(CloudEvent[Any]):  # type: ignore[type-var]
+class RawCloudEvent(CloudEvent[Any]):
     """Envelope with unparsed data: consumers read the type first, then validate data by type."""
 
     data: Any = None

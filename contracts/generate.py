@@ -191,7 +191,7 @@ def _error_headers_text() -> str:
 # ------------------------------------------------------------------------------------- AsyncAPI
 
 def _components_schemas(events: Iterable[EventSpec], endpoints: Iterable[EndpointSpec],
-                        ) -> tuple[dict[str, Any], dict[tuple[type[BaseModel], str], str]]:
+                        ) -> tuple[dict[str, Any], dict[Any, str]]:
     """All pydantic schemas of one document, with refs rewritten to #/components/schemas/…, and the
     component name of each input model. Envelopes are named by their event type."""
     events, endpoints = list(events), list(endpoints)

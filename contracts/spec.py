@@ -4,6 +4,7 @@ them."""
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -14,7 +15,7 @@ from contracts import naming
 @dataclass(frozen=True)
 class EventSpec:
     type: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]  # `type` is the field above: the builtin by its full name
     summary: str
 
     @property

@@ -68,9 +68,9 @@ class Client:
     the loader (the embedded stack's directory_admin identity) the first time, then log in with the
     demo password. Requests without one go as the loader itself."""
 
-    def __init__(self, nc: Any, loader: ApiClient, password: str, verbose: bool = True) -> None:
-        self.nc = nc
-        self.js = nc.jetstream()
+    def __init__(self, nc: Any, ops: Any, loader: ApiClient, password: str, verbose: bool = True) -> None:
+        self.nc = nc  # the NATS `client` user: requests only
+        self.js = ops.jetstream()  # the NATS `operator` user: moves the clock, watches the consumers
         self.loader = loader
         self.password = password
         self.verbose = verbose
@@ -374,7 +374,8 @@ def print_summary(out: Outcome, events: Counter, channels: Counter, rollup: dict
     if rollup:
         print("\nTiến độ nhiệm vụ (toàn tỉnh):")
         labels = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn thành trễ hạn",
-                  "in_progress": "Đang thực hiện", "overdue": "Quá hạn", "open": "Chưa đến hạn"}
+                  "in_progress": "Đang thực hiện", "overdue": "Quá hạn", "not_done": "Không hoàn thành trong năm",
+                  "open": "Chưa đến hạn"}
         for key, label in labels.items():
             if key in rollup:
                 print(f"  {label:<22} {rollup[key]}")
@@ -396,13 +397,13 @@ def print_summary(out: Outcome, events: Counter, channels: Counter, rollup: dict
     print(line)
 
 
-async def gather_events(url: str) -> tuple[Counter, Counter, list[str]]:
+async def gather_events(url: str, **connect_options: Any) -> tuple[Counter, Counter, list[str]]:
     """Read every event as an outside subscriber would (tests/observer), count by type and channel."""
     sys.path.insert(0, str(ROOT))
     from tests.observer.observer import load_validators  # the observer stands alone: no project imports
 
     validators = load_validators(ROOT / "contracts" / "schemas")
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **connect_options)
     js = nc.jetstream()
     by_type: Counter = Counter()
     channels: Counter = Counter()
@@ -442,10 +443,11 @@ async def run(grassroots: int, data_dir: Path, verbose: bool = True) -> tuple[Ou
     started = time.monotonic()
     stack.start(ready_timeout=60)
     try:
-        nc = await nats.connect(stack.nats_url)
+        nc = await nats.connect(stack.nats_url, **stack.connect_options("client"))
+        ops = await nats.connect(stack.nats_url, **stack.connect_options("operator"))
         creds = client_credentials(data_dir / "secrets")
         assert creds is not None, "the stack made no loader credentials"
-        c = Client(nc, await ApiClient.for_service(nc, *creds), ensure_demo_password(data_dir / "secrets"), verbose)
+        c = Client(nc, ops, await ApiClient.for_service(nc, *creds), ensure_demo_password(data_dir / "secrets"), verbose)
         try:
             await run_year(c, stack, grassroots, out, data_dir)
             c.say(f"\n{c.logins} cán bộ đã đăng nhập (tên đăng nhập và mật khẩu thật, mỗi người một phiên)")
@@ -455,7 +457,8 @@ async def run(grassroots: int, data_dir: Path, verbose: bool = True) -> tuple[Ou
                 rollup = r.get("total") or r.get("totals") or {}
         finally:
             await nc.close()
-        events, channels, problems = await gather_events(stack.nats_url)
+            await ops.close()
+        events, channels, problems = await gather_events(stack.nats_url, **stack.connect_options("subscriber"))
         print_summary(out, events, channels, rollup)
         mails = len(list(mail_dir.glob("*.eml"))) if mail_dir.exists() else 0
         print(f"Thư điện tử nhận tại hộp thư thử nghiệm: {mails} ({mail_dir})")

@@ -5,10 +5,12 @@ requests, finish the batch and requests in hand, flush the outbox, drain NATS, t
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +19,32 @@ import sqlalchemy as sa
 
 from contracts import naming
 from contracts.catalogue import CONSUMES
-from runtime.api import ApiHandler, ApiServer
+from runtime.api import ApiServer
 from runtime.auth import OidcProvider, TokenVerifier
 from runtime.clock import Clock, follow_shared_clock, read_shared_offset
-from runtime.consumer import EventConsumer, Subscription
+from runtime.consumer import EventConsumer
 from runtime.db import UnitOfWork, make_engine, migrate, session_factory
 from runtime.health import HealthServer
 from runtime.logging import configure_logging, get_logger
 from runtime.metrics import OUTBOX_PENDING
 from runtime.relay import OutboxRelay
+from runtime.replay import ReplayConsumer
 from runtime.settings import ServiceSettings
 from runtime.streams import ensure_streams
+from runtime.wiring import Wiring
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceDefinition:
-    """What a service brings; the runtime does the rest."""
+    """What a service brings; the runtime does the rest. `bootstrap` is its composition root:
+    given the running plumbing, it builds the service's dependencies once and returns its
+    `Wiring` (endpoint table, subscription table, background jobs)."""
 
     name: str
     migrations: Path
-    # Build the service's handlers once the plumbing exists (so they can close over its parts).
-    api: Callable[[Runtime], dict[str, ApiHandler]]
-    subscriptions: Callable[[Runtime], list[Subscription]] = lambda rt: []
-    background: Callable[[Runtime], list[Callable[[], Awaitable[None]]]] = lambda rt: []
+    bootstrap: Callable[[Runtime], Wiring]
     uow_class: type[UnitOfWork] = UnitOfWork
     version: str = "0.1.0"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Runtime:
@@ -63,10 +65,12 @@ class Runtime:
         self.js: Any = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[EventConsumer] = []
+        self.replays: list[ReplayConsumer] = []
         self.api: ApiServer | None = None
         self.health: HealthServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
+        self.wiring = Wiring(endpoints={})  # the service's, once started
 
     def uow(self) -> UnitOfWork:
         return self.definition.uow_class(self.sessions, source=naming.source_for(self.definition.name),
@@ -84,16 +88,18 @@ class Runtime:
         await self.health.start()
         await migrate(self.engine, self.definition.migrations)
         self.nc = await nats.connect(
-            s.nats_url, name=f"congdoan-{s.service}-{s.instance}", max_reconnect_attempts=-1,
-            reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True,
+            s.nats_servers, name=f"congdoan-{s.service}-{s.instance}", max_reconnect_attempts=-1,
+            reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True, **s.nats_connect_options(),
             error_cb=self._nats_error, disconnected_cb=self._nats_disconnected, reconnected_cb=self._nats_reconnected)
         self.js = self.nc.jetstream(timeout=10)
-        await ensure_streams(self.js)
-        self.clock.set_offset(await read_shared_offset(self.js))
-        self._spawn(follow_shared_clock(self.js, self.clock), "clock")
+        await ensure_streams(self.js, s.stream_replicas)
+        if not s.clock_locked:  # the embedded/demo stack: follow the shared clock
+            self.clock.set_offset(await read_shared_offset(self.js))
+            self._spawn(follow_shared_clock(self.js, self.clock), "clock")
         self.relay = OutboxRelay(self.engine, self.js, batch=s.relay_batch, poll_s=s.relay_poll_s, service=s.service)
         self._spawn(self.relay.run(), "relay")
-        subscriptions = self.definition.subscriptions(self)
+        self.wiring = self.definition.bootstrap(self)
+        subscriptions = list(self.wiring.subscriptions)
         handled = {t for sub in subscriptions for t in sub.handlers}
         declared = set(CONSUMES.get(s.service, ()))
         if handled != declared:  # the AsyncAPI documents are generated from CONSUMES: keep them true
@@ -105,14 +111,18 @@ class Runtime:
             await consumer.start()
             self.consumers.append(consumer)
             self._spawn(consumer.run(), consumer.durable)
-        for job in self.definition.background(self):
+            replays = ReplayConsumer(consumer, self.js, ack_wait_s=s.ack_wait_s)  # operators' replay asks
+            await replays.start()
+            self.replays.append(replays)
+            self._spawn(replays.run(), replays.durable)
+        for job in self.wiring.background:
             self._spawn(job(), getattr(job, "__name__", "job"))
-        self.api = ApiServer(self.nc, s.service, self.definition.api(self), version=self.definition.version,
+        self.api = ApiServer(self.nc, s.service, dict(self.wiring.endpoints), version=self.definition.version,
                              max_bytes=s.max_message_bytes, concurrency=s.request_concurrency, verifier=self.verifier)
         await self.api.start()
         self._spawn(self._gauge_outbox(), "outbox-gauge")
         self.log.info("service started", http=f"http://{s.http_host}:{s.http_port}", nats=s.nats_url,
-                      database=_redact(s.db_url))
+                      database=_redact(s.db_url), clock="locked" if s.clock_locked else f"shared ({self.clock.now():%d/%m/%Y %H:%M})")
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -126,29 +136,41 @@ class Runtime:
             self._stop.set()
 
     async def stop(self) -> None:
+        """Stop in order (requests, consumers, relay, tasks, NATS), each step bounded and each failure
+        logged and passed over: the database is always disposed at the end, since an open SQLite
+        connection's thread would keep the process alive after the loop ends."""
         self._stop.set()
         grace = self.settings.shutdown_grace_s
-        if self.api:
-            await self.api.stop(grace)
-        for c in self.consumers:
-            await asyncio.wait_for(c.stop(), timeout=grace)
-        if self.relay:
-            await self.relay.stop()
-        for t in self._tasks:
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.nc and not self.nc.is_closed:
-            try:
-                await asyncio.wait_for(self.nc.drain(), timeout=5)
-            except Exception:  # NATS already gone: nothing left to flush
-                try:
-                    await self.nc.close()
-                except Exception:
-                    pass
-        if self.health:
-            await self.health.stop()
-        await self.engine.dispose()
+        try:
+            if self.api:
+                await self._step("requests", self.api.stop(grace), grace + 2)
+            if self.consumers:  # at once: each waits at most for the batch in hand
+                await self._step("consumers", asyncio.gather(*(c.stop() for c in (*self.consumers, *self.replays))), grace)
+            if self.relay:
+                await self._step("relay", self.relay.stop(), 7)
+            for t in self._tasks:
+                t.cancel()
+            await self._step("tasks", asyncio.gather(*self._tasks, return_exceptions=True), 5)
+            if self.nc and not self.nc.is_closed:
+                await self._step("nats", self.nc.drain(), 5)
+                if not self.nc.is_closed:
+                    await self._step("nats close", self.nc.close(), 2)
+            if self.health:
+                await self._step("health", self.health.stop(), 2)
+        finally:
+            await self._step("database", self.engine.dispose(), 5)
         self.log.info("service stopped")
+
+    async def _step(self, what: str, aw: Awaitable[Any], timeout: float) -> None:
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(aw, timeout=timeout)
+        except TimeoutError:
+            self.log.warning("shutdown step timed out; going on", step=what, timeout_s=timeout)
+        except Exception as exc:  # NATS already gone, a task that died: nothing left to do for it
+            self.log.info("shutdown step failed; going on", step=what, error=repr(exc))
+        else:
+            self.log.debug("shutdown step done", step=what, seconds=round(time.perf_counter() - started, 3))
 
     async def wait(self) -> None:
         await self._stop.wait()
@@ -220,4 +242,9 @@ async def _main(definition: ServiceDefinition, settings: ServiceSettings) -> int
 
 def run_service(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     configure_logging(settings.log_level, settings.log_json, service=settings.service)
-    sys.exit(asyncio.run(_main(definition, settings)))
+    code = asyncio.run(_main(definition, settings))
+    # The stop sequence is complete and everything is committed: a stray non-daemon worker thread
+    # (aiosqlite keeps one per connection a cancelled task still held) must not keep the process up.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

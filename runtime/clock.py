@@ -2,15 +2,19 @@
 
 Real time plus an offset. The offset lives in the NATS KV bucket `congdoan_clock` (key `offset`),
 so moving it once (`python -m runtime.clockctl`, or a test) moves every service; services poll the
-key and wake whatever waits on time (deadline scheduling) when it changes. Production leaves the
-offset at zero: `CONGDOAN_CLOCK_LOCKED=1` makes services ignore the bucket.
+key and wake whatever waits on time (deadline scheduling) when it changes.
+
+Locked by default: a service reads real time and never looks at the bucket unless
+`CONGDOAN_CLOCK_LOCKED=false` — which only the embedded stack sets (`make run`, `make demo`, the
+tests: runtime.launcher.Stack). Only the NATS `operator` user may write the bucket
+(runtime/natsauth.py); services may only read it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +30,6 @@ class Clock:
     def __init__(self, offset: timedelta = timedelta(0)) -> None:
         self._offset = offset
         self._changed = asyncio.Event()
-        self._listeners: list[Callable[[], None]] = []
 
     @property
     def offset(self) -> timedelta:
@@ -44,11 +47,6 @@ class Clock:
         self._offset = offset
         self._changed.set()
         self._changed = asyncio.Event()
-        for listener in self._listeners:
-            listener()
-
-    def on_change(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
 
     async def sleep_until(self, when: datetime, max_wait: float = 60.0) -> None:
         """Sleep until `when` on this clock, waking early when the clock is moved."""
@@ -80,14 +78,17 @@ class FixedClock(Clock):
         return (self._at + self._offset).astimezone(TZ)
 
 
-async def _bucket(js):  # type: ignore[no-untyped-def]
+async def _bucket(js, create: bool = False):
     try:
         return await js.key_value(CLOCK_BUCKET)
-    except BucketNotFoundError:  # the first service (or clockctl) creates it
-        return await js.create_key_value(bucket=CLOCK_BUCKET, history=5)
+    except BucketNotFoundError:  # the operator (clockctl, a test) creates it; readers see no offset
+        if not create:
+            return None
+        replicas = int(os.environ.get("CONGDOAN_STREAM_REPLICAS") or 1)  # as the streams (runtime/streams.py)
+        return await js.create_key_value(bucket=CLOCK_BUCKET, history=5, replicas=replicas)
 
 
-async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None:  # type: ignore[no-untyped-def]
+async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None:
     """Run forever: apply the shared offset to `clock`. Polling (not a KV watch) so that it simply
     carries on after NATS outages and reconnects."""
     while True:
@@ -98,8 +99,10 @@ async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None
         await asyncio.sleep(interval_s)
 
 
-async def read_shared_offset(js) -> timedelta:  # type: ignore[no-untyped-def]
+async def read_shared_offset(js) -> timedelta:
     kv = await _bucket(js)
+    if kv is None:
+        return timedelta(0)
     try:
         entry = await kv.get(KEY)
     except KeyNotFoundError:
@@ -109,12 +112,13 @@ async def read_shared_offset(js) -> timedelta:  # type: ignore[no-untyped-def]
     return timedelta(seconds=float(json.loads(entry.value)["offset_s"]))
 
 
-async def set_shared_offset(js, offset: timedelta) -> None:  # type: ignore[no-untyped-def]
-    kv = await _bucket(js)
+async def set_shared_offset(js, offset: timedelta) -> None:
+    """Write the shared offset (the NATS operator user: others are refused)."""
+    kv = await _bucket(js, create=True)
     await kv.put(KEY, json.dumps({"offset_s": offset.total_seconds()}).encode())
 
 
-async def set_shared_time(js, at: datetime) -> timedelta:  # type: ignore[no-untyped-def]
+async def set_shared_time(js, at: datetime) -> timedelta:
     """Move the shared clock so that now() reads `at` (naive datetimes are Vietnamese local time)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=TZ)

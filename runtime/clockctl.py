@@ -4,6 +4,10 @@
     python -m runtime.clockctl set 2026-11-29T08:00      # Vietnamese local time
     python -m runtime.clockctl advance 7d                # or 12h, 30m
     python -m runtime.clockctl reset
+
+Connects as the NATS `operator` user, the only one that may write the clock bucket (its seed
+under <CONGDOAN_DATA_DIR>/secrets/nats/, or CONGDOAN_NATS_CREDS). Services follow the bucket only
+when they run unlocked (CONGDOAN_CLOCK_LOCKED=false: the embedded stack).
 """
 
 from __future__ import annotations
@@ -14,9 +18,8 @@ import os
 import re
 from datetime import datetime, timedelta
 
-import nats
-
 from runtime.clock import TZ, read_shared_offset, set_shared_offset, set_shared_time
+from runtime.natsauth import OPERATOR, connect
 
 
 def _duration(text: str) -> timedelta:
@@ -30,6 +33,7 @@ def _duration(text: str) -> timedelta:
 async def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="clockctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4223"))
+    p.add_argument("--data-dir", default=None, help="the stack's data folder (default CONGDOAN_DATA_DIR or var)")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("show")
     s = sub.add_parser("set")
@@ -38,7 +42,7 @@ async def main(argv: list[str] | None = None) -> None:
     a.add_argument("by", type=_duration)
     sub.add_parser("reset")
     args = p.parse_args(argv)
-    nc = await nats.connect(args.nats_url)
+    nc = await connect(args.nats_url, OPERATOR, data_dir=args.data_dir, connect_timeout=5, allow_reconnect=False)
     js = nc.jetstream()
     try:
         if args.cmd == "set":

@@ -22,11 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.api.common import ErrorCode
 from contracts.events import plans as plans_ev
 from runtime.access import Action, Actor, Target, decide
 from runtime.auth import Principal
-from runtime.errors import ApiError
+from runtime.errors import Forbidden, NotFound, not_found
 
 directory = sa.MetaData()
 
@@ -180,12 +179,6 @@ class Directory:
                 snap.children[r.parent_id].append(r.unit_id)
         return snap
 
-    async def people_of(self, unit_id: str, roles: set[str] | None = None) -> list[Any]:
-        rows = (await self.session.execute(sa.select(dir_people).where(dir_people.c.unit_id == unit_id,
-                                                                       dir_people.c.active.is_(True))
-                                           .order_by(dir_people.c.person_id))).all()
-        return [r for r in rows if roles is None or roles & set(r.roles)]
-
     async def successor(self, unit_id: str) -> str:
         """Where a merged unit's history lives now (itself when not merged)."""
         seen = {unit_id}
@@ -204,8 +197,7 @@ class Directory:
             return Actor("service", principal.id, roles=frozenset(principal.roles))
         row = await self.person(principal.id)
         if row is None:
-            raise ApiError(ErrorCode.FORBIDDEN, f"Người dùng {principal.id} chưa có trong danh bạ của hệ thống.",
-                           [{"field": "Authorization", "message": "unknown person"}])
+            raise Forbidden(f"Người dùng {principal.id} chưa có trong danh bạ của hệ thống.", "Authorization")
         unit = await self.unit(row.unit_id)
         closed = unit is None or (unit.closed_on is not None and unit.closed_on <= on)
         above = await self.ancestors(row.unit_id, on) if with_ancestors and not closed else ()
@@ -262,7 +254,7 @@ class Directory:
                 target = replace(target, receiving_departments=depts, departments_for=receiving)
         decision = decide(actor, action, target)
         if not decision:
-            raise ApiError(ErrorCode.FORBIDDEN, decision.reason, [{"field": field, "message": decision.reason}])
+            raise Forbidden(decision.reason, field)
         return actor
 
 
@@ -270,9 +262,8 @@ class Directory:
 OWN_UNIT_ACTIONS = frozenset({Action.ACT, Action.ISSUE, Action.DECIDE})
 
 
-def not_found_unit(unit_id: str, field: str = "unit_id") -> ApiError:
-    msg = f"Không tìm thấy đơn vị {unit_id}."
-    return ApiError(ErrorCode.NOT_FOUND, msg, [{"field": field, "message": msg}])
+def not_found_unit(unit_id: str, field: str = "unit_id") -> NotFound:
+    return not_found(f"đơn vị {unit_id}", field)
 
 
 # --- event handlers, for the services that project the directory ------------------------------

@@ -22,7 +22,7 @@ log = get_logger("runtime.relay")
 
 
 class OutboxRelay:
-    def __init__(self, engine: AsyncEngine, js, *, batch: int = 500, poll_s: float = 0.5,  # type: ignore[no-untyped-def]
+    def __init__(self, engine: AsyncEngine, js, *, batch: int = 500, poll_s: float = 0.5,
                  service: str = "", max_backoff_s: float = 10.0) -> None:
         self._engine = engine
         self._js = js

@@ -39,7 +39,8 @@ reminders = sa.Table(
              postgresql_where=sa.text("fired_at IS NULL")),
 )
 
-ReminderHandler = Callable[[dict[str, Any], UnitOfWork], Awaitable[None]]
+# The unit of work is the service's own (its ServiceDefinition.uow_class), hence Any; a result is ignored.
+ReminderHandler = Callable[[dict[str, Any], Any], Awaitable[Any]]
 
 
 async def schedule(session: AsyncSession, key: str, kind: str, due_at: datetime, payload: dict[str, Any]) -> bool:
@@ -114,13 +115,13 @@ class Scheduler:
             q = (sa.select(reminders.c.key, reminders.c.kind, reminders.c.payload)
                  .where(reminders.c.fired_at.is_(None), reminders.c.cancelled.is_(False), reminders.c.due_at <= now)
                  .order_by(reminders.c.due_at, reminders.c.key).limit(self.batch))
-            if uow.session.bind.dialect.name == "postgresql":
+            if uow.session.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
             rows = (await uow.session.execute(q)).all()
             for row in rows:
                 result = await uow.session.execute(reminders.update().where(
                     reminders.c.key == row.key, reminders.c.fired_at.is_(None)).values(fired_at=now))
-                if result.rowcount != 1:
+                if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
                     continue  # another replica got it first
                 handler = self.handlers.get(row.kind)
                 if handler is not None:

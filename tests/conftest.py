@@ -17,13 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
 from runtime.clock import TZ, set_shared_time
 from runtime.launcher import NatsServer
+from tests.support import connect_harness, test_nats_server
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL")
 
@@ -114,7 +114,8 @@ async def make_db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRe
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    server = NatsServer(tmp_path_factory.mktemp("nats"), log_file=None)
+    """The session's nats-server, with congdoan's users and permissions (tests/support.py)."""
+    server: NatsServer = test_nats_server(tmp_path_factory.mktemp("nats"), log_file=None)
     server.start()
     yield server
     server.stop()
@@ -123,12 +124,15 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest_asyncio.fixture
 async def nc(nats_server: NatsServer) -> AsyncIterator[Any]:
     """A client on the session's server, with every congdoan stream and the clock bucket removed
-    first, so each test starts from empty streams, and the shared clock pinned at PINNED_NOW."""
-    client = await nats.connect(nats_server.url)
+    first, so each test starts from empty streams, and the shared clock pinned at PINNED_NOW. It is
+    the tests' harness user (every right: it fakes producers); see tests/support.py."""
+    client = await connect_harness(nats_server.url)
     js = client.jetstream()
     for info in await js.streams_info():
-        if info.config.name.startswith(("CONGDOAN_", "KV_congdoan")):
+        if info.config.name.startswith("CONGDOAN_"):
             await js.delete_stream(info.config.name)
+    # The clock bucket stays (pin_clock overwrites its one key): deleting and at once re-creating a
+    # KV stream races the server's removal of its store ("error creating store for stream").
     await pin_clock(client)
     yield client
     await client.close()

@@ -6,6 +6,13 @@ person's (`person_token`) or a machine identity's (`service_token`). Services st
 `running()` or by a `Stack` with `auth_env()` verify them. Logging in for real is tested in
 tests/integration/test_auth.py.
 
+NATS in tests: every nats-server a test starts (`test_nats_server`) runs with the accounts and
+permissions of runtime/natsauth.py, the users' seeds in `TEST_SECRETS/nats`; services connect as
+their own users (`running()`, a `Stack` with `nats_secrets=TEST_NATS.folder`) and the shared clock
+is unlocked, as in the embedded stack. One more user exists only in tests: `harness`, with every
+right, which stands in for the producers a test fakes and clears streams between tests (the `nc`
+fixture). Tests of the permissions themselves connect as the real users (`connect_as`).
+
 `call(nc, subject, body, as_=…)` sends a request with the bearer token of `as_`: a person id, or
 `LOADER` (the embedded loader: directory_admin + plan_issuer), the default. As a convenience of
 these tests, a body may name the caller as `actor_id`: the helper takes it out of the body (the
@@ -25,13 +32,46 @@ from typing import Any
 from runtime.app import Runtime
 from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, auth_headers, ensure_embedded_identities
 from runtime.client import ApiClient
-from runtime.launcher import free_port
+from runtime.launcher import NatsServer, free_port
+from runtime.natsauth import NatsUsers, connect_options, new_seed, public_key
 from runtime.settings import load_settings
 
 TEST_SECRETS = Path(tempfile.mkdtemp(prefix="congdoan-test-")) / "secrets"
 _IDS = ensure_embedded_identities(TEST_SECRETS)
 _ISSUER = TokenIssuer(_IDS["signing_key"])
 LOADER = f"svc:{LOADER_CLIENT}"
+
+TEST_NATS = NatsUsers(TEST_SECRETS / "nats")
+TEST_NATS.ensure_builtin()
+_HARNESS_SEED = TEST_SECRETS / "harness.nk"
+_HARNESS_SEED.write_bytes(new_seed())
+_HARNESS_SEED.chmod(0o600)
+HARNESS = {"nkey": public_key(_HARNESS_SEED.read_bytes())}  # no permissions block: every right
+
+
+def test_nats_server(store_dir: Path, **kw: Any) -> NatsServer:
+    """A nats-server with congdoan's users and permissions (and the tests' harness user)."""
+    return NatsServer(store_dir, users=TEST_NATS, extra_users=[HARNESS], **kw)
+
+
+test_nats_server.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever pytest thinks
+
+
+def nats_options(user: str) -> dict[str, Any]:
+    """`nats.connect` keyword arguments as one of congdoan's NATS users (on a test server)."""
+    return connect_options(user, creds=TEST_NATS.seed_path(user))
+
+
+async def connect_as(url: str, user: str, **kw: Any) -> Any:
+    import nats
+
+    return await nats.connect(url, **{**nats_options(user), **kw})
+
+
+async def connect_harness(url: str, **kw: Any) -> Any:
+    import nats
+
+    return await nats.connect(url, nkeys_seed=str(_HARNESS_SEED), **kw)
 
 
 def auth_settings() -> dict[str, Any]:
@@ -78,7 +118,8 @@ def definition(name: str) -> Any:
 async def running(name: str, nats_url: str, db_url: str, **overrides: Any):  # type: ignore[no-untyped-def]
     """One service in this process (real NATS, real database), stopped cleanly at the end."""
     settings = load_settings(name, nats_url=nats_url, database_url=db_url, http_port=free_port(),
-                             **{**auth_settings(), **overrides})
+                             **{**auth_settings(), "nats_creds": TEST_NATS.seed_path(name), "clock_locked": False,
+                                **overrides})
     rt = Runtime(definition(name), settings)
     await rt.start()
     try:
@@ -144,3 +185,35 @@ class FakeDns:
 
     async def close(self) -> None:
         pass
+
+
+# A small report form for tests that only need *a* report (the slice, bursts, probes): reports
+# takes reports only for requirements it knows, checked against their form.
+TEST_FORM = {"form_id": "bc-thu-nghiem", "version": 1, "title": "Báo cáo thử nghiệm", "fields": [
+    {"key": "study_sessions", "kind": "number", "label": "Số buổi học tập", "compulsory": False},
+    {"key": "participants", "kind": "number", "label": "Số lượt người tham gia", "compulsory": False},
+    {"key": "note", "kind": "text", "label": "Ghi chú", "compulsory": False}]}
+
+
+async def open_requirements(nc: Any, requirement_ids: list[str], issuer: str = "prov", period: str = "2026",
+                            due_date: str = "2026-11-30", kinds: tuple[str, ...] = ("grassroots_union",),
+                            timeout: float = 30) -> None:
+    """Register TEST_FORM and open these requirements (as the loader, a plan issuer), once reports
+    knows the issuer from plans' events."""
+    from tests.conftest import wait_until  # here: tests.conftest imports this module
+
+    def body(rid: str) -> dict[str, Any]:
+        return {"requirement_id": rid, "name": f"Báo cáo thử nghiệm {rid}", "issuer_unit_id": issuer,
+                "reporting_kinds": list(kinds), "period": period, "due_date": due_date,
+                "form_id": TEST_FORM["form_id"]}
+
+    async def first_opened() -> bool:
+        h, reply = await call(nc, api("reports", "register_form"), {"definition": TEST_FORM})
+        assert "Nats-Service-Error" not in h, reply
+        h, reply = await call(nc, api("reports", "open_requirement"), body(requirement_ids[0]))
+        return "Nats-Service-Error" not in h  # 404 until reports knows the issuer
+
+    await wait_until(first_opened, timeout=timeout, what=f"reports to know {issuer} and open a requirement")
+    for rid in requirement_ids[1:]:
+        h, reply = await call(nc, api("reports", "open_requirement"), body(rid))
+        assert "Nats-Service-Error" not in h, reply

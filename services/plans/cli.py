@@ -10,7 +10,8 @@ are answered with the same result).
     python -m services.plans.cli rollup [--plan-id …] [--unit ID] [--year 2026]
     python -m services.plans.cli dump-seed      # rewrite the seed plan file from domain/seed_plan.py
 
-NATS: --nats-url, else NATS_URL, else the embedded stack's nats://127.0.0.1:4223. It calls as
+NATS: --nats-url, else NATS_URL, else the embedded stack's nats://127.0.0.1:4223, as the NATS
+`client` user (its seed under <CONGDOAN_DATA_DIR>/secrets/nats/, or CONGDOAN_NATS_CREDS). It calls as
 the machine identity of CONGDOAN_CLIENT_ID / CONGDOAN_CLIENT_SECRET_FILE (default: the embedded
 stack's `loader`, whose secret is in <CONGDOAN_DATA_DIR>/secrets/clients/loader.secret).
 """
@@ -43,14 +44,14 @@ async def request(api: ApiClient, endpoint: str, body: dict[str, Any], timeout: 
 async def connect_api(nats_url: str | None = None) -> ApiClient:
     """A NATS connection and the loader's machine identity (client credentials from
     `CONGDOAN_CLIENT_ID` / `CONGDOAN_CLIENT_SECRET_FILE`, or the embedded stack's secrets)."""
-    import nats
+    from runtime.natsauth import CLIENT, connect
 
     creds = client_credentials(Path(os.environ.get("CONGDOAN_DATA_DIR", "var")) / "secrets")
     if creds is None:
         raise RequestFailed("service_token", {"code": "unauthenticated", "message":
-                            "no client credentials: set CONGDOAN_CLIENT_ID and CONGDOAN_CLIENT_SECRET_FILE, or run "
-                            "`python -m runtime.authctl init` for the embedded stack"})
-    nc = await nats.connect(nats_url or default_nats_url(), connect_timeout=5)
+                            "Chưa có định danh dịch vụ: đặt CONGDOAN_CLIENT_ID và CONGDOAN_CLIENT_SECRET_FILE, hoặc "
+                            "chạy `python -m runtime.authctl init` cho bộ dịch vụ chạy nhúng."})
+    nc = await connect(nats_url or default_nats_url(), CLIENT, connect_timeout=5)
     try:
         return await ApiClient.for_service(nc, *creds)
     except BaseException:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import nats
@@ -23,7 +24,7 @@ async def stack(tmp_path, make_db_url) -> AsyncIterator[Stack]:  # type: ignore[
     s = Stack(data_dir=tmp_path / "var", nats_port=free_port(), http_ports={n: free_port() for n in SERVICES},
               database_urls=dbs, log_dir=tmp_path / "logs", env={"CONGDOAN_LOG_LEVEL": "INFO", **auth_env()})
     s.start_nats()
-    nc = await nats.connect(s.nats_url)
+    nc = await nats.connect(s.nats_url, **s.connect_options("operator"))  # the one user that writes the clock
     try:
         await pin_clock(nc)  # before any service starts: none of them ever sees today's date
     finally:
@@ -38,9 +39,20 @@ async def stack(tmp_path, make_db_url) -> AsyncIterator[Stack]:  # type: ignore[
 
 @pytest_asyncio.fixture
 async def client(stack: Stack) -> AsyncIterator[Any]:
-    nc = await nats.connect(stack.nats_url)
+    """A front-end's connection: the NATS `client` user (requests and its own inbox only)."""
+    nc = await nats.connect(stack.nats_url, **stack.connect_options("client"))
     yield nc
     await nc.close()
+
+
+@asynccontextmanager
+async def connected(stack: Stack, user: str) -> AsyncIterator[Any]:
+    """A connection as one of the stack's NATS users (a producer, the operator, a subscriber)."""
+    nc = await nats.connect(stack.nats_url, **stack.connect_options(user))
+    try:
+        yield nc
+    finally:
+        await nc.close()
 
 
 async def scalar(stack: Stack, service: str, sql: str) -> Any:

@@ -12,14 +12,14 @@ import pytest
 from contracts.catalogue import CONSUMES, ENDPOINTS, EVENTS_BY_TYPE
 from contracts.naming import SERVICES
 from tests.conftest import wait_until
-from tests.e2e.conftest import scalar
+from tests.e2e.conftest import connected, scalar
 from tests.observer.observer import observe
-from tests.support import api, call
+from tests.support import api, call, open_requirements
 
 pytestmark = pytest.mark.e2e
 
 
-async def _setup_directory(nc, units: int = 1) -> None:  # type: ignore[no-untyped-def]
+async def _setup_directory(nc, units: int = 1, requirements: int = 0) -> None:  # type: ignore[no-untyped-def]
     await call(nc, api("plans", "register_unit"), {"unit_id": "prov", "code": "LĐLĐ", "name": "LĐLĐ tỉnh Bình Định",
                                                   "kind": "provincial_federation"})
     await call(nc, api("plans", "register_person"), {"person_id": "chair", "unit_id": "prov",
@@ -32,6 +32,8 @@ async def _setup_directory(nc, units: int = 1) -> None:  # type: ignore[no-untyp
         h, body = await call(nc, api("plans", "register_person"), {
             "person_id": f"g{i}-c", "unit_id": f"g{i}", "full_name": f"Cán bộ công đoàn số {i}", "roles": ["cadre"]})
         assert "Nats-Service-Error" not in h, body
+    # reports takes reports for the requirements it knows: the probe's, and the burst's
+    await open_requirements(nc, ["probe", *(f"req-{i}" for i in range(requirements))])
 
     async def reports_knows_all() -> bool:
         h, _ = await call(nc, api("reports", "submit_report"),
@@ -43,15 +45,16 @@ async def _setup_directory(nc, units: int = 1) -> None:  # type: ignore[no-untyp
 
 
 async def test_services_are_discoverable_and_the_slice_runs(stack, client):
-    pings = []
-    sub = await client.subscribe(client.new_inbox())
-    await client.publish("$SRV.PING", b"", reply=sub.subject)
-    await wait_until(lambda: _collect(sub, pings, 4), timeout=10, what="four PING answers")
-    assert sorted(json.loads(m.data)["name"] for m in pings) == sorted(f"congdoan-{s}" for s in SERVICES)
-    for service in SERVICES:
-        info = json.loads((await client.request(f"$SRV.INFO.congdoan-{service}", b"", timeout=5)).data)
-        subjects = {e["subject"] for e in info["endpoints"]}
-        assert subjects == {e.subject for e in ENDPOINTS if e.service == service}
+    async with connected(stack, "operator") as ops:  # discovery is the operator's (the client only sends requests)
+        pings = []
+        sub = await ops.subscribe(ops.new_inbox())
+        await ops.publish("$SRV.PING", b"", reply=sub.subject)
+        await wait_until(lambda: _collect(sub, pings, 4), timeout=10, what="four PING answers")
+        assert sorted(json.loads(m.data)["name"] for m in pings) == sorted(f"congdoan-{s}" for s in SERVICES)
+        for service in SERVICES:
+            info = json.loads((await ops.request(f"$SRV.INFO.congdoan-{service}", b"", timeout=5)).data)
+            subjects = {e["subject"] for e in info["endpoints"]}
+            assert subjects == {e.subject for e in ENDPOINTS if e.service == service}
 
     await _setup_directory(client)
 
@@ -64,7 +67,8 @@ async def test_services_are_discoverable_and_the_slice_runs(stack, client):
     assert elig == {"unit_id": "g0", "period": "2026", "eligible": True, "reasons": []}
 
     # What an outside system sees: every event is a CloudEvent valid against its published schema.
-    found = await observe(stack.nats_url, Path(__file__).resolve().parents[2] / "contracts" / "schemas")
+    found = await observe(stack.nats_url, Path(__file__).resolve().parents[2] / "contracts" / "schemas",
+                          **stack.connect_options("subscriber"))
     assert found.problems == []
     assert found.by_type["vn.congdoan.plans.unit.registered.v1"] == 2
     assert found.by_type["vn.congdoan.reports.report.submitted.v1"] == 1
@@ -84,13 +88,17 @@ BAD_REQUESTS = {
     "wrong types": (json.dumps({"unit_id": 5, "period": [], "page": "x", "code": 1}).encode(), "422", "validation_error"),
     "unknown fields": (json.dumps({"no_such_field": True}).encode(), "422", "validation_error"),
     "1 MB": (json.dumps({"padding": "x" * (1024 * 1024)}).encode(), "413", "payload_too_large"),
+    "nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, "400", "bad_request"),
+    "NUL character": (json.dumps({"unit_id": "u\x00"}).encode(), "422", "validation_error"),
+    "number beyond 2^53": (b'{"version": 1000000000000000000000000000000}', "422", "validation_error"),
 }
 BAD_EVENTS = [
     b'{"specversion": "1.0", "id": ',
     b'\xff\xfe\x00garbage',
     b'{"specversion": "1.0", "id": "x", "source": "/t", "type": "vn.congdoan.reports.report.submitted.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"report_id": 7}}',  # noqa: E501
-    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "grassroots_union", "effective_from": "2026-01-01", "surprise": 1}}',  # noqa: E501
+    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "no_such_kind", "effective_from": "2026-01-01"}}',  # noqa: E501
     json.dumps({"padding": "x" * (1024 * 1024)}).encode(),
+    b"[" * 100_000 + b"]" * 100_000,
 ]
 
 
@@ -108,23 +116,28 @@ async def test_bad_input_gets_structured_errors_or_is_parked_and_services_stay_r
             assert headers.get("Nats-Service-Error-Code") == status, (spec.subject, case, headers, body)
             assert body["error"]["code"] == code, (spec.subject, case, body)
             assert headers["Nats-Service-Error"]
-    js = client.jetstream()
     event_subjects = sorted({EVENTS_BY_TYPE[t].subject for types in CONSUMES.values() for t in types})
     expected_parked = 0
     for subject in event_subjects:
         consumers = sum(1 for types in CONSUMES.values() for t in types if EVENTS_BY_TYPE[t].subject == subject)
-        # A consumer's durable filters several subjects; each bad message is parked once per consuming service.
-        for i, payload in enumerate(BAD_EVENTS):
-            await js.publish(subject, payload, headers={"Nats-Msg-Id": f"bad-{subject}-{i}"})
-            expected_parked += consumers
+        # A producer gone wrong: only the producer's own NATS user may publish on its subjects.
+        async with connected(stack, subject.split(".")[2]) as producer:
+            js = producer.jetstream()
+            # A consumer's durable filters several subjects; each bad message is parked once per consuming service.
+            for i, payload in enumerate(BAD_EVENTS):
+                await js.publish(subject, payload, headers={"Nats-Msg-Id": f"bad-{subject}-{i}"})
+                expected_parked += consumers
 
-    async def all_parked() -> bool:
+    async with connected(stack, "operator") as ops:  # the dead-letter stream is the operator's to read
+        js = ops.jetstream()
+
+        async def all_parked() -> bool:
+            info = await js.stream_info("CONGDOAN_DLQ")
+            return info.state.messages >= expected_parked
+
+        await wait_until(all_parked, timeout=30, what=f"{expected_parked} parked messages")
         info = await js.stream_info("CONGDOAN_DLQ")
-        return info.state.messages >= expected_parked
-
-    await wait_until(all_parked, timeout=30, what=f"{expected_parked} parked messages")
-    info = await js.stream_info("CONGDOAN_DLQ")
-    assert info.state.messages == expected_parked
+        assert info.state.messages == expected_parked
     for name in SERVICES:
         with urllib.request.urlopen(f"http://127.0.0.1:{stack.http_ports[name]}/readyz", timeout=2) as r:
             assert r.status == 200
@@ -133,7 +146,7 @@ async def test_bad_input_gets_structured_errors_or_is_parked_and_services_stay_r
 
 async def test_kill_9_of_notify_in_a_burst_of_2000_submissions_loses_and_doubles_nothing(stack, client):
     units, burst = 100, 2000
-    await _setup_directory(client, units)
+    await _setup_directory(client, units, requirements=burst // units)
     sem = asyncio.Semaphore(100)
     sent = 0
 

@@ -20,7 +20,7 @@ from runtime.launcher import Stack, free_port
 from services.notify.mailcatcher import CatcherServer, MailStore
 from tests.conftest import wait_until
 from tests.integration.test_notify import FAST, WebhookSink, deadline, notify_events, person, publish, set_webhook, unit
-from tests.support import auth_env
+from tests.support import TEST_NATS, auth_env
 
 UNITS, EVENTS_PER_UNIT = 40, 3  # 2 contacts a unit: 240 notifications, 240 e-mails, 240 webhook calls
 
@@ -37,7 +37,7 @@ async def test_kill_9_mid_delivery_sends_each_email_and_webhook_once(nc, nats_se
     env = {**FAST, **auth_env(), "CONGDOAN_NOTIFY_SMTP_URL": smtp.url, "CONGDOAN_NOTIFY_LEASE_S": "1.5",
            "CONGDOAN_NOTIFY_SMTP_CONNECTIONS": "4", "CONGDOAN_NOTIFY_WEBHOOK_CONCURRENCY": "4",
            "CONGDOAN_NOTIFY_BATCH": "50", "CONGDOAN_LOG_LEVEL": "WARNING"}
-    stack = Stack(data_dir=tmp_path / "var", nats_url=nats_server.url, services=("notify",),
+    stack = Stack(data_dir=tmp_path / "var", nats_url=nats_server.url, nats_secrets=TEST_NATS.folder, services=("notify",),
                   http_ports={"notify": free_port()}, database_urls={"notify": db}, env=env, log_dir=tmp_path / "logs")
     engine = create_async_engine(db)
 

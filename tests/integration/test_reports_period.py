@@ -253,7 +253,7 @@ async def test_one_period_over_2000_units(nc, nats_server, make_db_url):
         assert f"đúng hạn: {reply['completeness']['on_time']:,}".replace(",", ".") in text
 
         # Reminders were never sent twice.
-        await rt.reports_scheduler.fire_due()
+        await rt.wiring.parts["scheduler"].fire_due()
         assert len(await outbox(rt, "report.overdue")) == len(overdue)
         data = [json.loads(p)["data"] for _, p in await outbox(rt, "report.overdue")]
         assert {d["unit_id"]: d["receiving_unit_id"] for d in data} == {u: parent[u] for u in overdue}

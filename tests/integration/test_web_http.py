@@ -34,6 +34,12 @@ async def _directory(nc: Any) -> None:
     await raw_request(nc, "plans", "set_login", {"person_id": "lan", "username": "lan", "password": PASSWORD,
                                                  "must_change_password": False}, token=loader.token)
 
+    async def notify_knows_lan() -> bool:  # the services learn the directory from plans' events
+        h, _ = await call(nc, api("notify", "unread_count"), {}, as_="lan")
+        return "Nats-Service-Error" not in h
+
+    await wait_until(notify_knows_lan, timeout=20, what="notify to project lan")
+
 
 @asynccontextmanager
 async def web(nc: Any, nats_url: str, tmp_path: Any, base_url: str = "http://testserver", **settings: Any):  # type: ignore[no-untyped-def]

@@ -41,10 +41,12 @@ def load_validators(schema_dir: Path) -> dict[str, Draft202012Validator]:
     return validators
 
 
-async def observe(url: str, schema_dir: Path) -> Findings:
+async def observe(url: str, schema_dir: Path, **connect_options) -> Findings:  # type: ignore[no-untyped-def]
+    """Read every event stream; `connect_options` go to nats.connect (credentials: congdoan
+    refuses anonymous connections; another system reads as a subscriber user)."""
     validators = load_validators(schema_dir)
     found = Findings()
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **connect_options)
     js = nc.jetstream()
     try:
         streams = [s.config.name for s in await js.streams_info()

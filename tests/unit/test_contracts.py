@@ -107,6 +107,9 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
     "vn.congdoan.reports.report.accepted.v1": _ev(
         U, report_id=REPORT, requirement_id=REQ, period="2026-Q4", unit_id=U, by_unit_id=PARENT, revision=2,
         on_time=True, accepted_at="2026-12-28T08:15:00+07:00"),
+    "vn.congdoan.reports.report.reopened.v1": _ev(
+        U, report_id=REPORT, requirement_id=REQ, period="2026-Q4", unit_id=U, by_unit_id=PARENT, revision=2,
+        comment="Mở lại để đơn vị sửa số đoàn viên kết nạp mới.", reopened_at="2027-01-05T10:00:00+07:00"),
     "vn.congdoan.reports.report.deadline_approaching.v1": _ev(
         U, requirement_id=REQ, period="2026-Q4", unit_id=U, receiving_unit_id=PARENT,
         name="Báo cáo phát triển đoàn viên quý IV/2026", due_date="2026-12-31", days_before=7),
@@ -414,8 +417,8 @@ def test_endpoint_examples_validate(ep: EndpointSpec) -> None:
 
 def test_error_reply_schema() -> None:
     schema = load_schema(generate.ERROR_SCHEMA_PATH)
-    body = json.loads(error_reply(ErrorCode.VALIDATION, "invalid SubmitReport",
-                                  [{"field": "period", "message": "String should match pattern", "type": "string_pattern_mismatch"}]
+    body = json.loads(error_reply(ErrorCode.VALIDATION, "Yêu cầu không hợp lệ ở trường “period”: không đúng định dạng.",
+                                  [{"field": "period", "message": "Không đúng định dạng.", "type": "string_pattern_mismatch"}]
                                   ).model_dump_json())
     assert errors(schema, body) == []
     assert errors(schema, {"error": {"code": "teapot", "message": "x"}})

@@ -20,7 +20,7 @@ from services.notify.adapters.webhook import WebhookGuard, WebhookSender
 from services.notify.domain.model import Channel, Outcome, Outgoing
 from services.notify.domain.signing import new_secret
 from services.notify.domain.targets import AllowList, TargetRefused, check_addresses, check_url, classify
-from services.notify.entrypoints.settings import NotifySettings
+from services.notify.settings import NotifySettings
 from tests.support import FakeDns
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

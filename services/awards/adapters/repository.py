@@ -476,7 +476,7 @@ class ModelsRepository:
             model_id=m.model_id, unit_id=m.unit_id, person_id=m.person_id, title=m.title, story=m.story, year=m.year,
             award_id=m.award_id, registered_at=m.registered_at, registered_by=m.registered_by))
 
-    async def list(self, *, scope: sa.Select[Any] | None, person_id: str | None, from_year: int | None,
+    async def list(self, *, scope: sa.Select[Any] | list[str] | None, person_id: str | None, from_year: int | None,
                    to_year: int | None, after: tuple[int, str] | None, limit: int) -> list[ExemplaryModel]:
         q = sa.select(exemplary_models)
         if scope is not None:

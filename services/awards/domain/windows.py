@@ -109,10 +109,10 @@ def first_window(timing: dict[str, Any], issued_on: date, today: date) -> Window
             if w is not None and w.closes_on >= ref:
                 return w
         return None
-    year = timing.get("year")
-    if year is None:
+    fixed_year = timing.get("year")
+    if fixed_year is None:
         return None
-    w = window_for(timing, int(year), issued_on)
+    w = window_for(timing, int(fixed_year), issued_on)
     return w if w is not None and w.closes_on >= ref else None
 
 

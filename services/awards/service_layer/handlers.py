@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from contracts.api import awards as api
-from contracts.api.common import ErrorCode
 from contracts.envelope import CloudEvent
 from contracts.events import awards as ev
 from contracts.events import plans as plans_ev
@@ -27,11 +26,12 @@ from runtime.access import Action, Actor, decide
 from runtime.auth import Principal
 from runtime.clock import TZ
 from runtime.directory import Retry
-from runtime.errors import ApiError
+from runtime.errors import Forbidden, NotFound, not_found
 from runtime.scheduler import cancel, schedule
 from services.awards.domain.eligibility import (
     Assessment,
     assessment_version,
+    closed_by,
     collective_reasons,
     individual_reasons,
 )
@@ -40,11 +40,9 @@ from services.awards.domain.model import (
     AwardForm,
     Conflict,
     Decision,
-    DomainError,
     ExemplaryModel,
     Invalid,
     Nomination,
-    NotAllowed,
     Round,
     check_quotas,
     level_for_kind,
@@ -72,19 +70,12 @@ def _digest_id(prefix: str, *parts: str) -> str:
     return f"{prefix}-{hashlib.sha1('|'.join(parts).encode()).hexdigest()[:24]}"
 
 
-def _api_error(e: DomainError) -> ApiError:
-    code = {Invalid: ErrorCode.VALIDATION, Conflict: ErrorCode.CONFLICT, NotAllowed: ErrorCode.FORBIDDEN}.get(
-        type(e), ErrorCode.CONFLICT)
-    return ApiError(code, e.message, [{"field": e.field or "", "message": e.message}])
+def _not_found(what: str, field: str) -> NotFound:
+    return not_found(what, field)
 
 
-def _not_found(what: str, field: str) -> ApiError:
-    msg = f"Không tìm thấy {what}"
-    return ApiError(ErrorCode.NOT_FOUND, msg, [{"field": field, "message": msg}])
-
-
-def _forbidden(message: str, field: str = "unit_id") -> ApiError:
-    return ApiError(ErrorCode.FORBIDDEN, message, [{"field": field, "message": message}])
+def _forbidden(message: str, field: str = "unit_id") -> Forbidden:
+    return Forbidden(message, field)
 
 
 def _today(uow: AwardsUnitOfWork) -> date:
@@ -116,8 +107,7 @@ def _cursor(after: str | None, numeric_first: bool = False) -> Any:
         return after
     head, _, tail = after.partition("|")
     if not head.isdigit() or not tail:
-        raise ApiError(ErrorCode.VALIDATION, "con trỏ trang không hợp lệ",
-                       [{"field": "page.cursor", "message": "không hợp lệ"}])
+        raise Invalid("Con trỏ trang không hợp lệ.", "page.cursor")
     return int(head), tail
 
 
@@ -141,8 +131,9 @@ async def _reasons(uow: AwardsUnitOfWork, rnd: Round, kind: str, ids: Iterable[s
         units = await uow.directory.units(ids)
         standings = await uow.facts.standings(ids, rnd.report_period)
         merged = await uow.directory.unit_names(u.merged_into for u in units.values() if u.merged_into)
+        on = _today(uow)  # as of today: a closure dated later does not count yet
         return {u: collective_reasons(units.get(u), standings[u], require_accepted=rnd.require_report_accepted,
-                                      requirement_id=rnd.requirement_id,
+                                      requirement_id=rnd.requirement_id, on=on,
                                       merged_into_name=merged.get(units[u].merged_into) if u in units else None)
                 for u in ids}
     people = await uow.directory.people(ids)
@@ -348,12 +339,12 @@ async def _check_quota_units(uow: AwardsUnitOfWork, issuer_unit_id: str, quotas:
     out: dict[str, int] = {}
     for i, q in enumerate(quotas):
         if q.unit_id in out:
-            raise _api_error(Invalid(f"Đơn vị {q.unit_id} được giao chỉ tiêu hai lần", f"quotas.{i}.unit_id"))
+            raise Invalid(f"Đơn vị {q.unit_id} được giao chỉ tiêu hai lần.", f"quotas.{i}.unit_id")
         if await uow.directory.unit(q.unit_id) is None:
             raise _not_found(f"đơn vị {q.unit_id}", f"quotas.{i}.unit_id")
         if not await uow.directory.within(q.unit_id, issuer_unit_id, on):
-            raise _api_error(Invalid(f"Đơn vị {q.unit_id} không thuộc phạm vi của đơn vị ban hành {issuer_unit_id}",
-                                     f"quotas.{i}.unit_id"))
+            raise Invalid(f"Đơn vị {q.unit_id} không thuộc phạm vi của đơn vị ban hành {issuer_unit_id}.",
+                                     f"quotas.{i}.unit_id")
         out[q.unit_id] = q.quota
     return out
 
@@ -363,32 +354,29 @@ async def open_round(cmd: api.OpenRound, who: Principal, uow: AwardsUnitOfWork) 
         today = _today(uow)
         actor = await _authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, "issuer_unit_id")
         issuer = await uow.directory.unit(cmd.issuer_unit_id)
-        if issuer.closed_on is not None:
-            raise _api_error(Conflict(f"Đơn vị {cmd.issuer_unit_id} đã ngừng hoạt động", "issuer_unit_id"))
+        if closed_by(issuer, today):
+            raise Conflict(f"Đơn vị {cmd.issuer_unit_id} đã ngừng hoạt động.", "issuer_unit_id")
         round_id = cmd.round_id or _mint("round")
         existing = await uow.rounds.get(round_id)
         if existing is not None:
             if (existing.name, existing.issuer_unit_id, existing.opens_on, existing.closes_on) == (
                     cmd.name, cmd.issuer_unit_id, cmd.opens_on, cmd.closes_on):
                 return await _round_reply(uow, existing, duplicate=True)
-            raise _api_error(Conflict(f"Mã đợt {round_id} đã dùng cho đợt “{existing.name}”", "round_id"))
+            raise Conflict(f"Mã đợt {round_id} đã dùng cho đợt “{existing.name}”.", "round_id")
         forms = await uow.rounds.forms()
         codes = list(cmd.forms) or _default_forms(forms, issuer.kind)
         for i, code in enumerate(codes):
             if code not in forms or not forms[code].active:
-                raise _api_error(Invalid(f"Không có hình thức khen thưởng mã “{code}” trong danh mục", f"forms.{i}"))
+                raise Invalid(f"Không có hình thức khen thưởng mã “{code}” trong danh mục.", f"forms.{i}")
         quotas = await _check_quota_units(uow, cmd.issuer_unit_id, cmd.quotas, today)
-        try:
-            rnd = new_round(
-                round_id=round_id, name=cmd.name, level=cmd.level or level_for_kind(issuer.kind),
-                issuer_unit_id=cmd.issuer_unit_id, opens_on=cmd.opens_on, closes_on=cmd.closes_on,
-                anchor_on=cmd.anchor_on, report_period=cmd.report_period,
-                require_report_accepted=cmd.require_report_accepted, requirement_id=cmd.requirement_id,
-                min_rating=str(cmd.min_rating), collective_categories=list(cmd.collective_categories),
-                individual_categories=list(cmd.individual_categories), forms=codes, quotas=quotas,
-                opened_at=uow.now(), opened_by=actor.label)
-        except DomainError as e:
-            raise _api_error(e) from None
+        rnd = new_round(
+            round_id=round_id, name=cmd.name, level=cmd.level or level_for_kind(issuer.kind),
+            issuer_unit_id=cmd.issuer_unit_id, opens_on=cmd.opens_on, closes_on=cmd.closes_on,
+            anchor_on=cmd.anchor_on, report_period=cmd.report_period,
+            require_report_accepted=cmd.require_report_accepted, requirement_id=cmd.requirement_id,
+            min_rating=str(cmd.min_rating), collective_categories=list(cmd.collective_categories),
+            individual_categories=list(cmd.individual_categories), forms=codes, quotas=quotas,
+            opened_at=uow.now(), opened_by=actor.label)
         await uow.rounds.add(rnd)
         await _emit_round_opened(uow, rnd, forms)
         reply = await _round_reply(uow, rnd)
@@ -407,9 +395,9 @@ async def set_round_quotas(cmd: api.SetRoundQuotas, who: Principal, uow: AwardsU
         names = await uow.directory.unit_names(new)
         for unit_id, quota in new.items():
             if used.get(unit_id, 0) > quota:
-                raise _api_error(Conflict(
+                raise Conflict(
                     f"Chỉ tiêu mới của {names.get(unit_id, unit_id)} ({quota}) thấp hơn số hồ sơ đã đề nghị "
-                    f"({used[unit_id]})", f"quotas.{unit_id}"))
+                    f"({used[unit_id]}).", f"quotas.{unit_id}")
         rnd.quotas = new
         await uow.rounds.save_quotas(rnd)
         reply = await _round_reply(uow, rnd)
@@ -492,19 +480,16 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
                 if existing.round_id == rnd.round_id and existing.same_request(
                         cmd.by_unit_id, kind, cmd.nominee_id, cmd.form, cmd.category, cmd.achievements):
                     return (await _nomination_replies(uow, [existing], duplicate=True))[0]
-                raise _api_error(Conflict(f"Mã hồ sơ {cmd.nomination_id} đã dùng cho một hồ sơ khác",
-                                          "nomination_id"))
-        try:
-            rnd.check_taking_nominations(today)
-        except DomainError as e:
-            raise _api_error(e) from None
+                raise Conflict(f"Mã hồ sơ {cmd.nomination_id} đã dùng cho một hồ sơ khác.",
+                                          "nomination_id")
+        rnd.check_taking_nominations(today)
         by_unit = await uow.directory.unit(cmd.by_unit_id)
-        if by_unit.closed_on is not None:
-            raise _api_error(Conflict(f"Đơn vị {by_unit.name} đã ngừng hoạt động", "by_unit_id"))
+        if closed_by(by_unit, today):
+            raise Conflict(f"Đơn vị {by_unit.name} đã ngừng hoạt động.", "by_unit_id")
         route = await uow.directory.route(cmd.by_unit_id, rnd.issuer_unit_id, today)
         if route is None:
             raise _forbidden(f"{by_unit.name} không thuộc phạm vi đợt khen thưởng “{rnd.name}” "
-                             f"(đơn vị ban hành: {rnd.issuer_unit_id})", "by_unit_id")
+                             f"(đơn vị ban hành: {rnd.issuer_unit_id}).", "by_unit_id")
         # The nominee: a unit of the nominating unit's subtree, or a person of one.
         if kind == "collective":
             nominee = await uow.directory.unit(cmd.nominee_id)
@@ -518,13 +503,10 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
             nominee_unit_id, nominee_name = nominee.unit_id, nominee.full_name
         if not await uow.directory.within(nominee_unit_id, cmd.by_unit_id, today):
             raise _forbidden(f"{nominee_name} không thuộc {by_unit.name}: một đơn vị chỉ đề nghị khen thưởng "
-                             f"tập thể, cá nhân thuộc đơn vị mình", "nominee_id")
+                             f"tập thể, cá nhân thuộc đơn vị mình.", "nominee_id")
         forms = await uow.rounds.forms()
-        try:
-            rnd.check_form(kind, forms.get(cmd.form), cmd.form)
-            rnd.check_category(kind, cmd.category)
-        except DomainError as e:
-            raise _api_error(e) from None
+        rnd.check_form(kind, forms.get(cmd.form), cmd.form)
+        rnd.check_category(kind, cmd.category)
         reasons = (await _reasons(uow, rnd, kind, [cmd.nominee_id]))[cmd.nominee_id]
         if any(u in rnd.quotas for u in route):
             # Counting against quotas: nominations of the round through these units one at a time
@@ -535,16 +517,13 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
         if holder is not None:
             holder_unit = (await uow.directory.unit_names([holder.by_unit_id])).get(holder.by_unit_id,
                                                                                     holder.by_unit_id)
-            raise _api_error(Conflict(
+            raise Conflict(
                 f"{nominee_name} đã được đề nghị trong đợt “{rnd.name}” (hồ sơ {holder.nomination_id} của "
                 f"{holder_unit}, trạng thái: {STATUS_LABELS[holder.status]}); mỗi đối tượng chỉ được đề nghị "
-                f"một lần trong một đợt", "nominee_id"))
+                f"một lần trong một đợt.", "nominee_id")
         quota_units = [u for u in route if u in rnd.quotas]
-        try:
-            check_quotas(rnd.quotas, await uow.nominations.quota_counts(rnd.round_id, quota_units),
-                         {u: 1 for u in quota_units}, await uow.directory.unit_names(quota_units))
-        except DomainError as e:
-            raise _api_error(e) from None
+        check_quotas(rnd.quotas, await uow.nominations.quota_counts(rnd.round_id, quota_units),
+                     {u: 1 for u in quota_units}, await uow.directory.unit_names(quota_units))
         if cmd.by_unit_id == rnd.issuer_unit_id:
             at_unit, status = rnd.issuer_unit_id, "under_review"
         else:
@@ -561,7 +540,7 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
         try:
             await uow.nominations.add(nom)
         except sa.exc.IntegrityError:  # a concurrent nomination of the same nominee got in first
-            raise _api_error(Conflict(f"{nominee_name} đã được đề nghị trong đợt “{rnd.name}”", "nominee_id")) from None
+            raise Conflict(f"{nominee_name} đã được đề nghị trong đợt “{rnd.name}”.", "nominee_id") from None
         await uow.emit(ev.NominationSubmitted(
             nomination_id=nom.nomination_id, round_id=rnd.round_id, by_unit_id=nom.by_unit_id, nominee_kind=kind,
             nominee_id=nom.nominee_id, form=_form_name(forms, nom.form), eligible=not reasons, reasons=reasons,
@@ -578,10 +557,7 @@ async def withdraw_nomination(cmd: api.WithdrawNomination, who: Principal, uow: 
         if nom is None:
             raise _not_found(f"hồ sơ đề nghị {cmd.nomination_id}", "nomination_id")
         actor = await _authorize(uow, who, Action.ACT, nom.by_unit_id, _today(uow), "nomination_id")
-        try:
-            nom.withdraw(actor.label, uow.now(), cmd.reason)
-        except DomainError as e:
-            raise _api_error(e) from None
+        nom.withdraw(actor.label, uow.now(), cmd.reason)
         await uow.nominations.save(nom)
         reply = (await _nomination_replies(uow, [nom]))[0]
         await uow.commit()
@@ -593,7 +569,7 @@ async def forward_nominations(cmd: api.ForwardNominations, who: Principal, uow: 
         today = _today(uow)
         actor = await _authorize(uow, who, Action.ACT, cmd.unit_id, today)
         if len(set(cmd.nomination_ids)) != len(cmd.nomination_ids):
-            raise _api_error(Invalid("Danh sách hồ sơ có mã trùng nhau", "nomination_ids"))
+            raise Invalid("Danh sách hồ sơ có mã trùng nhau.", "nomination_ids")
         noms = await uow.nominations.get_many(cmd.nomination_ids, for_update=True)
         missing = [i for i in cmd.nomination_ids if i not in noms]
         if missing:
@@ -604,15 +580,12 @@ async def forward_nominations(cmd: api.ForwardNominations, who: Principal, uow: 
             nom = noms[nid]
             rnd = rounds.get(nom.round_id) or await _round(uow, nom.round_id)
             rounds[rnd.round_id] = rnd
-            try:
-                if cmd.endorse:
-                    route = await uow.directory.route(cmd.unit_id, rnd.issuer_unit_id, today)
-                    parent = None if route is None else (route[1] if len(route) > 1 else rnd.issuer_unit_id)
-                    nom.forward(cmd.unit_id, parent, rnd.issuer_unit_id, actor.label, now, cmd.note)
-                else:
-                    nom.return_(cmd.unit_id, actor.label, now, cmd.note)
-            except DomainError as e:
-                raise _api_error(e) from None
+            if cmd.endorse:
+                route = await uow.directory.route(cmd.unit_id, rnd.issuer_unit_id, today)
+                parent = None if route is None else (route[1] if len(route) > 1 else rnd.issuer_unit_id)
+                nom.forward(cmd.unit_id, parent, rnd.issuer_unit_id, actor.label, now, cmd.note)
+            else:
+                nom.return_(cmd.unit_id, actor.label, now, cmd.note)
             await uow.nominations.save(nom)
         ordered = [noms[i] for i in cmd.nomination_ids]
         replies = await _nomination_replies(uow, ordered, rounds=rounds)
@@ -646,17 +619,14 @@ async def record_council_result(cmd: api.RecordCouncilResult, who: Principal, uo
         forms = await uow.rounds.forms()
         result = str(cmd.result)
         if cmd.form is not None and cmd.form not in forms:
-            raise _api_error(Invalid(f"Không có hình thức khen thưởng mã “{cmd.form}” trong danh mục", "form"))
+            raise Invalid(f"Không có hình thức khen thưởng mã “{cmd.form}” trong danh mục.", "form")
         reasons = [] if result == "rejected" else (await _reasons(uow, rnd, nom.nominee_kind, [nom.nominee_id]))[
             nom.nominee_id]
         decided_on = cmd.decided_on or _today(uow)
-        try:
-            changed = nom.record_council(result, form=forms.get(cmd.form) if cmd.form else None,
-                                         current=forms[nom.form], note=cmd.note, decided_on=decided_on,
-                                         actor_id=actor.label, unit_id=rnd.issuer_unit_id, at=uow.now(),
-                                         reasons=reasons)
-        except DomainError as e:
-            raise _api_error(e) from None
+        changed = nom.record_council(result, form=forms.get(cmd.form) if cmd.form else None,
+                                     current=forms[nom.form], note=cmd.note, decided_on=decided_on,
+                                     actor_id=actor.label, unit_id=rnd.issuer_unit_id, at=uow.now(),
+                                     reasons=reasons)
         if changed:
             await uow.nominations.save(nom)
             await uow.emit(ev.NominationDecided(
@@ -693,27 +663,24 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
         if existing is not None:
             if existing.same_request(cmd.round_id, cmd.number, cmd.decision_date, cmd.signer, cmd.nomination_ids):
                 return await _decision_reply(uow, existing, duplicate=True)
-            raise _api_error(Conflict(f"Mã quyết định {decision_id} đã dùng cho quyết định số {existing.number}",
-                                      "decision_id"))
+            raise Conflict(f"Mã quyết định {decision_id} đã dùng cho quyết định số {existing.number}.",
+                                      "decision_id")
         other = await uow.decisions.by_number(rnd.issuer_unit_id, cmd.number)
         if other is not None:
-            raise _api_error(Conflict(f"Số quyết định {cmd.number} đã được dùng (quyết định {other.decision_id})",
-                                      "number"))
+            raise Conflict(f"Số quyết định {cmd.number} đã được dùng (quyết định {other.decision_id}).",
+                                      "number")
         if len(set(cmd.nomination_ids)) != len(cmd.nomination_ids):
-            raise _api_error(Invalid("Danh sách khen thưởng có hồ sơ trùng nhau", "nomination_ids"))
+            raise Invalid("Danh sách khen thưởng có hồ sơ trùng nhau.", "nomination_ids")
         noms = await uow.nominations.get_many(cmd.nomination_ids, for_update=True)
         for i, nid in enumerate(cmd.nomination_ids):
             if nid not in noms:
                 raise _not_found(f"hồ sơ đề nghị {nid}", f"nomination_ids.{i}")
             if noms[nid].round_id != rnd.round_id:
-                raise _api_error(Invalid(f"Hồ sơ {nid} thuộc đợt khen thưởng khác", f"nomination_ids.{i}"))
+                raise Invalid(f"Hồ sơ {nid} thuộc đợt khen thưởng khác.", f"nomination_ids.{i}")
         # The quotas hold at the decision too: what is awarded through a unit stays within its quota.
         adding = Counter(u for n in noms.values() for u in n.route if u in rnd.quotas)
-        try:
-            check_quotas(rnd.quotas, await uow.nominations.quota_counts(rnd.round_id, adding, statuses={"awarded"}),
-                         dict(adding), await uow.directory.unit_names(adding), what="khen thưởng đã có quyết định")
-        except DomainError as e:
-            raise _api_error(e) from None
+        check_quotas(rnd.quotas, await uow.nominations.quota_counts(rnd.round_id, adding, statuses={"awarded"}),
+                     dict(adding), await uow.directory.unit_names(adding), what="khen thưởng đã có quyết định")
         forms = await uow.rounds.forms()
         now = uow.now()
         decision = Decision(decision_id, rnd.round_id, rnd.issuer_unit_id, cmd.number, cmd.decision_date, cmd.signer,
@@ -722,10 +689,7 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
         for nid in cmd.nomination_ids:
             nom = noms[nid]
             award_id = _digest_id("aw", decision_id, nid)
-            try:
-                nom.grant(decision_id, award_id, actor.label, rnd.issuer_unit_id, now)
-            except DomainError as e:
-                raise _api_error(e) from None
+            nom.grant(decision_id, award_id, actor.label, rnd.issuer_unit_id, now)
             await uow.nominations.save(nom)
             form = nom.final_form
             rows.append(dict(award_id=award_id, decision_id=decision_id, round_id=rnd.round_id, round_name=rnd.name,
@@ -767,20 +731,20 @@ async def register_exemplary_model(cmd: api.RegisterExemplaryModel, who: Princip
         if existing is not None:
             if existing.same_request(cmd.unit_id, cmd.person_id, cmd.title, cmd.story, cmd.year, cmd.award_id):
                 return (await _model_replies(uow, [existing], duplicate=True))[0]
-            raise _api_error(Conflict(f"Mã điển hình {model_id} đã dùng cho “{existing.title}”", "model_id"))
+            raise Conflict(f"Mã điển hình {model_id} đã dùng cho “{existing.title}”.", "model_id")
         if cmd.person_id is not None:
             person = await uow.directory.person(cmd.person_id)
             if person is None:
                 raise _not_found(f"cá nhân {cmd.person_id}", "person_id")
             if not await uow.directory.within(person.unit_id, cmd.unit_id, today):
-                raise _api_error(Invalid(f"{person.full_name} không thuộc đơn vị {cmd.unit_id}", "person_id"))
+                raise Invalid(f"{person.full_name} không thuộc đơn vị {cmd.unit_id}.", "person_id")
         if cmd.award_id is not None:
             award = await uow.decisions.award(cmd.award_id)
             if award is None:
                 raise _not_found(f"khen thưởng {cmd.award_id}", "award_id")
             subject = cmd.person_id if award.nominee_kind == "individual" else cmd.unit_id
             if award.nominee_id != subject:
-                raise _api_error(Invalid(f"Khen thưởng {cmd.award_id} không phải của đối tượng này", "award_id"))
+                raise Invalid(f"Khen thưởng {cmd.award_id} không phải của đối tượng này.", "award_id")
         model = ExemplaryModel(model_id, cmd.unit_id, cmd.person_id, cmd.title, cmd.story, cmd.year, cmd.award_id,
                                uow.now(), actor.label)
         await uow.models.add(model)
@@ -815,8 +779,8 @@ async def list_exemplary_models(q: api.ListExemplaryModels, who: Principal, uow:
 
 async def get_award_history(q: api.GetAwardHistory, who: Principal, uow: AwardsUnitOfWork) -> api.AwardHistory:
     if (q.unit_id is None) == (q.person_id is None):
-        raise _api_error(Invalid("Cần ghi đúng một trong hai: unit_id (đơn vị) hoặc person_id (cá nhân)",
-                                 "unit_id" if q.unit_id is None else "person_id"))
+        raise Invalid("Cần ghi đúng một trong hai: unit_id (đơn vị) hoặc person_id (cá nhân).",
+                                 "unit_id" if q.unit_id is None else "person_id")
     async with uow:
         today = _today(uow)
         if q.unit_id is not None:
@@ -831,7 +795,7 @@ async def get_award_history(q: api.GetAwardHistory, who: Principal, uow: AwardsU
                                     successor_id=successor if successor != q.unit_id else None,
                                     includes_units=includes, awards=[_award_item(r) for r in rows],
                                     exemplary_models=await _model_replies(uow, models))
-        person = await uow.directory.person(q.person_id)
+        person = await uow.directory.person(q.person_id or "")  # set: exactly one of the two is, checked above
         if person is None:
             raise _not_found(f"cá nhân {q.person_id}", "person_id")
         if who.person_id != q.person_id:

@@ -74,6 +74,10 @@ class SmtpSender:
         return aiosmtplib.SMTP(hostname=self.host, port=self.port, use_tls=self.use_tls, start_tls=self.start_tls,
                                username=self.username, password=self.password, timeout=self.timeout_s)
 
+    def _keep(self, client: aiosmtplib.SMTP | None) -> None:
+        if client is not None:
+            self._idle.append(client)
+
     async def send(self, job: Outgoing) -> Result:
         try:
             msg = compose(job, mail_from=self.mail_from, mail_domain=self.mail_domain, url=self.url, now=self.now())
@@ -89,19 +93,19 @@ class SmtpSender:
                         await client.connect()
                     await client.sendmail(self.envelope_from, [job.address], msg)
                 except aiosmtplib.SMTPRecipientsRefused as exc:
-                    self._idle.append(client)  # the session is fine; this address is not
+                    self._keep(client)  # the session is fine; this address is not
                     refused = exc.recipients[0] if exc.recipients else None
                     code = refused.code if refused else 0
                     text = f"SMTP {code} for {job.address}: {refused.message if refused else exc}"
                     return Result(job.delivery_id, Outcome.PERMANENT if 500 <= code < 600 else Outcome.TRANSIENT, text)
                 except aiosmtplib.SMTPSenderRefused as exc:  # our side (the From address): not the recipient's fault
-                    self._idle.append(client)
+                    self._keep(client)
                     return Result(job.delivery_id, Outcome.TRANSIENT, f"SMTP {exc.code} sender refused: {exc.message}")
                 except aiosmtplib.SMTPResponseException as exc:
                     if exc.code == 421:  # the server is going away: the channel, not the message
                         await _close(client)
                         return Result(job.delivery_id, Outcome.CHANNEL_DOWN, f"SMTP 421: {exc.message}")
-                    self._idle.append(client)
+                    self._keep(client)
                     outcome = Outcome.PERMANENT if 500 <= exc.code < 600 else Outcome.TRANSIENT
                     return Result(job.delivery_id, outcome, f"SMTP {exc.code}: {exc.message}")
                 except CONNECTION_ERRORS as exc:

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import AwareDateTime
@@ -32,14 +33,12 @@ class NotifyRepository:
 
     @property
     def dialect(self) -> str:
-        return self.session.bind.dialect.name
+        return self.session.get_bind().dialect.name
 
     def _insert(self, table: sa.Table) -> Any:
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(table)
+            return postgresql.insert(table)
+        return sqlite.insert(table)
 
     async def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         """Insert rows; any that collide with a unique key already there are left alone."""
@@ -158,7 +157,7 @@ class NotifyRepository:
         values = {"number": number, "title": title, "unit_id": unit_id}
         done = await self.session.execute(refs.update().where(refs.c.ref_type == ref_type, refs.c.ref_id == ref_id)
                                           .values(**values))
-        if done.rowcount == 0:
+        if done.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
             await self.insert_ignore(refs, [{"ref_type": ref_type, "ref_id": ref_id, **values}])
 
     async def refs(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
@@ -196,7 +195,7 @@ class NotifyRepository:
                       webhook_secret_fp=p.webhook_secret_fingerprint, updated_at=p.updated_at)
         done = await self.session.execute(preferences.update().where(preferences.c.person_id == p.person_id)
                                           .values(**values))
-        if done.rowcount == 0:
+        if done.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
             await self.session.execute(preferences.insert().values(person_id=p.person_id, **values))
 
     async def sealed_secrets(self, after: str, limit: int) -> list[tuple[str, str]]:
@@ -210,7 +209,7 @@ class NotifyRepository:
         done = await self.session.execute(preferences.update().where(preferences.c.person_id == person_id,
                                                                      preferences.c.webhook_secret_enc == old)
                                           .values(webhook_secret_enc=new))
-        return int(done.rowcount or 0)
+        return int(done.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
     # --- the inbox ----------------------------------------------------------------------------
     async def inbox(self, person_id: str, unread_only: bool, limit: int, before: str | None) -> list[Any]:
@@ -239,7 +238,7 @@ class NotifyRepository:
                                          notifications.c.read_at.is_(None)).values(read_at=at)
         if ids is not None:
             q = q.where(notifications.c.notification_id.in_(list(ids)))
-        return int((await self.session.execute(q)).rowcount or 0)
+        return int((await self.session.execute(q)).rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
 
     # --- held events --------------------------------------------------------------------------
     async def hold(self, rows: list[dict[str, Any]]) -> None:
@@ -260,13 +259,22 @@ class NotifyRepository:
         )).order_by(h.c.held_at, h.c.event_id).limit(limit)
         return list((await self.session.execute(q)).all())
 
+    async def escalatable(self, held_before: datetime, limit: int) -> list[Any]:
+        """Held since before `held_before` for a unit the directory knows (not merged away) that
+        has no active people: whose notice must go up a level."""
+        h = held_events  # (a unit whose people hold none of the contact roles is held, and escalated, too)
+        unit_known = sa.exists().where(dir_units.c.unit_id == h.c.target_id, dir_units.c.merged_into.is_(None))
+        q = (sa.select(h).where(h.c.target_kind == "unit", h.c.held_at < held_before, unit_known)
+             .order_by(h.c.held_at, h.c.event_id).limit(limit))
+        return list((await self.session.execute(q)).all())
+
     async def unhold(self, keys: Iterable[tuple[str, str]]) -> None:
         for event_id, hold_key in keys:
             await self.session.execute(held_events.delete().where(held_events.c.event_id == event_id,
                                                                   held_events.c.hold_key == hold_key))
 
     async def expire_held(self, before: datetime) -> int:
-        return int((await self.session.execute(held_events.delete().where(held_events.c.held_at < before))).rowcount or 0)
+        return int((await self.session.execute(held_events.delete().where(held_events.c.held_at < before))).rowcount or 0)  # type: ignore[attr-defined]
 
     async def held_count(self) -> int:
         return int((await self.session.execute(sa.select(sa.func.count()).select_from(held_events))).scalar_one())

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from runtime.db import UnitOfWork
 from services.notify.adapters.repository import NotifyRepository
 from services.notify.domain.model import Notice
 
-Hook = Callable[["NotifyUnitOfWork"], Awaitable[None]]
+# A hook's result, if any, is not used.
+Hook = Callable[["NotifyUnitOfWork"], Awaitable[Any]]
 
 
 class NotifyUnitOfWork(UnitOfWork):

@@ -170,7 +170,7 @@ class PlanRepository:
 
     async def get(self, plan_id: str, for_update: bool = False) -> Any:
         q = sa.select(plans).where(plans.c.plan_id == plan_id)
-        if for_update and self.session.bind.dialect.name == "postgresql":
+        if for_update and self.session.get_bind().dialect.name == "postgresql":
             q = q.with_for_update()
         return (await self.session.execute(q)).first()
 
@@ -241,7 +241,7 @@ class TaskRepository:
 
     async def get(self, occurrence_id: str, for_update: bool = False) -> Any:
         q = sa.select(occurrences).where(occurrences.c.occurrence_id == occurrence_id)
-        if for_update and self.session.bind.dialect.name == "postgresql":
+        if for_update and self.session.get_bind().dialect.name == "postgresql":
             q = q.with_for_update()
         return (await self.session.execute(q)).first()
 
@@ -410,7 +410,7 @@ class LoginRepository:
         """Mark a refresh token used; False when it already was (a concurrent or replayed use)."""
         res = await self.session.execute(refresh_tokens.update().where(
             refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.used_at.is_(None)).values(used_at=at))
-        return bool(res.rowcount)
+        return bool(res.rowcount)  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
         await self.session.execute(refresh_tokens.update().where(

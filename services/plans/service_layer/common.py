@@ -1,44 +1,35 @@
 """What every use case of the plans service shares: configuration, authorisation (the one policy of
-runtime/access.py, judged on plans' directory), paging, and turning domain errors into structured
-API errors."""
+runtime/access.py, judged on plans' directory), paging, and the shorthands for the rule kinds of
+runtime/errors.py (messages in Vietnamese)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.api.common import ErrorCode
 from runtime.access import Action, Actor
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict
-from services.plans.domain.plans import parse_offsets
+from runtime.errors import Conflict, Invalid
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 
 @dataclass(frozen=True)
 class PlansConfig:
-    """Settings of the plans service (environment variables, read once at start-up)."""
+    """What the use cases read of the service's settings (services/plans/settings.py)."""
 
-    deadline_offsets: tuple[int, ...] = (30, 7, 1)  # CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS="30,7,1"
-    max_import_bytes: int = 4 * 1024 * 1024  # CONGDOAN_PLANS_MAX_IMPORT_BYTES: a whole CSV import
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> PlansConfig:
-        env = dict(os.environ if env is None else env)
-        return cls(deadline_offsets=parse_offsets(env.get("CONGDOAN_PLANS_DEADLINE_OFFSETS_DAYS")),
-                   max_import_bytes=int(env.get("CONGDOAN_PLANS_MAX_IMPORT_BYTES", 4 * 1024 * 1024)))
+    deadline_offsets: tuple[int, ...] = (30, 7, 1)
+    max_import_bytes: int = 4 * 1024 * 1024
 
 
 DEFAULT_CONFIG = PlansConfig()
 
 
-def invalid(message: str, field: str = "") -> ApiError:
-    return ApiError(ErrorCode.VALIDATION, message, [{"field": field, "message": message}] if field else [])
+def invalid(message: str, field: str = "") -> Invalid:
+    return Invalid(message, field)
 
 
-def refused(message: str, field: str = "") -> ApiError:
-    return conflict(message, [{"field": field, "message": message}] if field else None)
+def refused(message: str, field: str = "") -> Conflict:
+    return Conflict(message, field)
 
 
 def today(uow: PlansUnitOfWork) -> date:
@@ -62,9 +53,9 @@ def offset_of(cursor: str | None) -> int:
     try:
         value = int(cursor)
     except ValueError:
-        raise invalid(f"cursor {cursor!r} is not one this service gave out", "page.cursor") from None
+        raise invalid(f"Con trỏ trang “{cursor}” không hợp lệ: dịch vụ không cấp con trỏ này.", "page.cursor") from None
     if value < 0:
-        raise invalid("cursor must not be negative", "page.cursor")
+        raise invalid("Con trỏ trang không được là số âm.", "page.cursor")
     return value
 
 

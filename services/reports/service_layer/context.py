@@ -3,43 +3,27 @@ requirements (immutable once opened, so a cache needs no invalidation, across re
 
 from __future__ import annotations
 
-import os
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from contracts.api.common import ErrorCode
 from runtime.access import Action, Actor
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict
+from runtime.errors import not_found
 from services.reports.domain.forms import FormDefinition, FormRegistry
-from services.reports.domain.model import DEFAULT_REMINDER_DAYS, ReportError, Requirement, local_day
+from services.reports.domain.model import DEFAULT_REMINDER_DAYS, Requirement, local_day
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 
 @dataclass(frozen=True)
 class Config:
-    exports_dir: Path
-    default_form_id: str = "bc-01-kl-tw"  # CONGDOAN_REPORTS_DEFAULT_FORM: the form of requirements from plans
-    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS  # CONGDOAN_REPORTS_REMINDER_DAYS="7,3,1"
+    """What the use cases read of the service's settings (services/reports/settings.py)."""
 
-    @classmethod
-    def from_env(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> Config:
-        env = os.environ if env is None else env
-        days = env.get("CONGDOAN_REPORTS_REMINDER_DAYS")
-        try:
-            reminder_days = (tuple(sorted({int(x) for x in days.split(",") if x.strip()}, reverse=True))
-                             if days and days.strip() else DEFAULT_REMINDER_DAYS)
-        except ValueError:
-            raise ValueError(f"CONGDOAN_REPORTS_REMINDER_DAYS must be whole days separated by commas, got {days!r}") \
-                from None
-        exports = env.get("CONGDOAN_REPORTS_EXPORTS_DIR") or str(Path(data_dir) / "exports")
-        return cls(exports_dir=Path(exports).resolve(),
-                   default_form_id=env.get("CONGDOAN_REPORTS_DEFAULT_FORM") or "bc-01-kl-tw",
-                   reminder_days=reminder_days)
+    exports_dir: Path
+    default_form_id: str = "bc-01-kl-tw"
+    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
 
 
 @dataclass
@@ -85,22 +69,8 @@ class Context:
                 self.forms.register(form)
                 return form
         if known is None:
-            raise ApiError(ErrorCode.NOT_FOUND, f"form {form_id}" + (f" v{version}" if version else "") +
-                           " is not known", [{"field": "form_id", "message": "unknown form"}])
+            raise not_found(f"biểu mẫu {form_id}" + (f" v{version}" if version else ""), "form_id")
         return known
-
-
-# --- errors ----------------------------------------------------------------------------------------
-
-def api_error(e: ReportError) -> ApiError:
-    details = [{"field": e.field, "message": e.message}] if e.field else []
-    if e.kind == "forbidden":
-        return ApiError(ErrorCode.FORBIDDEN, e.message, details)
-    if e.kind == "invalid":
-        return ApiError(ErrorCode.VALIDATION, e.message, details)
-    if e.kind == "not_found":
-        return ApiError(ErrorCode.NOT_FOUND, e.message, details)
-    return conflict(e.message, details)
 
 
 # --- access (the rule: runtime/access.py) ----------------------------------------------------------

@@ -11,19 +11,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from contracts.api import reports as api
-from contracts.api.common import ErrorCode
 from contracts.envelope import CloudEvent
 from contracts.events import plans as plans_ev
 from contracts.events import reports as ev
 from runtime.access import Action, decide
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict, not_found
+from runtime.errors import DomainError, Invalid, NotFound, conflict, not_found
 from runtime.logging import get_logger
 from runtime.scheduler import cancel, reminders, schedule, schedule_many
 from services.reports.domain.forms import FormDefinition, FormDefinitionError
-from services.reports.domain.model import DRAFT, RETURNED, VN_TZ, ReportError, Requirement, local_day
+from services.reports.domain.model import DRAFT, RETURNED, VN_TZ, Requirement, local_day
 from services.reports.domain.requirements import ItemTemplate, TimingSpec, first_period, template_of
-from services.reports.service_layer.context import Context, api_error, authorize
+from services.reports.service_layer.context import Context, authorize
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
 
 log = get_logger("reports.requirements")
@@ -35,10 +34,10 @@ def view(q: Requirement, duplicate: bool = False) -> api.RequirementView:
     return api.RequirementView(
         requirement_id=q.requirement_id, name=q.name, content=q.content, issuer_unit_id=q.issuer_unit_id,
         receiving_unit_id=q.receiving_unit_id, receiving_department=q.receiving_department,
-        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,  # type: ignore[arg-type]
+        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,
         grace_days=q.grace_days, cutoff_date=q.cutoff_date, hierarchy_as_of=q.as_of, form_id=q.form_id,
         form_version=q.form_version, reminder_days=list(q.reminder_days), source_plan_id=q.source_plan_id,
-        source_item_id=q.source_item_id, opened_at=q.opened_at, duplicate=duplicate)  # type: ignore[arg-type]
+        source_item_id=q.source_item_id, opened_at=q.opened_at, duplicate=duplicate)
 
 
 def _same_terms(a: Requirement, b: Requirement) -> bool:
@@ -54,7 +53,7 @@ async def _open(uow: ReportsUnitOfWork, ctx: Context, q: Requirement, opened_by:
     await uow.emit(ev.RequirementOpened(
         requirement_id=q.requirement_id, name=q.name, issuer_unit_id=q.issuer_unit_id,
         receiving_unit_id=q.receiving_unit_id, receiving_department=q.receiving_department,
-        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,  # type: ignore[arg-type]
+        reporting_kinds=list(q.reporting_kinds), period=q.period, due_date=q.due_date,
         grace_days=q.grace_days, cutoff_date=q.cutoff_date, form_id=q.form_id, form_version=q.form_version,
         source_plan_id=q.source_plan_id, source_item_id=q.source_item_id, hierarchy_as_of=q.hierarchy_as_of),
         subject=q.requirement_id, event_id=f"opened-{_digest(q.requirement_id)}")
@@ -70,29 +69,25 @@ async def open_requirement(cmd: api.OpenRequirement, who: Principal, uow: Report
         today = local_day(uow.now())
         for field, unit_id in (("issuer_unit_id", cmd.issuer_unit_id), ("receiving_unit_id", cmd.receiving_unit_id)):
             if unit_id and await uow.hierarchy.unit(unit_id) is None:
-                raise ApiError(ErrorCode.NOT_FOUND, f"unit {unit_id} not found",
-                               [{"field": field, "message": "not in the directory known to reports"}])
+                raise NotFound(f"Không tìm thấy đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo.", field)
         # A requirement is issued by the leaders of the issuing unit for its subtree.
         actor = await authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, field="issuer_unit_id")
         form = await ctx.form(uow, cmd.form_id, cmd.form_version)
-        try:
-            q = Requirement(
-                requirement_id=cmd.requirement_id or f"rq-{uuid.uuid4().hex[:20]}", name=cmd.name,
-                issuer_unit_id=cmd.issuer_unit_id, receiving_unit_id=cmd.receiving_unit_id or cmd.issuer_unit_id,
-                reporting_kinds=tuple(str(k) for k in cmd.reporting_kinds), period=cmd.period, due_date=cmd.due_date,
-                form_id=form.form_id, form_version=form.version, grace_days=cmd.grace_days,
-                cutoff_date=cmd.cutoff_date, hierarchy_as_of=cmd.hierarchy_as_of, content=cmd.content,
-                receiving_department=cmd.receiving_department,
-                reminder_days=tuple(cmd.reminder_days) if cmd.reminder_days is not None else ctx.config.reminder_days,
-                opened_at=uow.now())
-        except ReportError as exc:
-            raise api_error(exc) from None
+        q = Requirement(
+            requirement_id=cmd.requirement_id or f"rq-{uuid.uuid4().hex[:20]}", name=cmd.name,
+            issuer_unit_id=cmd.issuer_unit_id, receiving_unit_id=cmd.receiving_unit_id or cmd.issuer_unit_id,
+            reporting_kinds=tuple(str(k) for k in cmd.reporting_kinds), period=cmd.period, due_date=cmd.due_date,
+            form_id=form.form_id, form_version=form.version, grace_days=cmd.grace_days,
+            cutoff_date=cmd.cutoff_date, hierarchy_as_of=cmd.hierarchy_as_of, content=cmd.content,
+            receiving_department=cmd.receiving_department,
+            reminder_days=tuple(cmd.reminder_days) if cmd.reminder_days is not None else ctx.config.reminder_days,
+            opened_at=uow.now())
         existing = await ctx.requirement(uow, q.requirement_id)
         if existing is not None:
             if _same_terms(existing, q):
                 return view(existing, duplicate=True)
-            raise conflict(f"requirement {q.requirement_id} is already open with other terms",
-                           [{"field": "requirement_id", "message": "already used"}])
+            raise conflict(f"Yêu cầu báo cáo {q.requirement_id} đã được mở với các điều kiện khác.",
+                           field="requirement_id")
         await _open(uow, ctx, q, actor.label)
         await uow.commit()
         ctx.remember(q)
@@ -104,7 +99,7 @@ async def get_requirement(cmd: api.GetRequirement, who: Principal, uow: ReportsU
     async with uow:
         q = await ctx.requirement(uow, cmd.requirement_id)
         if q is None:
-            raise not_found(f"requirement {cmd.requirement_id}")
+            raise not_found(f"yêu cầu báo cáo {cmd.requirement_id}", "requirement_id")
         if not await _sees(uow, who, q):
             await authorize(uow, who, Action.READ_ISSUED, q.issuer_unit_id, q.as_of, req=q, field="requirement_id")
         return view(q)
@@ -142,8 +137,8 @@ async def register_form(cmd: api.RegisterForm, who: Principal, uow: ReportsUnitO
     try:
         form = FormDefinition.from_dict(cmd.definition.model_dump(exclude_none=True))
     except (FormDefinitionError, TypeError, ValueError) as exc:
-        raise ApiError(ErrorCode.VALIDATION, f"invalid form definition: {exc}",
-                       [{"field": "definition", "message": str(exc)}]) from None
+        why = str(exc) if isinstance(exc, FormDefinitionError) else "Cấu trúc dữ liệu không đúng."
+        raise Invalid(f"Định nghĩa biểu mẫu không hợp lệ: {why[:1].lower()}{why[1:]}", "definition") from None
     async with uow:
         # Forms serve every requirement below: their leaders publish them at the top of the tree.
         today = local_day(uow.now())
@@ -152,13 +147,13 @@ async def register_form(cmd: api.RegisterForm, who: Principal, uow: ReportsUnitO
         actor = await authorize(uow, who, Action.ISSUE, top, today, field="definition")
         try:
             known = await ctx.form(uow, form.form_id, form.version)
-        except ApiError:
+        except DomainError:
             known = None
         if known is not None:
             if known == form:
                 return form_view(known, duplicate=True)
-            raise conflict(f"form {form.form_id} v{form.version} already exists with another content: publish a new "
-                           "version instead", [{"field": "definition.version", "message": "already used"}])
+            raise conflict(f"Biểu mẫu {form.form_id} v{form.version} đã có với nội dung khác; hãy ban hành một phiên bản "
+                           "mới.", field="definition.version")
         await uow.forms.add(form.form_id, form.version, form.to_dict(), uow.now(), actor.label)
         await uow.commit()
     ctx.forms.register(form)
