@@ -35,7 +35,8 @@ async def _directory(nc: Any) -> None:
                                                  "must_change_password": False}, token=loader.token)
 
     async def notify_knows_lan() -> bool:  # the services learn the directory from plans' events
-        h, _ = await call(nc, api("notify", "unread_count"), {}, as_="lan")
+        # set_preferences: it authorises over the projection (unread_count may answer before)
+        h, _ = await call(nc, api("notify", "set_preferences"), {}, as_="lan")
         return "Nats-Service-Error" not in h
 
     await wait_until(notify_knows_lan, timeout=20, what="notify to project lan")
@@ -48,11 +49,6 @@ async def web(nc: Any, nats_url: str, tmp_path: Any, base_url: str = "http://tes
         for name in ("plans", "reports", "notify"):
             await stack.enter_async_context(running(name, nats_url, f"sqlite+aiosqlite:///{tmp_path / name}.db"))
         await _directory(nc)
-
-        async def notify_knows_lan() -> bool:  # notify's directory projection follows plans' events
-            h, _ = await call(nc, api("notify", "set_preferences"), {}, as_="lan")
-            return "Nats-Service-Error" not in h
-        await wait_until(notify_knows_lan, what="notify to know lan")
         app = create_app(WebSettings(nats_url=nats_url, data_dir=tmp_path, **settings), nc=nc)
         await stack.enter_async_context(app.router.lifespan_context(app))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.7", 5000)),
@@ -190,8 +186,8 @@ async def test_org_import_shows_the_bad_lines_in_vietnamese(nc, nats_server, tmp
               "G3,Công đoàn cơ sở G3,grassroots_union,KHONG_CO\n"
         r = await client.post("/org/import", data={"csrf": token, "csv": bad, "effective_from": "2026-01-01"})
         assert r.status_code == 422 and "không đơn vị nào được nhập" in r.text
-        assert "dòng 3: name" in r.text and "thiếu tên đơn vị" in r.text
-        assert "dòng 4: parent_code" in r.text and "KHONG_CO không có trong tệp và chưa đăng ký" in r.text
+        assert "dòng 3: name" in r.text and "Cần tên đơn vị" in r.text
+        assert "dòng 4: parent_code" in r.text and "KHONG_CO không có trong tệp và chưa được đăng ký" in r.text
         good = "code,name,kind,parent_code\nG1,Công đoàn cơ sở G1,grassroots_union,U1\n"
         r = await client.post("/org/import", files={"file": ("units.csv", good.encode("utf-8-sig"), "text/csv")},
                               data={"csrf": token, "effective_from": "2026-01-01"})
