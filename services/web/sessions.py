@@ -29,7 +29,6 @@ class Session:
     created: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
     flashes: list[tuple[str, str]] = field(default_factory=list)  # (kind, message), shown once
-    downloads: dict[str, tuple[str, str]] = field(default_factory=dict)  # token → (path, file name)
 
     @property
     def person_id(self) -> str:

@@ -41,9 +41,6 @@ class WebSettings(BaseSettings):
     request_timeout_s: float = Field(default=30, validation_alias="CONGDOAN_WEB_REQUEST_TIMEOUT_S", gt=0)
     # Keys the login form's CSRF tokens (before a session exists); random per process if unset.
     secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32), validation_alias="CONGDOAN_WEB_SECRET")
-    # Where the services' exports can be read from (the embedded stack shares CONGDOAN_DATA_DIR);
-    # unset with a data_dir that holds no exports folder: downloads are refused.
-    exports_dir: Path | None = Field(default=None, validation_alias="CONGDOAN_WEB_EXPORTS_DIR")
     sse_keepalive_s: float = Field(default=20, validation_alias="CONGDOAN_WEB_SSE_KEEPALIVE_S", gt=0)
 
     def nats_connect_options(self) -> dict[str, object]:
@@ -53,6 +50,3 @@ class WebSettings(BaseSettings):
                                nats_user=self.nats_user, nats_password=self.nats_password,
                                inbox=self.nats_inbox_prefix)
 
-    @property
-    def exports_path(self) -> Path:
-        return (self.exports_dir or self.data_dir / "exports").resolve()

@@ -35,7 +35,8 @@ async def _directory(nc: Any) -> None:
                                                  "must_change_password": False}, token=loader.token)
 
     async def notify_knows_lan() -> bool:  # the services learn the directory from plans' events
-        h, _ = await call(nc, api("notify", "unread_count"), {}, as_="lan")
+        # set_preferences: it authorises over the projection (unread_count may answer before)
+        h, _ = await call(nc, api("notify", "set_preferences"), {}, as_="lan")
         return "Nats-Service-Error" not in h
 
     await wait_until(notify_knows_lan, timeout=20, what="notify to project lan")
@@ -185,8 +186,8 @@ async def test_org_import_shows_the_bad_lines_in_vietnamese(nc, nats_server, tmp
               "G3,Công đoàn cơ sở G3,grassroots_union,KHONG_CO\n"
         r = await client.post("/org/import", data={"csrf": token, "csv": bad, "effective_from": "2026-01-01"})
         assert r.status_code == 422 and "không đơn vị nào được nhập" in r.text
-        assert "dòng 3: name" in r.text and "thiếu tên đơn vị" in r.text
-        assert "dòng 4: parent_code" in r.text and "KHONG_CO không có trong tệp và chưa đăng ký" in r.text
+        assert "dòng 3: name" in r.text and "Cần tên đơn vị" in r.text
+        assert "dòng 4: parent_code" in r.text and "KHONG_CO không có trong tệp và chưa được đăng ký" in r.text
         good = "code,name,kind,parent_code\nG1,Công đoàn cơ sở G1,grassroots_union,U1\n"
         r = await client.post("/org/import", files={"file": ("units.csv", good.encode("utf-8-sig"), "text/csv")},
                               data={"csrf": token, "effective_from": "2026-01-01"})
@@ -211,3 +212,37 @@ async def test_notice_preferences(nc, nats_server, tmp_path):
         r = await client.post("/notices/preferences", data={"csrf": token, "email": "auto",
                                                              "webhook_url": "http://127.0.0.1:9/hook"})
         assert r.status_code == 422 and 'class="invalid"' in r.text and "http://127.0.0.1:9/hook" in r.text
+
+
+@pytest.mark.timeout(120)
+async def test_a_plan_drafted_edited_and_issued_through_the_pages(nc, nats_server, tmp_path):
+    import html as h
+
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        assert (await login(client)).status_code == 303  # lan chairs u1
+        page = await client.get("/plans/new")
+        assert page.status_code == 200 and "Dự thảo kế hoạch" in page.text
+        text = h.unescape(re.search(r'<textarea name="document" rows="24">(.*?)</textarea>', page.text, re.S).group(1))
+        r = await client.post("/plans/new", data={"csrf": csrf_of(page.text), "document": "{không phải JSON"})
+        assert r.status_code == 422 and "không đúng định dạng JSON" in r.text
+        r = await client.post("/plans/new", data={"csrf": csrf_of(page.text), "document": text})
+        assert r.status_code == 303
+        plan_url = r.headers["location"]
+        page = await client.get(plan_url)
+        assert "Dự thảo" in page.text and "Ban hành kế hoạch" in page.text
+        add = h.unescape(re.search(r'href="([^"]+/items/I\.1\?section=I)"', page.text).group(1))
+        form = await client.get(add)
+        party = h.unescape(re.search(r'name="party" value="([^"]+)"', form.text).group(1))
+        r = await client.post(add.split("?")[0], data={"csrf": csrf_of(form.text), "section": "I", "content": "",
+                                                       "action": "save"})
+        assert r.status_code == 422 and "Cần ghi nội dung." in r.text
+        r = await client.post(add.split("?")[0], data={
+            "csrf": csrf_of(form.text), "section": "I", "content": "Tổ chức hội nghị quán triệt kế hoạch.",
+            "party": party, "timing_text": "trước ngày 30/11 hằng năm", "output": "conference", "action": "save"})
+        assert r.status_code == 303
+        page = await client.get(plan_url)
+        assert "Tổ chức hội nghị quán triệt kế hoạch." in page.text and "trước ngày 30/11 hằng năm" in page.text
+        r = await client.post(plan_url + "/issue", data={"csrf": csrf_of(page.text)})
+        assert r.status_code == 303
+        page = await client.get(plan_url)
+        assert "Đã ban hành kế hoạch" in page.text and "Đã ban hành" in page.text

@@ -5,7 +5,6 @@ move / merge / close of units, effective-dated."""
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from datetime import date
 from typing import Any
@@ -18,29 +17,6 @@ from services.web.gateway import Problem
 from services.web.site import redirect, web_of
 
 ADMINS = {"administrator", "chairperson"}
-# plans words the errors of an import line for programmers: the usual ones, in Vietnamese.
-_LINE_ERRORS = [
-    (re.compile(r"a code of 1 to 64 characters is required"), "thiếu mã đơn vị (code)"),
-    (re.compile(r"a name of 1 to 500 characters is required"), "thiếu tên đơn vị (name)"),
-    (re.compile(r"unknown kind '([^']*)'"), "loại đơn vị “{0}” không có (grassroots_union, upper_level_union, …)"),
-    (re.compile(r"parent (\S+) is neither in the file nor registered"), "đơn vị cấp trên {0} không có trong tệp và chưa đăng ký"),
-    (re.compile(r"parent (\S+) is closed"), "đơn vị cấp trên {0} đã giải thể"),
-    (re.compile(r"code (\S+) already on line (\d+)"), "mã {0} trùng với dòng {1}"),
-    (re.compile(r"code (\S+) belongs to unit (\S+) already"), "mã {0} đã là của đơn vị {1}"),
-    (re.compile(r"(\d+) values for (\d+) columns"), "có {0} giá trị cho {1} cột"),
-    (re.compile(r"give parent_code or parent_id, not both"), "chỉ ghi một trong hai cột parent_code, parent_id"),
-    (re.compile(r"a unit cannot be its own parent"), "đơn vị không thể là cấp trên của chính nó"),
-    (re.compile(r"the parents in the file form a cycle"), "các đơn vị cấp trên trong tệp lặp vòng"),
-    (re.compile(r"the file is empty"), "tệp trống"),
-]
-
-
-def line_error(message: str) -> str:
-    for pattern, text in _LINE_ERRORS:
-        m = pattern.search(message)
-        if m:
-            return text.format(*m.groups())
-    return message
 MAX_CSV = 2_000_000
 
 
@@ -58,7 +34,7 @@ async def org(request: Request, *, problem: Problem | None = None, status: int =
         web.call(s, "plans", "get_unit", {"unit_id": root, "as_of": as_of}),
         web.call(s, "plans", "list_units", {"root_id": root, "as_of": as_of, "page": {"limit": 300}}),
         web.call(s, "plans", "list_people", {"unit_id": root, "page": {"limit": 100}}))
-    lines = sorted(((k.replace("line", "dòng", 1), line_error(v)) for k, v in (problem.fields if problem else {}).items()
+    lines = sorted(((k.replace("line", "dòng", 1), v) for k, v in (problem.fields if problem else {}).items()
                     if k.startswith("line ")), key=lambda kv: int(kv[0].split()[1].rstrip(":")))
     return await web.render(request, "org.html", {
         "unit": unit, "units": units, "people": people["items"], "as_of": as_of, "problem": problem,

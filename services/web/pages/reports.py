@@ -5,20 +5,25 @@ and timeliness per subtree, consolidation and its downloads."""
 from __future__ import annotations
 
 import asyncio
-import secrets
+import base64
+import hashlib
 import uuid
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from runtime.logging import get_logger
 from services.web import forms
 from services.web.gateway import Problem
 from services.web.pages.common import ACTING, my_reports, received_by_me, report_link, reports_for_me, requirements
 from services.web.sessions import Session
 from services.web.site import Web, redirect, web_of
+
+log = get_logger("web.reports")
+CHUNK = 256 * 1024
 
 
 async def overview(request: Request) -> Response:
@@ -212,41 +217,39 @@ async def consolidate(request: Request) -> Response:
         if v := str(form.get(key) or "").strip():
             body[key] = v
     reply = await web.call(s, "reports", "consolidate", body, timeout=300)
-    links = []
-    for kind, name in (("docx", "Báo cáo tổng hợp (DOCX)"), ("xlsx", "Bảng số liệu (XLSX)")):
-        token = _offer(web, s, reply.get(kind))
-        if token:
-            links.append((f"/downloads/{token}", name))
+    names = {"docx": "Báo cáo tổng hợp (DOCX)", "xlsx": "Bảng số liệu (XLSX)"}
+    links = [(f"/exports/{quote(e['export_id'], safe='')}", names.get(e["kind"], e["name"]), e["size"])
+             for e in reply.get("exports") or []]
     return await web.render(request, "consolidated.html", {"req": await web.call(
         s, "reports", "get_requirement", {"requirement_id": rid}), "r": reply, "links": links}, session=s)
 
 
-def _offer(web: Web, s: Session, path: str | None) -> str | None:
-    """A download of a file the services exported, for this session only. Until the services
-    publish their files through NATS (issue 13: the Object Store), the web reads them where the
-    embedded stack writes them (CONGDOAN_DATA_DIR/exports, or CONGDOAN_WEB_EXPORTS_DIR)."""
-    if not path:
-        return None
-    p = Path(path).resolve()
-    root = web.settings.exports_path
-    if root not in p.parents or not p.is_file():
-        return None
-    token = secrets.token_urlsafe(18)
-    s.downloads[token] = (str(p), p.name)
-    return token
-
-
 async def download(request: Request) -> Response:
+    """A consolidation's file, fetched from reports (`get_export`, in chunks) with the person's
+    token — reports decides who may have it — and streamed on; its SHA-256 checked at the end."""
     web = web_of(request)
     s = web.require(request)
-    found = s.downloads.get(request.path_params["token"])
-    if found is None:
-        raise Problem("Tệp không còn hoặc đồng chí không được tải tệp này; đề nghị tổng hợp lại.", "not_found",
-                      status=404)
-    path, name = found
-    media = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if name.endswith(".docx")
-             else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return FileResponse(path, media_type=media, filename=name, headers={"Cache-Control": "no-store"})
+    export_id = request.path_params["export_id"]
+    first = await web.call(s, "reports", "get_export", {"export_id": export_id, "offset": 0, "limit": CHUNK})
+
+    async def body() -> Any:
+        digest = hashlib.sha256()
+        chunk = first
+        while True:
+            data = base64.b64decode(chunk["content_base64"])
+            digest.update(data)
+            yield data
+            if chunk.get("next_offset") is None:
+                break
+            chunk = await web.call(s, "reports", "get_export", {"export_id": export_id,
+                                                                 "offset": chunk["next_offset"], "limit": CHUNK})
+        if digest.hexdigest() != first["sha256"]:  # the file changed under us: the browser gets a broken file
+            log.error("export changed while downloading", export_id=export_id)
+            raise RuntimeError("export changed while downloading")
+
+    disposition = f"attachment; filename*=UTF-8''{quote(first['name'], safe='')}"
+    return StreamingResponse(body(), media_type=first["media_type"], headers={
+        "Content-Disposition": disposition, "Content-Length": str(first["size"]), "Cache-Control": "no-store"})
 
 
 ROUTES = [
@@ -258,5 +261,5 @@ ROUTES = [
     Route("/reports/requirements/{rid}/consolidate", consolidate, methods=["POST"]),
     Route("/reports/{report_id}", report_view, methods=["GET"]),
     Route("/reports/{report_id}/{action}", review, methods=["POST"]),
-    Route("/downloads/{token}", download, methods=["GET"]),
+    Route("/exports/{export_id}", download, methods=["GET"]),
 ]

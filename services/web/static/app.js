@@ -2,6 +2,11 @@
 // a toast, and the new notice at the top of the open list. Pages work without it.
 (function () {
   "use strict";
+  // Buttons that change a lot ask first (data-confirm); without script they simply submit.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest("[data-confirm]") : null;
+    if (b && !window.confirm(b.getAttribute("data-confirm"))) { ev.preventDefault(); }
+  });
   var url = document.body.getAttribute("data-live");
   if (!url || !window.EventSource) { return; }
   var source = new EventSource(url);
