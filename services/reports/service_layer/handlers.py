@@ -299,9 +299,13 @@ async def list_reports(cmd: api.ListReports, who: Principal, uow: ReportsUnitOfW
         req = await ctx.requirement(uow, cmd.requirement_id)
         if req is None:
             raise not_found(f"yêu cầu báo cáo {cmd.requirement_id}", "requirement_id")
-        await authorize(uow, who, Action.READ, cmd.receiving_unit_id or req.issuer_unit_id, req.as_of, req=req,
-                        field="receiving_unit_id")
-        items = await uow.reports.page(cmd.requirement_id, cmd.receiving_unit_id, cmd.status, cmd.limit + 1, cmd.cursor)
+        if cmd.unit_id:  # one unit's own report: whoever may read that unit
+            await authorize(uow, who, Action.READ, cmd.unit_id, req.as_of, req=req, field="unit_id")
+        else:
+            await authorize(uow, who, Action.READ, cmd.receiving_unit_id or req.issuer_unit_id, req.as_of, req=req,
+                            field="receiving_unit_id")
+        items = await uow.reports.page(cmd.requirement_id, cmd.receiving_unit_id, cmd.status, cmd.limit + 1, cmd.cursor,
+                                       unit_id=cmd.unit_id)
         more = len(items) > cmd.limit
         items = items[:cmd.limit]
         return api.ReportPage(items=[api.ReportSummary(
