@@ -181,6 +181,32 @@ async def setup_directory(nc: Any, units: int, concurrency: int) -> None:
     await asyncio.gather(*(one(k) for k in range(units)))
 
 
+FORM = {"form_id": "bc-bench", "version": 1, "title": "Báo cáo đo hiệu năng", "fields": [
+    {"key": "study_sessions", "kind": "number", "label": "Số buổi học tập", "compulsory": False},
+    {"key": "participants", "kind": "number", "label": "Số lượt người tham gia", "compulsory": False},
+    {"key": "note", "kind": "text", "label": "Ghi chú", "compulsory": False}]}
+
+
+async def open_requirements(nc: Any, prefix: str, count: int, timeout_s: float = 60) -> None:
+    """reports takes reports only for requirements it knows: the bench's form and its requirements
+    <prefix>-req-0 … (opened as the loader, once reports knows the province)."""
+    h, body = await call(nc, api("reports", "register_form"), {"definition": FORM})
+    if "Nats-Service-Error" in h:
+        raise BenchError(f"register_form: {h.get('Nats-Service-Error')} {body}")
+    deadline = time.monotonic() + timeout_s
+    for r in range(count):
+        while True:
+            h, body = await call(nc, api("reports", "open_requirement"), {
+                "requirement_id": f"{prefix}-req-{r}", "name": f"Báo cáo đo hiệu năng số {r}",
+                "issuer_unit_id": PROVINCE, "reporting_kinds": ["grassroots_union"], "period": PERIOD,
+                "due_date": f"{PERIOD}-12-31", "form_id": FORM["form_id"]})
+            if "Nats-Service-Error" not in h:
+                break
+            if h.get("Nats-Service-Error-Code") != "404" or time.monotonic() > deadline:
+                raise BenchError(f"open_requirement: {h.get('Nats-Service-Error')} {body}")
+            await asyncio.sleep(0.2)  # reports has not learnt the province yet
+
+
 async def warm_up(nc: Any, notify_db: Path, units: int, concurrency: int, timeout_s: float) -> int:
     """One submission per unit, retried until reports knows the unit; then wait for their
     notifications (which also proves notify knows the chairperson). Returns the number sent."""
@@ -284,6 +310,8 @@ async def run(stack: Stack, args: argparse.Namespace) -> tuple[E2EResult, float,
     try:
         t = time.perf_counter()
         await setup_directory(nc, args.units, min(args.concurrency, 50))
+        await open_requirements(nc, "w", 1)
+        await open_requirements(nc, "b", (args.n + args.units - 1) // args.units)
         await warm_up(nc, notify_db, args.units, args.concurrency, timeout_s=60)
         print(f"directory: 1 federation, 1 chairperson, {args.units} grassroots units; warm-up of {args.units} "
               f"submissions done in {time.perf_counter() - t:.1f}s", flush=True)

@@ -46,7 +46,7 @@ async def prepare(stack: Stack, grassroots: int) -> dict[str, str]:
     from services.plans.cli import load_demo
     from services.plans.seed.demo import demo_hierarchy
 
-    nc = await nats.connect(stack.nats_url)
+    nc = await nats.connect(stack.nats_url, **stack.connect_options("client"))
     try:
         loader = await ApiClient.for_service(nc, "loader", Path(stack.identities["loader_secret"]).read_text().strip())
         started = time.monotonic()
@@ -136,7 +136,7 @@ def main() -> None:
             from datetime import datetime
 
             from runtime.clock import TZ
-            nc = await nats.connect(stack.nats_url)
+            nc = await nats.connect(stack.nats_url, **stack.connect_options("operator"))
             await set_shared_time(nc.jetstream(), datetime(2026, 10, 15, 9, 0, tzinfo=TZ))
             await nc.close()
         asyncio.run(pin())

@@ -54,6 +54,22 @@ class Role(StrEnum):
 
 
 PositiveCount = Annotated[int, Field(ge=0, le=10_000_000)]
+# A version or revision number a caller names: positive and within every backend's INTEGER column
+# (PostgreSQL's is 32 bits) — a larger one is refused (422), not a database error (500).
+MAX_INT32 = 2**31 - 1
+Version = Annotated[int, Field(ge=1, le=MAX_INT32)]
+
+
+class ExportRef(Model):
+    """A file a service made (a consolidated report, its tables), kept by that service: fetch it
+    with the service's download endpoint (reports: `get_export`), whatever host the client is on."""
+
+    export_id: Id
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,16}$")] = Field(description="docx, xlsx")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(description="file name to save as")
+    media_type: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    size: int = Field(ge=0, description="bytes")
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class Output(StrEnum):

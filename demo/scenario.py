@@ -374,7 +374,8 @@ def print_summary(out: Outcome, events: Counter, channels: Counter, rollup: dict
     if rollup:
         print("\nTiến độ nhiệm vụ (toàn tỉnh):")
         labels = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn thành trễ hạn",
-                  "in_progress": "Đang thực hiện", "overdue": "Quá hạn", "open": "Chưa đến hạn"}
+                  "in_progress": "Đang thực hiện", "overdue": "Quá hạn", "not_done": "Không hoàn thành trong năm",
+                  "open": "Chưa đến hạn"}
         for key, label in labels.items():
             if key in rollup:
                 print(f"  {label:<22} {rollup[key]}")

@@ -15,7 +15,6 @@ unanswered and unhandled."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,7 +28,9 @@ from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
 from runtime import validation
 from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
-from runtime.errors import ApiError, DomainError, api_error
+from runtime.db import is_unavailable
+from runtime.errors import ApiError, DomainError, Unavailable, api_error
+from runtime.inputs import BadInput, parse_json
 from runtime.logging import get_logger
 from runtime.metrics import REQUEST_SECONDS, REQUESTS
 
@@ -40,6 +41,16 @@ REPLY_PREFIX = "_INBOX."
 
 # handler(request, principal): the principal is None only on public endpoints (login…).
 ApiHandler = Callable[[Any, Principal | None], Awaitable[BaseModel]]
+
+
+_BAD_INPUT_CODES = {413: ErrorCode.TOO_LARGE, 400: ErrorCode.BAD_REQUEST, 422: ErrorCode.VALIDATION}
+
+
+def _bad_input(exc: BadInput) -> ApiError:
+    """A body refused by runtime.inputs: 413 too large, 400 not (bounded) JSON, 422 a value no
+    backend stores the same way (control characters, numbers out of range)."""
+    return ApiError(_BAD_INPUT_CODES[exc.status], exc.message,
+                    [{"field": exc.field, "message": exc.message, "type": exc.kind}])
 
 
 class ApiServer:
@@ -57,6 +68,7 @@ class ApiServer:
         self.version = version
         self.max_bytes = max_bytes
         self.verifier = verifier  # None: every non-public endpoint answers 401
+        self.retry_after_s = 5  # the hint of a 503 while the database does not answer
         self._sem = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._svc: Any = None
@@ -109,6 +121,11 @@ class ApiServer:
             outcome = err.code.value
             await self._error(req, err)
         except Exception as exc:  # a bug or an outage: the caller still gets a structured answer
+            if is_unavailable(exc):  # the database does not answer: try again later, not a bug
+                outcome = ErrorCode.UNAVAILABLE.value
+                log.warning("request failed: database unavailable", endpoint=spec.name, error=repr(exc)[:500])
+                await self._error(req, Unavailable(self.retry_after_s))
+                return
             outcome = "internal_error"
             log.exception("request failed", endpoint=spec.name)
             await self._error(req, ApiError(ErrorCode.INTERNAL, f"Lỗi hệ thống ({type(exc).__name__}); xin thử lại sau."))
@@ -120,15 +137,10 @@ class ApiServer:
         if len(data) > self.max_bytes:
             raise ApiError(ErrorCode.TOO_LARGE, f"Yêu cầu dài {len(data)} byte, vượt giới hạn {self.max_bytes} byte.")
         principal = None if spec.public else await self.authenticate(headers)
-        try:
-            obj = json.loads(data) if data else {}
-        except UnicodeDecodeError:
-            raise ApiError(ErrorCode.BAD_REQUEST, "Nội dung yêu cầu không phải văn bản UTF-8 hợp lệ.") from None
-        except json.JSONDecodeError as exc:
-            raise ApiError(ErrorCode.BAD_REQUEST, f"Nội dung yêu cầu không phải JSON hợp lệ (lỗi ở dòng {exc.lineno}, "
-                                                  f"cột {exc.colno}).") from None
-        except ValueError:
-            raise ApiError(ErrorCode.BAD_REQUEST, "Nội dung yêu cầu không phải JSON hợp lệ.") from None
+        try:  # size, depth, UTF-8, JSON, control characters, number bounds: never a 500
+            obj = parse_json(data, max_bytes=self.max_bytes, empty={})
+        except BadInput as exc:
+            raise _bad_input(exc) from None
         try:
             request = spec.request.model_validate(obj)
         except ValidationError as exc:
@@ -151,5 +163,7 @@ class ApiServer:
 
     async def _error(self, req: Request, err: ApiError) -> None:
         body = error_reply(err.code, err.message, err.details).model_dump_json().encode()
+        retry = getattr(err, "retry_after_s", None)
         # Header values must be one line of bounded size.
-        await req.respond_error(str(STATUS[err.code]), " ".join(err.message.split())[:500], data=body)
+        await req.respond_error(str(STATUS[err.code]), " ".join(err.message.split())[:500], data=body,
+                                headers={"Retry-After": str(retry)} if retry else None)

@@ -185,3 +185,35 @@ class FakeDns:
 
     async def close(self) -> None:
         pass
+
+
+# A small report form for tests that only need *a* report (the slice, bursts, probes): reports
+# takes reports only for requirements it knows, checked against their form.
+TEST_FORM = {"form_id": "bc-thu-nghiem", "version": 1, "title": "Báo cáo thử nghiệm", "fields": [
+    {"key": "study_sessions", "kind": "number", "label": "Số buổi học tập", "compulsory": False},
+    {"key": "participants", "kind": "number", "label": "Số lượt người tham gia", "compulsory": False},
+    {"key": "note", "kind": "text", "label": "Ghi chú", "compulsory": False}]}
+
+
+async def open_requirements(nc: Any, requirement_ids: list[str], issuer: str = "prov", period: str = "2026",
+                            due_date: str = "2026-11-30", kinds: tuple[str, ...] = ("grassroots_union",),
+                            timeout: float = 30) -> None:
+    """Register TEST_FORM and open these requirements (as the loader, a plan issuer), once reports
+    knows the issuer from plans' events."""
+    from tests.conftest import wait_until  # here: tests.conftest imports this module
+
+    def body(rid: str) -> dict[str, Any]:
+        return {"requirement_id": rid, "name": f"Báo cáo thử nghiệm {rid}", "issuer_unit_id": issuer,
+                "reporting_kinds": list(kinds), "period": period, "due_date": due_date,
+                "form_id": TEST_FORM["form_id"]}
+
+    async def first_opened() -> bool:
+        h, reply = await call(nc, api("reports", "register_form"), {"definition": TEST_FORM})
+        assert "Nats-Service-Error" not in h, reply
+        h, reply = await call(nc, api("reports", "open_requirement"), body(requirement_ids[0]))
+        return "Nats-Service-Error" not in h  # 404 until reports knows the issuer
+
+    await wait_until(first_opened, timeout=timeout, what=f"reports to know {issuer} and open a requirement")
+    for rid in requirement_ids[1:]:
+        h, reply = await call(nc, api("reports", "open_requirement"), body(rid))
+        assert "Nats-Service-Error" not in h, reply

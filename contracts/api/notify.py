@@ -28,6 +28,7 @@ class NotificationKind(StrEnum):
     REPORT_SUBMITTED = "report_submitted"
     REPORT_RETURNED = "report_returned"
     REPORT_ACCEPTED = "report_accepted"
+    REPORT_REOPENED = "report_reopened"
     REPORT_DEADLINE_APPROACHING = "report_deadline_approaching"
     REPORT_OVERDUE = "report_overdue"
     AWARD_ROUND_OPENED = "award_round_opened"
@@ -185,6 +186,7 @@ CONSUMES: tuple[str, ...] = (
     "vn.congdoan.reports.report.submitted.v1",
     "vn.congdoan.reports.report.returned.v1",
     "vn.congdoan.reports.report.accepted.v1",
+    "vn.congdoan.reports.report.reopened.v1",
     "vn.congdoan.reports.report.deadline_approaching.v1",
     "vn.congdoan.reports.report.overdue.v1",
     # awards

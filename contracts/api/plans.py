@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.api.common import Page
 from contracts.spec import EndpointSpec
-from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind
+from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind, Version
 
 # --- directory ------------------------------------------------------------------------------------
 
@@ -380,7 +380,7 @@ class ClosePlanReply(Model):
 
 class GetPlan(Model):
     plan_id: Id
-    revision: int | None = Field(default=None, ge=1, description="absent: the current revision (or the draft)")
+    revision: Version | None = Field(default=None, description="absent: the current revision (or the draft)")
 
 
 class ListPlans(Model):
@@ -410,7 +410,7 @@ class PlanPage(Model):
 
 # --- tasks ----------------------------------------------------------------------------------------
 
-Category = Literal["done_on_time", "done_late", "in_progress", "overdue", "open"]
+Category = Literal["done_on_time", "done_late", "in_progress", "overdue", "not_done", "open"]
 
 
 class ListTasks(Model):
@@ -438,6 +438,9 @@ class TaskView(Model):
     done_on: date | None
     on_time: bool | None
     evidence: LongText | None
+    recorded_by: str | None = Field(default=None, description="who recorded the last change: a person id, or "
+                                                              "svc:<client>")
+    recorded_at: AwareDatetime | None = None
 
 
 class TaskPage(Model):
@@ -494,6 +497,7 @@ class Counts(Model):
     done_late: int = 0
     in_progress: int = 0
     overdue: int = 0
+    not_done: int = Field(default=0, description="ongoing items whose year ended without them being done")
     open: int = 0
     total: int = 0
 

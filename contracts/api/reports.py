@@ -10,11 +10,17 @@ access follows the one policy of `runtime/access.py`:
   accepts or returns; leaders of a higher level may return an already accepted report;
 - queries and consolidation of a subtree: people of the subtree's root, staff of the levels above.
 
-A submission names a requirement. When reports knows it (opened here by a command or from plans'
-plan.issued), the values are validated against the requirement's form, the unit must be one that
-is expected to report, and timeliness follows the requirement (due date, grace, cut-off). A
-requirement id reports does not know is accepted as a free-form report (values unchecked, the unit's
-current parent receives it, yearly periods due 30/11): that is how existing integrations submit.
+A submission names a requirement reports knows (opened here by a command or from plans'
+plan.issued); an unknown requirement id is 404. The values are validated against the
+requirement's form at every submission (no unknown field, no negative count, the form's rules),
+the unit must be one that is expected to report, and timeliness follows the requirement (due
+date, grace, cut-off).
+
+Reports stay as accepted: once accepted, no submission changes a report until its receiving level
+reopens it (`reopen_report`, event `report.reopened`) or returns it. The same values sent again are
+answered as a duplicate; a change is refused with 409 and the stable detail type `report_accepted`.
+A `report_id` names one content: the same id with other values is refused (409, `report_id_reused`).
+Every revision is kept with its values, who submitted it and when (`get_report` → `revisions`).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.spec import EndpointSpec
-from contracts.types import Id, LongText, Model, Period, Text, UnitKind
+from contracts.types import ExportRef, Id, LongText, Model, Period, Text, UnitKind, Version
 
 Counting = Literal["accepted", "received"]
 ReportStatus = Literal["draft", "submitted", "accepted", "returned"]
@@ -51,9 +57,10 @@ class SubmissionReceipt(Model):
     submitted_at: AwareDatetime
     due_date: date | None
     on_time: bool
-    duplicate: bool = Field(default=False, description="true when this report id was already stored")
+    duplicate: bool = Field(default=False, description="true when this submission was already stored (a retry): "
+                                                       "nothing changed")
     status: ReportStatus = "submitted"
-    form_id: Id | None = Field(default=None, description="the form the values were checked against (none: free-form)")
+    form_id: Id | None = Field(default=None, description="the form the values were checked against")
     form_version: int | None = None
 
 
@@ -105,13 +112,32 @@ class GetReport(Model):
     report_id: Id
 
 
+class ReopenReport(Model):
+    """The receiving level unlocks an accepted report for a correction."""
+
+    report_id: Id
+    comment: LongText = Field(min_length=1, description="why, and what to correct (required)")
+
+
 class ReviewStep(Model):
-    action: Literal["accepted", "returned"]
+    action: Literal["accepted", "returned", "reopened"]
     revision: int
     by_unit_id: Id
     actor_id: Id | None
     comment: str | None
     at: AwareDatetime
+
+
+class RevisionView(Model):
+    """One submitted revision, kept for good."""
+
+    revision: int
+    values: dict[str, Any]
+    submitted_at: AwareDatetime
+    submitted_by: str | None = Field(description="who submitted it: a person id, or svc:<client> for a machine")
+    on_time: bool | None
+    form_id: Id | None = None
+    form_version: int | None = None
 
 
 class ReportView(Model):
@@ -132,6 +158,7 @@ class ReportView(Model):
     draft_values: dict[str, Any] | None = None
     review_comment: str | None = None
     history: list[ReviewStep] = Field(default_factory=list)
+    revisions: list[RevisionView] = Field(default_factory=list, description="every submitted revision, oldest first")
 
 
 class ListReports(Model):
@@ -176,8 +203,8 @@ class OpenRequirement(Model):
     hierarchy_as_of: date | None = Field(default=None, description="the day whose hierarchy the period uses; "
                                                                    "defaults to the due date")
     form_id: Id = "bc-01-kl-tw"
-    form_version: int | None = Field(default=None, ge=1, description="defaults to the latest version")
-    reminder_days: list[int] | None = Field(default=None, max_length=10,
+    form_version: Version | None = Field(default=None, description="defaults to the latest version")
+    reminder_days: list[Annotated[int, Field(ge=0, le=366)]] | None = Field(default=None, max_length=10,
                                             description="days before the due date for 'deadline approaching'")
 
 
@@ -260,7 +287,7 @@ class FormDocument(Model):
     (schema congdoan.reports.form.v1) without their "schema" line."""
 
     form_id: Id
-    version: int = Field(ge=1)
+    version: Version
     title: Text
     title_en: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)
@@ -274,7 +301,7 @@ class RegisterForm(Model):
 
 class GetForm(Model):
     form_id: Id
-    version: int | None = Field(default=None, ge=1, description="defaults to the latest")
+    version: Version | None = Field(default=None, description="defaults to the latest")
 
 
 class FormView(Model):
@@ -366,9 +393,37 @@ class ConsolidationReply(Model):
     children: list[NodeFigures]
     missing_units: list[MissingUnitView]
     missing_truncated: bool = False
-    docx: str
-    xlsx: str
+    exports: list[ExportRef] = Field(default_factory=list, description="the DOCX report and the XLSX tables, kept "
+                                     "by reports: fetch them with get_export (any client, access as for the figures)")
+    docx: str = Field(description="where the reports host wrote the DOCX (for tools on that host; clients use "
+                                  "exports and get_export)")
+    xlsx: str = Field(description="where the reports host wrote the XLSX (see docx)")
     warnings: list[str] = Field(default_factory=list)
+
+
+MAX_CHUNK = 512 * 1024
+
+
+class GetExport(Model):
+    """A file of a consolidation, in chunks that fit a NATS message: ask again from next_offset
+    until it is null."""
+
+    export_id: Id
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=256 * 1024, ge=1, le=MAX_CHUNK, description="bytes of this chunk (before base64)")
+
+
+class ExportChunk(Model):
+    export_id: Id
+    consolidation_id: Id
+    name: str
+    media_type: str
+    size: int
+    sha256: str = Field(description="of the whole file, to check the assembled download")
+    offset: int
+    content_base64: str
+    next_offset: int | None = Field(description="where the next chunk starts; null after the last one")
+    created_at: AwareDatetime
 
 
 ENDPOINTS = (
@@ -377,6 +432,8 @@ ENDPOINTS = (
     EndpointSpec("reports", "accept_report", AcceptReport, ReviewReceipt, "The receiving level accepts a report."),
     EndpointSpec("reports", "return_report", ReturnReport, ReviewReceipt,
                  "The receiving level (or a higher one) returns a report with comments."),
+    EndpointSpec("reports", "reopen_report", ReopenReport, ReviewReceipt,
+                 "The receiving level reopens an accepted report for a correction."),
     EndpointSpec("reports", "get_report", GetReport, ReportView, "One report with its values and review history."),
     EndpointSpec("reports", "list_reports", ListReports, ReportPage, "Reports of a requirement, e.g. to review."),
     EndpointSpec("reports", "open_requirement", OpenRequirement, RequirementView, "Open a reporting requirement."),
@@ -388,6 +445,8 @@ ENDPOINTS = (
                  "Completeness and timeliness of a requirement over a subtree, with the missing units."),
     EndpointSpec("reports", "consolidate", Consolidate, ConsolidationReply,
                  "Consolidate a subtree's reports by the hierarchy of the period; DOCX and XLSX exports."),
+    EndpointSpec("reports", "get_export", GetExport, ExportChunk,
+                 "Download a consolidation's DOCX or XLSX (base64 chunks); access as for its figures."),
 )
 CONSUMES: tuple[str, ...] = (
     "vn.congdoan.plans.unit.registered.v1",

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import AwareDatetime, Field
 
 from contracts.spec import ev
-from contracts.types import Id, LongText, Model, Period, Text, UnitKind
+from contracts.types import ExportRef, Id, LongText, Model, Period, Text, UnitKind
 
 
 class RequirementOpened(Model):
@@ -58,6 +58,20 @@ class ReportReturned(Model):
     returned_at: AwareDatetime
 
 
+class ReportReopened(Model):
+    """The receiving level reopened an accepted report for a correction: it stands "submitted"
+    again (still received), and the unit may send a corrected revision."""
+
+    report_id: Id
+    requirement_id: Id
+    period: Period
+    unit_id: Id
+    by_unit_id: Id
+    revision: int = Field(description="the accepted revision that was reopened")
+    comment: LongText
+    reopened_at: AwareDatetime
+
+
 class ReportAccepted(Model):
     report_id: Id
     requirement_id: Id
@@ -100,8 +114,11 @@ class ReportConsolidated(Model):
     on_time: int
     late: int
     missing: int
-    docx: str | None = Field(default=None, max_length=500, description="path or reference of the DOCX export")
+    docx: str | None = Field(default=None, max_length=500, description="path on the reports host of the DOCX "
+                                                                       "(clients fetch `exports` with get_export)")
     xlsx: str | None = Field(default=None, max_length=500)
+    exports: list[ExportRef] = Field(default_factory=list, max_length=10,
+                                     description="the files, kept by reports: congdoan.api.reports.v1.get_export")
 
 
 EVENTS = (
@@ -109,6 +126,7 @@ EVENTS = (
     ev("reports", "report", "submitted", ReportSubmitted, "A unit submitted its report."),
     ev("reports", "report", "returned", ReportReturned, "A report was returned with comments."),
     ev("reports", "report", "accepted", ReportAccepted, "A report was accepted by the receiving level."),
+    ev("reports", "report", "reopened", ReportReopened, "The receiving level reopened an accepted report."),
     ev("reports", "report", "deadline_approaching", ReportDeadlineApproaching, "A unit's report is due in N days."),
     ev("reports", "report", "overdue", ReportOverdue, "A unit's report passed its due date (with grace) missing."),
     ev("reports", "report", "consolidated", ReportConsolidated, "A unit consolidated its subtree's reports."),

@@ -23,6 +23,7 @@ ENDPOINTS: dict[str, Any] = {
     "save_draft": handlers.save_draft,
     "accept_report": handlers.accept_report,
     "return_report": handlers.return_report,
+    "reopen_report": handlers.reopen_report,
     "get_report": handlers.get_report,
     "list_reports": handlers.list_reports,
     "open_requirement": requirements.open_requirement,
@@ -32,6 +33,7 @@ ENDPOINTS: dict[str, Any] = {
     "get_form": requirements.get_form,
     "get_completeness": consolidating.get_completeness,
     "consolidate": consolidating.consolidate_reports,
+    "get_export": consolidating.get_export,
 }
 
 

@@ -169,16 +169,18 @@ def create_app(settings: WebSettings, *, nc: Any = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = nc is None
         web.nc = nc or await nats.connect(settings.nats_url, name="congdoan-web", max_reconnect_attempts=-1,
-                                          reconnect_time_wait=1, connect_timeout=5)
+                                          reconnect_time_wait=1, connect_timeout=5,
+                                          **settings.nats_connect_options())  # type: ignore[arg-type]
         web.gateway = Gateway(web.nc, timeout=settings.request_timeout_s)
         tasks: list[asyncio.Task[Any]] = []
         try:
             js = web.nc.jetstream(timeout=5)
-            try:
-                web.clock.set_offset(await read_shared_offset(js))
-                tasks.append(asyncio.ensure_future(follow_shared_clock(js, web.clock)))
-            except Exception as exc:  # no shared clock bucket yet: real time
-                log.warning("shared clock not readable; using real time", error=repr(exc)[:200])
+            if not settings.clock_locked:  # the embedded stack's movable demo clock
+                try:
+                    web.clock.set_offset(await read_shared_offset(js))
+                    tasks.append(asyncio.ensure_future(follow_shared_clock(js, web.clock)))
+                except Exception as exc:  # no shared clock bucket yet: real time
+                    log.warning("shared clock not readable; using real time", error=repr(exc)[:200])
             await web.hub.start(web.nc)
             tasks.append(asyncio.ensure_future(_sweep(web)))
             web.ready = True

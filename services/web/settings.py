@@ -15,6 +15,15 @@ class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     nats_url: str = Field(default="nats://127.0.0.1:4223", validation_alias=AliasChoices("NATS_URL", "CONGDOAN_NATS_URL"))
+    # NATS credentials of the web user (README "Security"): CONGDOAN_WEB_NATS_CREDS (a .creds or nkey
+    # seed file), else CONGDOAN_NATS_USER/_PASSWORD, else the embedded stack's <data_dir>/secrets/nats/web.nk.
+    nats_creds: Path | None = Field(default=None, validation_alias=AliasChoices("CONGDOAN_WEB_NATS_CREDS",
+                                                                                 "CONGDOAN_NATS_CREDS"))
+    nats_user: str | None = Field(default=None, validation_alias="CONGDOAN_NATS_USER")
+    nats_password: str | None = Field(default=None, validation_alias="CONGDOAN_NATS_PASSWORD")
+    nats_inbox_prefix: str | None = Field(default=None, validation_alias="CONGDOAN_NATS_INBOX_PREFIX")
+    # As for the services: the shared demo clock is followed only where this is false.
+    clock_locked: bool = Field(default=True, validation_alias="CONGDOAN_CLOCK_LOCKED")
     data_dir: Path = Field(default=Path("var"), validation_alias="CONGDOAN_DATA_DIR")
     http_host: str = Field(default="127.0.0.1", validation_alias="CONGDOAN_WEB_HTTP_HOST")
     http_port: int = Field(default=DEFAULT_PORT, validation_alias="CONGDOAN_WEB_HTTP_PORT")
@@ -36,6 +45,13 @@ class WebSettings(BaseSettings):
     # unset with a data_dir that holds no exports folder: downloads are refused.
     exports_dir: Path | None = Field(default=None, validation_alias="CONGDOAN_WEB_EXPORTS_DIR")
     sse_keepalive_s: float = Field(default=20, validation_alias="CONGDOAN_WEB_SSE_KEEPALIVE_S", gt=0)
+
+    def nats_connect_options(self) -> dict[str, object]:
+        from runtime.natsauth import WEB, connect_options
+
+        return connect_options(WEB, secrets_dir=self.data_dir / "secrets", creds=self.nats_creds,
+                               nats_user=self.nats_user, nats_password=self.nats_password,
+                               inbox=self.nats_inbox_prefix)
 
     @property
     def exports_path(self) -> Path:

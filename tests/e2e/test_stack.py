@@ -14,12 +14,12 @@ from contracts.naming import SERVICES
 from tests.conftest import wait_until
 from tests.e2e.conftest import connected, scalar
 from tests.observer.observer import observe
-from tests.support import api, call
+from tests.support import api, call, open_requirements
 
 pytestmark = pytest.mark.e2e
 
 
-async def _setup_directory(nc, units: int = 1) -> None:  # type: ignore[no-untyped-def]
+async def _setup_directory(nc, units: int = 1, requirements: int = 0) -> None:  # type: ignore[no-untyped-def]
     await call(nc, api("plans", "register_unit"), {"unit_id": "prov", "code": "LĐLĐ", "name": "LĐLĐ tỉnh Bình Định",
                                                   "kind": "provincial_federation"})
     await call(nc, api("plans", "register_person"), {"person_id": "chair", "unit_id": "prov",
@@ -32,6 +32,8 @@ async def _setup_directory(nc, units: int = 1) -> None:  # type: ignore[no-untyp
         h, body = await call(nc, api("plans", "register_person"), {
             "person_id": f"g{i}-c", "unit_id": f"g{i}", "full_name": f"Cán bộ công đoàn số {i}", "roles": ["cadre"]})
         assert "Nats-Service-Error" not in h, body
+    # reports takes reports for the requirements it knows: the probe's, and the burst's
+    await open_requirements(nc, ["probe", *(f"req-{i}" for i in range(requirements))])
 
     async def reports_knows_all() -> bool:
         h, _ = await call(nc, api("reports", "submit_report"),
@@ -86,13 +88,17 @@ BAD_REQUESTS = {
     "wrong types": (json.dumps({"unit_id": 5, "period": [], "page": "x", "code": 1}).encode(), "422", "validation_error"),
     "unknown fields": (json.dumps({"no_such_field": True}).encode(), "422", "validation_error"),
     "1 MB": (json.dumps({"padding": "x" * (1024 * 1024)}).encode(), "413", "payload_too_large"),
+    "nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, "400", "bad_request"),
+    "NUL character": (json.dumps({"unit_id": "u\x00"}).encode(), "422", "validation_error"),
+    "number beyond 2^53": (b'{"version": 1000000000000000000000000000000}', "422", "validation_error"),
 }
 BAD_EVENTS = [
     b'{"specversion": "1.0", "id": ',
     b'\xff\xfe\x00garbage',
     b'{"specversion": "1.0", "id": "x", "source": "/t", "type": "vn.congdoan.reports.report.submitted.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"report_id": 7}}',  # noqa: E501
-    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "grassroots_union", "effective_from": "2026-01-01", "surprise": 1}}',  # noqa: E501
+    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "no_such_kind", "effective_from": "2026-01-01"}}',  # noqa: E501
     json.dumps({"padding": "x" * (1024 * 1024)}).encode(),
+    b"[" * 100_000 + b"]" * 100_000,
 ]
 
 
@@ -140,7 +146,7 @@ async def test_bad_input_gets_structured_errors_or_is_parked_and_services_stay_r
 
 async def test_kill_9_of_notify_in_a_burst_of_2000_submissions_loses_and_doubles_nothing(stack, client):
     units, burst = 100, 2000
-    await _setup_directory(client, units)
+    await _setup_directory(client, units, requirements=burst // units)
     sem = asyncio.Semaphore(100)
     sent = 0
 

@@ -55,9 +55,13 @@ async def web_stack(tmp_path: Path) -> AsyncIterator[tuple[Stack, dict[str, str]
     s = Stack(data_dir=tmp_path / "var", nats_port=free_port(), http_ports=ports, log_dir=tmp_path / "logs",
               frontends=("web",), env={"CONGDOAN_LOG_LEVEL": "INFO", "CONGDOAN_WEB_SSE_KEEPALIVE_S": "5"})
     s.start_nats()
-    nc = await nats.connect(s.nats_url)
+    operator = await nats.connect(s.nats_url, **s.connect_options("operator"))  # the one user that writes the clock
     try:
-        await pin_clock(nc)  # 15/10/2026: the seed plan's 30/11 report is ahead
+        await pin_clock(operator)  # 15/10/2026: the seed plan's 30/11 report is ahead
+    finally:
+        await operator.close()
+    nc = await nats.connect(s.nats_url, **s.connect_options("client"))
+    try:
         await asyncio.to_thread(s.start_services, 60)
         from services.plans.cli import load_demo
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from runtime.client import ApiClient, RequestFailed, raw_request
 from tests.conftest import wait_until
-from tests.support import LOADER, api, call, loader_secret, running
+from tests.support import LOADER, api, call, loader_secret, open_requirements, running
 
 PASSWORD = "Hoa-sen-no-2026"
 
@@ -127,6 +127,7 @@ async def test_machine_identities_use_client_credentials_and_hold_narrow_roles(n
         await _fails(ApiClient.for_service(nc, "loader", "not-the-secret-at-all"), "unauthenticated")
         await _fails(ApiClient.for_service(nc, "nobody", "not-the-secret-at-all"), "unauthenticated")
         await _directory(nc)
+        await open_requirements(nc, ["annual"], kinds=("upper_level_union",))
         # It loads the directory; it never acts for a unit (a report is a person's act).
         refused: list[RequestFailed] = []
 

@@ -162,11 +162,11 @@ MATRIX: dict[str, tuple[Body, set[str]]] = {
     # --- reports -----------------------------------------------------------------------------------
     "reports.submit_report": (lambda w: {"report_id": w.report_id, "requirement_id": REQ, "period": str(YEAR),
                                          "unit_id": "u1", "values": REPORT}, ACT_U1),
-    "reports.save_draft": (const({"report_id": "draft-u1", "requirement_id": f"{P_PLAN}:II.3.a:{YEAR + 1}",
-                                  "period": str(YEAR + 1), "unit_id": "u1", "values": {"study_sessions": 1}}),
-                           ACT_U1),
+    "reports.save_draft": (const({"requirement_id": REQ, "period": str(YEAR), "unit_id": "u1",
+                                  "values": {"study_sessions": 1}}), ACT_U1),
     "reports.accept_report": (lambda w: {"report_id": w.report_id}, RECEIVING),
     "reports.return_report": (lambda w: {"report_id": w.report_id, "comment": "Bổ sung số liệu."}, RECEIVING),
+    "reports.reopen_report": (lambda w: {"report_id": w.report_id, "comment": "Mở lại để bổ sung."}, RECEIVING),
     "reports.get_report": (lambda w: {"report_id": w.report_id}, READ_U1 | {DEPT}),
     "reports.list_reports": (const({"requirement_id": REQ, "receiving_unit_id": "prov"}), RECEIVING),
     "reports.open_requirement": (const({"requirement_id": "rq-u1", "name": "Báo cáo quý IV của LĐLĐ thành phố",
@@ -181,6 +181,7 @@ MATRIX: dict[str, tuple[Body, set[str]]] = {
     "reports.get_form": (const({"form_id": "bc-01-kl-tw"}), EVERYONE),
     "reports.get_completeness": (const({"requirement_id": REQ, "unit_id": "u1"}), READ_U1 | {DEPT}),
     "reports.consolidate": (const({"requirement_id": REQ, "unit_id": "u1", "counting": "received"}), ACT_U1),
+    "reports.get_export": (lambda w: {"export_id": w.export_id, "limit": 1024}, READ_U1 | {DEPT}),
     # --- notify: a person's own inbox, whoever they are --------------------------------------------
     "notify.list_inbox": (const({}), EVERYONE),
     "notify.unread_count": (const({}), EVERYONE),
@@ -275,6 +276,8 @@ async def _setup(nc: Any, rts: dict[str, Any], w: World) -> None:
     await wait_until(projected, timeout=60, what="reports, awards and notify to project the directory and plan")
     w.report_id = (await ok("reports", "submit_report", {"requirement_id": REQ, "period": str(YEAR), "unit_id": "u1",
                                                          "values": REPORT}, T_CADRE))["report_id"]
+    w.export_id = (await ok("reports", "consolidate", {"requirement_id": REQ, "unit_id": "u1", "counting": "received"},
+                            T_CHAIR))["exports"][0]["export_id"]
     await ok("awards", "open_round", {"round_id": ROUND, "name": "Khen thưởng Tháng Công nhân", "issuer_unit_id": "prov",
                                       "opens_on": "2026-10-01", "closes_on": f"{YEAR}-12-31",
                                       "report_period": str(YEAR - 1), "collective_categories": ["Tập thể xuất sắc"],

@@ -442,6 +442,10 @@ async def test_award_history_survives_a_unit_merge(nc, nats_server, make_db_url)
         async def merged() -> bool:
             return await scalar(rt, "SELECT count(*) FROM dir_units WHERE merged_into = 'g30'") == 1
         await wait_until(merged, what="the merge projected")
+        # The merge takes effect tomorrow: today g31 is still itself, eligible, and may still nominate.
+        still = await ok(nc, "check_eligibility", {"actor_id": "p-prov", "round_id": "r-19-5",
+                                                   "nominee_kind": "collective", "nominee_id": "g31"})
+        assert still["eligible"] is True, still
 
         successor = await ok(nc, "get_award_history", {"actor_id": "p-g30", "unit_id": "g30"})
         assert successor["includes_units"] == ["g30", "g31"]

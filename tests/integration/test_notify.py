@@ -825,3 +825,49 @@ async def test_rotating_the_key_keeps_every_secret_usable(nc, nats_server, make_
         await hooks.stop()
 
 
+
+
+async def test_a_unit_with_nobody_to_tell_has_its_notices_sent_up(nc, nats_server, make_db_url, fast):
+    """Nobody left untold: after a day without anyone to tell in the unit, its notice goes to the
+    contacts of the unit above, saying for whom it is; at the top, to its receiving department."""
+    from prometheus_client import REGISTRY
+
+    js = nc.jetstream()
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=TZ)
+    await set_shared_time(js, start)
+    async with running("notify", nats_server.url, await make_db_url("notify")) as rt:
+        await unit(js, "prov", "Liên đoàn Lao động tỉnh Bình Định", "provincial_federation")
+        await unit(js, "tgnc", "Ban Tuyên giáo - Nữ công", "department", parent="prov")
+        await unit(js, "u1", "Liên đoàn Lao động thành phố Quy Nhơn", "upper_level_union", parent="prov")
+        await unit(js, "g1", "Công đoàn cơ sở Cảng Quy Nhơn", parent="u1")
+        await person(js, "m1", "g1", "Lê Văn Một", ["member"])  # a member is not the unit's voice
+        await person(js, "u1c", "u1", "Trần Thị Hai", ["chairperson"])
+        await person(js, "tg", "tgnc", "Phạm Thị Ba", ["cadre"])
+        await wait_until(holds(rt, "SELECT count(*) FROM dir_people", 3), what="the directory projected")
+        before = REGISTRY.get_sample_value("congdoan_notify_escalated_total") or 0
+        await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(1, "g1"), at=start)
+        await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(2, "prov"), at=start)
+        await wait_until(holds(rt, "SELECT count(*) FROM held_events", 2), what="both held: nobody to tell")
+        sweeper = rt.wiring.parts["sweeper"]
+        sweeper.poke()
+        assert await scalar(rt, "SELECT count(*) FROM notifications") == 0  # not at once: people may be coming
+        await set_shared_time(js, start + timedelta(hours=25))
+        await wait_until(lambda: _moved(rt, start + timedelta(hours=25)), what="the clock a day later")
+
+        async def told() -> bool:
+            sweeper.poke()
+            return await scalar(rt, "SELECT count(*) FROM notifications") == 2
+
+        await wait_until(told, timeout=30, what="the notices sent up")
+        assert await scalar(rt, "SELECT count(*) FROM held_events") == 0
+        [up] = (await inbox(nc, "u1c"))["items"]  # g1's notice reaches its upper-level union
+        assert up["title"].startswith("Còn 7 ngày") and "của Công đoàn cơ sở Cảng Quy Nhơn" in up["body"]
+        assert "Thông báo này dành cho Công đoàn cơ sở Cảng Quy Nhơn; đơn vị chưa có người nhận" in up["body"]
+        [top] = (await inbox(nc, "tg"))["items"]  # the province's reaches its receiving department
+        assert "Liên đoàn Lao động tỉnh Bình Định" in top["body"]
+        assert (await inbox(nc, "m1"))["items"] == []
+        assert (REGISTRY.get_sample_value("congdoan_notify_escalated_total") or 0) - before == 2
+
+
+async def _moved(rt: Any, at: datetime) -> bool:
+    return abs((rt.clock.now() - at).total_seconds()) < 60

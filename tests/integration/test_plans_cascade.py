@@ -94,9 +94,17 @@ async def test_issue_seed_to_2000_units_update_and_roll_up(nc, nats_server, make
                     "403")
         t = await ok(nc, "update_task", {"occurrence_id": report, "status": "in_progress", "actor_id": "g-chair"})
         assert t["category"] == "in_progress"
+        # Completion dates tell the truth: not before the task began (the plan was issued on 01/05), not
+        # in the future, not backdated by more than 30 days; who recorded it is kept.
+        evidence = "Báo cáo số 12/BC-CĐCS gửi Ban TG-NC"
+        for day in ("2026-04-30", "2026-11-21", "2026-10-20"):
+            err = await fails(nc, "update_task", {"occurrence_id": report, "status": "done", "actor_id": "g-chair",
+                                                  "evidence": evidence, "done_on": day}, "422")
+            assert err["details"][0]["field"] == "done_on", err
         t = await ok(nc, "update_task", {"occurrence_id": report, "status": "done", "actor_id": "g-chair",
-                                         "evidence": "Báo cáo số 12/BC-CĐCS gửi Ban TG-NC"})
+                                         "evidence": evidence})
         assert (t["status"], t["on_time"], t["category"], t["done_on"]) == ("done", True, "done_on_time", "2026-11-20")
+        assert t["recorded_by"] == "g-chair" and t["recorded_at"].startswith("2026-11-20")
         # A unit's tasks are its own: the level above follows them, it does not tick them off.
         await fails(nc, "update_task", {"occurrence_id": mine[("II.2.c", "2026")]["occurrence_id"], "status": "done",
                                         "actor_id": "u-chair", "evidence": "https://congdoan.example.org/khen-thuong"},
@@ -123,7 +131,7 @@ async def test_issue_seed_to_2000_units_update_and_roll_up(nc, nats_server, make
         # Rollup of the plan: 3 done, 1 in progress, every other May task overdue.
         rollup = await ok(nc, "get_rollup", {"plan_id": seed["plan_id"], "actor_id": CHAIR_ID}, timeout=60)
         totals = rollup["totals"]
-        assert totals == {"done_on_time": 2, "done_late": 1, "in_progress": 1, "overdue": N - 1,
+        assert totals == {"done_on_time": 2, "done_late": 1, "in_progress": 1, "overdue": N - 1, "not_done": 0,
                           "open": _expected_occurrences() - 2 - 1 - 1 - (N - 1), "total": _expected_occurrences()}
         assert rollup["labels"]["overdue"] == "Quá hạn chưa hoàn thành"
         children = {c["unit_id"]: c["counts"] for c in rollup["children"]}
@@ -154,6 +162,29 @@ async def test_issue_seed_to_2000_units_update_and_roll_up(nc, nats_server, make
         assert out["withdrawn_tasks"] == 24 - 1  # all but the May 2026 round, overdue before the move
         left = (await ok(nc, "list_tasks", {"unit_id": g2}))["items"]
         assert [(t["item_id"], t["period"], t["category"]) for t in left] == [("II.2.c", "2026", "overdue")]
+
+        # The year ends: an ongoing item's 2026 occurrence closes with it — not done, no longer "in time".
+        await set_shared_time(js, datetime(2027, 1, 5, 9, 0))
+        await wait_until(lambda: _today_is(rt, date(2027, 1, 5)), what="the clock in 2027")
+        mine = _by_item((await ok(nc, "list_tasks", {"unit_id": g, "actor_id": "g-chair", "year": 2026,
+                                                     "page": {"limit": 100}}))["items"])
+        assert mine[("II.1.a", "2026")]["category"] == "not_done"  # in progress when the year ended
+        ongoing = [t for t in mine.values() if t["due_date"] is None and t["status"] == "open"]
+        assert ongoing and {t["category"] for t in ongoing} == {"not_done"}
+        # Done in the last days of its year, recorded a few days late: taken. Done in 2027: that is 2027's.
+        done = await ok(nc, "update_task", {"occurrence_id": ongoing[0]["occurrence_id"], "status": "done",
+                                            "done_on": "2026-12-30", "evidence": "Biên bản sinh hoạt chuyên đề",
+                                            "actor_id": "g-chair"})
+        assert done["category"] == "done_on_time"
+        err = await fails(nc, "update_task", {"occurrence_id": ongoing[1]["occurrence_id"], "status": "done",
+                                              "evidence": "Biên bản sinh hoạt chuyên đề", "actor_id": "g-chair"}, "409")
+        assert "khép lại cùng năm" in err["message"]
+        rollup = await ok(nc, "get_rollup", {"plan_id": seed["plan_id"], "year": 2026, "actor_id": CHAIR_ID}, timeout=60)
+        assert rollup["totals"]["not_done"] > 0 and rollup["labels"]["not_done"] == "Không hoàn thành trong năm"
+
+
+async def _today_is(rt, day):  # type: ignore[no-untyped-def]
+    return rt.clock.today() == day
 
 
 async def test_revisions_keep_history_and_closing_withdraws_what_is_ahead(nc, nats_server, make_db_url):

@@ -5,8 +5,11 @@ in mid-period, consolidation by the hierarchy of the period with DOCX and XLSX e
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -303,7 +306,7 @@ async def test_merge_in_mid_period_keeps_the_rollup_of_the_period_and_exports(nc
 
         document = docx.Document(reply["docx"])
         text = "\n".join(p.text for p in document.paragraphs)
-        cells = "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+        cells = "\n".join(c.text.replace("\n", " ") for t in document.tables for row in t.rows for c in row.cells)
         assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "Độc lập - Tự do - Hạnh phúc" in cells
         assert "LIÊN ĐOÀN LAO ĐỘNG TỈNH BÌNH ĐỊNH" in cells and "Số: 125/BC-LĐLĐ" in cells
         assert "Bình Định, ngày 10 tháng 12 năm 2026" in cells
@@ -315,15 +318,33 @@ async def test_merge_in_mid_period_keeps_the_rollup_of_the_period_and_exports(nc
         sheet = book["Chỉ tiêu"]
         header = [c.value for c in sheet[4]]
         col = next(i for i, h in enumerate(header) if h and h.startswith("Số lượt cán bộ, ĐVNLĐ tham gia"))
-        rows = {r[1].value: r for r in sheet.iter_rows(min_row=5)}
-        assert rows["u1"][col].value == by_child["u1"]["indicators"]["participants"]
-        assert rows["prov"][col].value == total["participants"]
+        rows = {r[1].value: r for r in sheet.iter_rows(min_row=5)}  # by the units' codes
+        assert rows["U1"][col].value == by_child["u1"]["indicators"]["participants"]
+        assert rows["PROV"][col].value == total["participants"]
         assert book["Tình hình báo cáo"].cell(row=5 + 3, column=4).value == 6  # total row: expected
 
         consolidated = await outbox(rt, "report.consolidated")
         assert len(consolidated) == 1
         data = json.loads(consolidated[0][1])["data"]
         assert (data["docx"], data["xlsx"], data["expected"], data["submitted"]) == (reply["docx"], reply["xlsx"], 6, 6)
+        assert data["exports"] == reply["exports"]
+
+        # Any client fetches the files through the API, in chunks, under the access policy.
+        by_kind = {e["kind"]: e for e in reply["exports"]}
+        assert by_kind["docx"]["name"] == "bao-cao-tong-hop-PROV-2026.docx"
+        for kind, path in (("docx", reply["docx"]), ("xlsx", reply["xlsx"])):
+            ref, got, offset = by_kind[kind], b"", 0
+            while offset is not None:
+                chunk = ok(*await call(nc, api("reports", "get_export"), {
+                    "export_id": ref["export_id"], "offset": offset, "limit": 4096, "actor_id": "tg"}))
+                assert chunk["offset"] == offset and chunk["size"] == ref["size"]
+                got += base64.b64decode(chunk["content_base64"])
+                offset = chunk["next_offset"]
+            assert got == Path(path).read_bytes() and hashlib.sha256(got).hexdigest() == ref["sha256"]
+            assert len(got) > 4096  # it came in several chunks
+        error(*await call(nc, api("reports", "get_export"), {"export_id": by_kind["docx"]["export_id"],
+                                                            "actor_id": "g1c"}), "403")
+        error(*await call(nc, api("reports", "get_export"), {"export_id": "c-nope.docx", "actor_id": "tg"}), "404")
 
         # Scope: a grassroots union cannot consolidate the province.
         error(*await call(nc, api("reports", "consolidate"), {"requirement_id": REQ, "actor_id": "g1c"}), "403")
@@ -390,11 +411,11 @@ async def test_requirement_by_command_cut_off_forms_and_bad_input(nc, nats_serve
         err = error(*await call(nc, api("reports", "consolidate"), {"requirement_id": "q4", "narrative": {"x": "y"},
                                                                     "actor_id": "u1c"}), "422")
         assert err["details"][0]["field"] == "narrative.x"
-        # Free-form reports of requirements reports does not know still work (existing integrations).
-        h, r = await call(nc, api("reports", "submit_report"), {"report_id": "legacy-1", "requirement_id": "annual",
-                                                               "period": "2026", "unit_id": "g4",
-                                                               "values": {"note": "tự do"}, "actor_id": "g4c"})
-        assert ok(h, r)["receiving_unit_id"] == "prov" and r["form_id"] is None
+        # A requirement reports does not know is 404: a mistyped id is no free-form report.
+        err = error(*await call(nc, api("reports", "submit_report"), {
+            "report_id": "legacy-1", "requirement_id": "annual", "period": "2026", "unit_id": "g4",
+            "values": {"note": "tự do"}, "actor_id": "g4c"}), "404")
+        assert err["details"][0]["field"] == "requirement_id"
 
 
 async def _count(rt: Any, type_suffix: str, n: int) -> bool:
@@ -406,3 +427,57 @@ async def _consumed(js: Any, n: int) -> bool:
     return info.delivered.stream_seq >= n and info.num_ack_pending == 0 and info.num_pending == 0
 
 
+
+
+async def test_reports_stay_as_accepted_and_every_revision_is_kept(nc, nats_server, make_db_url):
+    async with running("reports", nats_server.url, await make_db_url("reports")) as rt:
+        js = await setup(nc, rt)
+        await set_time(js, rt, datetime(2026, 11, 20, 9, 0))
+        a, b, c = values(100, 90), values(100, 80), values(100, 70)
+        r1 = ok(*await call(nc, api("reports", "submit_report"), submit("g1", a, report_id="rep-g1")))
+        assert r1["revision"] == 1
+        # The same id with other figures is refused, never answered "duplicate" with the change dropped.
+        err = error(*await call(nc, api("reports", "submit_report"), submit("g1", b, report_id="rep-g1")), "409")
+        assert err["details"][0]["type"] == "report_id_reused" and "Mã báo cáo rep-g1" in err["message"]
+        # The form's rules hold for every submission, a retry's too: no negative count, no unknown field.
+        err = error(*await call(nc, api("reports", "submit_report"),
+                                submit("g1", {**a, "study_sessions": -5}, report_id="rep-g1")), "422")
+        assert [d["field"] for d in err["details"]] == ["values.study_sessions"]
+        err = error(*await call(nc, api("reports", "submit_report"), submit("g1", {**a, "so_buoi": 3})), "422")
+        assert [d["field"] for d in err["details"]] == ["values.so_buoi"]
+        # A correction is a new submission: revision 2.
+        assert ok(*await call(nc, api("reports", "submit_report"), submit("g1", b)))["revision"] == 2
+        ok(*await call(nc, api("reports", "accept_report"), {"report_id": "rep-g1", "actor_id": "u1c"}))
+
+        # Accepted: nothing changes it — neither a resubmission without report_id nor one with it.
+        err = error(*await call(nc, api("reports", "submit_report"), submit("g1", c)), "409")
+        assert err["details"][0]["type"] == "report_accepted" and "mở lại" in err["message"]
+        error(*await call(nc, api("reports", "submit_report"), submit("g1", c, report_id="rep-g1")), "409")
+        same = ok(*await call(nc, api("reports", "submit_report"), submit("g1", b)))
+        assert (same["duplicate"], same["revision"], same["status"]) == (True, 2, "accepted")
+        view = ok(*await call(nc, api("reports", "get_report"), {"report_id": "rep-g1", "actor_id": "u1c"}))
+        assert (view["status"], view["revision"], view["values"]["members_with_plans"]) == ("accepted", 2, 80)
+
+        # Only its receiving level reopens it; then the unit sends a corrected revision.
+        error(*await call(nc, api("reports", "reopen_report"),
+                          {"report_id": "rep-g1", "comment": "Sửa số liệu", "actor_id": "g1c"}), "403")
+        error(*await call(nc, api("reports", "reopen_report"),
+                          {"report_id": "rep-g1", "comment": "Sửa số liệu", "actor_id": "u2c"}), "403")
+        reopened = ok(*await call(nc, api("reports", "reopen_report"), {
+            "report_id": "rep-g1", "comment": "Đề nghị sửa số đoàn viên có kế hoạch cá nhân.", "actor_id": "u1c"}))
+        assert (reopened["status"], reopened["by_unit_id"], reopened["revision"]) == ("submitted", "u1", 2)
+        err = error(*await call(nc, api("reports", "reopen_report"),
+                                {"report_id": "rep-g1", "comment": "Lần nữa", "actor_id": "u1c"}), "409")
+        assert err["details"][0]["type"] == "not_reopenable"
+        r3 = ok(*await call(nc, api("reports", "submit_report"), submit("g1", c)))
+        assert (r3["revision"], r3["on_time"], r3["status"]) == (3, True, "submitted")
+
+        view = ok(*await call(nc, api("reports", "get_report"), {"report_id": "rep-g1", "actor_id": "u1c"}))
+        assert [h["action"] for h in view["history"]] == ["accepted", "reopened"]
+        assert [(r["revision"], r["values"]["members_with_plans"], r["submitted_by"]) for r in view["revisions"]] == [
+            (1, 90, "g1c"), (2, 80, "g1c"), (3, 70, "g1c")]
+        assert all(r["submitted_at"].startswith("2026-11-20T") for r in view["revisions"])
+        await wait_until(lambda: _count(rt, "report.reopened", 1), what="the reopened event")
+        data = json.loads((await outbox(rt, "report.reopened"))[0][1])["data"]
+        assert (data["unit_id"], data["by_unit_id"], data["revision"]) == ("g1", "u1", 2)
+        assert len(await outbox(rt, "report.submitted")) == 3  # refusals and retries told nobody

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.conftest import wait_until
-from tests.support import api, call, running
+from tests.support import api, call, open_requirements, running
 
 
 async def test_slice_register_submit_notify_eligibility(nc, nats_server, make_db_url):
@@ -38,6 +38,7 @@ async def test_slice_register_submit_notify_eligibility(nc, nats_server, make_db
 
         # The chairperson must be in notify's projection before the report arrives through another stream.
         await wait_until(notify_knows_the_directory, what="notify to project the directory")
+        await open_requirements(nc, ["annual"])
 
         async def reports_knows_g1() -> bool:
             h, body = await call(nc, api("reports", "submit_report"),

@@ -15,6 +15,7 @@ import pytest
 from runtime.client import ApiClient, raw_request
 from services.web.app import create_app
 from services.web.settings import WebSettings
+from tests.conftest import wait_until
 from tests.support import LOADER, api, call, loader_secret, running
 
 PASSWORD = "Hoa-sen-no-2026"
@@ -32,6 +33,12 @@ async def _directory(nc: Any) -> None:
     loader = await ApiClient.for_service(nc, "loader", loader_secret())
     await raw_request(nc, "plans", "set_login", {"person_id": "lan", "username": "lan", "password": PASSWORD,
                                                  "must_change_password": False}, token=loader.token)
+
+    async def notify_knows_lan() -> bool:  # the services learn the directory from plans' events
+        h, _ = await call(nc, api("notify", "unread_count"), {}, as_="lan")
+        return "Nats-Service-Error" not in h
+
+    await wait_until(notify_knows_lan, timeout=20, what="notify to project lan")
 
 
 @asynccontextmanager

@@ -251,3 +251,12 @@ def test_one_report_counts_per_requirement_and_legacy_facts_give_way():
     s.record_returned("r-other", "quarterly", 1, T0 + timedelta(days=2))
     assert s.reasons_not_eligible() == ["Báo cáo kết quả kỳ 2025 đã bị trả lại để bổ sung, chưa được gửi lại"]
     assert s.reasons_not_eligible(requirement_id="annual") == []
+
+
+def test_a_closure_dated_later_changes_nothing_today():
+    s = UnitStanding("g1", "2025")
+    s.record_accepted("r1", "annual", 1, True, T0)
+    unit = SimpleNamespace(closed_on=date(2026, 6, 1), merged_into="g2")  # announced for next June
+    assert collective_reasons(unit, s, require_accepted=True, requirement_id=None, on=date(2026, 5, 15)) == []
+    assert collective_reasons(unit, s, require_accepted=True, requirement_id=None, on=date(2026, 6, 1),
+                              merged_into_name="CĐCS B") == ["Đơn vị đã sáp nhập vào CĐCS B từ ngày 01/06/2026"]

@@ -107,6 +107,9 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
     "vn.congdoan.reports.report.accepted.v1": _ev(
         U, report_id=REPORT, requirement_id=REQ, period="2026-Q4", unit_id=U, by_unit_id=PARENT, revision=2,
         on_time=True, accepted_at="2026-12-28T08:15:00+07:00"),
+    "vn.congdoan.reports.report.reopened.v1": _ev(
+        U, report_id=REPORT, requirement_id=REQ, period="2026-Q4", unit_id=U, by_unit_id=PARENT, revision=2,
+        comment="Mở lại để đơn vị sửa số đoàn viên kết nạp mới.", reopened_at="2027-01-05T10:00:00+07:00"),
     "vn.congdoan.reports.report.deadline_approaching.v1": _ev(
         U, requirement_id=REQ, period="2026-Q4", unit_id=U, receiving_unit_id=PARENT,
         name="Báo cáo phát triển đoàn viên quý IV/2026", due_date="2026-12-31", days_before=7),

@@ -150,7 +150,7 @@ UNIT = {"id": "g1", "name": "Công đoàn cơ sở Công ty May 10"}
 PLAN = {"id": "plan-11", "number": "11-KH/LĐLĐ", "title": "Thực hiện Kết luận 01-KL/TW", "name": "", "unit_id": "prov"}
 CONTEXTS = {
     "plan_issued": dict(plan={"number": "11-KH/LĐLĐ", "title": "Thực hiện Kết luận 01-KL/TW", "issued_on": date(2021, 10, 18),
-                              "revision": 2, "items": 12}, issuer={"id": "prov", "name": "LĐLĐ tỉnh Bình Định"}),
+                              "revision": 2, "item_count": 12}, issuer={"id": "prov", "name": "LĐLĐ tỉnh Bình Định"}),
     "tasks_assigned": dict(unit=UNIT, plan=PLAN, plan_number="11-KH/LĐLĐ", count=25, nearest_due=date(2026, 5, 31),
                            occurrences=[{"content": "Tổ chức hội nghị", "due_date": date(2026, 5, 31), "period": "2026-05"}],
                            more=24),
@@ -166,6 +166,9 @@ CONTEXTS = {
                             requirement={"name": "Báo cáo năm"}),
     "report_accepted": dict(unit=UNIT, by_unit={"name": "LĐLĐ tỉnh"}, period="2026-12",
                             accepted_at=datetime(2026, 12, 1, 9, tzinfo=TZ), on_time=True, requirement={"name": ""}),
+    "report_reopened": dict(unit=UNIT, by_unit={"name": "LĐLĐ tỉnh"}, period="2026", comment="Sửa số đoàn viên",
+                            reopened_at=datetime(2027, 1, 5, 3, 0, tzinfo=ZoneInfo("UTC")), revision=2,
+                            requirement={"name": "Báo cáo năm"}),
     "report_deadline_approaching": dict(unit=UNIT, receiving_unit={"name": "LĐLĐ tỉnh"}, name="Báo cáo năm",
                                         period="2026", due_date=date(2026, 11, 30), days_before=7),
     "report_overdue": dict(unit=UNIT, receiving_unit={"name": "LĐLĐ tỉnh"}, name="Báo cáo năm", period="2026",

@@ -60,13 +60,20 @@ def test_decode_accepts_a_valid_event():
     assert isinstance(ev.data, ReportSubmitted) and ev.data.unit_id == "u"
 
 
+def test_decode_ignores_data_fields_it_does_not_know():  # a producer one additive change ahead
+    ev = decode(json.dumps(_event(bogus=1)).encode(), SUBJECT, 10_000, HANDLERS)  # type: ignore[arg-type]
+    assert ev.data == decode(json.dumps(_event()).encode(), SUBJECT, 10_000, HANDLERS).data  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("payload,reason", [
     (b"{", "malformed"),
     (b"\xff\xfe", "malformed"),
     (b"[]", "invalid CloudEvent"),
     (json.dumps({**_event(), "specversion": "0.3"}).encode(), "invalid CloudEvent"),
     (json.dumps(_event(revision="x")).encode(), "invalid data"),
-    (json.dumps(_event(bogus=1)).encode(), "invalid data"),
+    (json.dumps(_event(unit_id=None)).encode(), "invalid data"),
+    (b"[" * 4_000 + b"]" * 4_000, "malformed: nested deeper"),
+    (json.dumps(_event(unit_id="u\x00")).encode(), "invalid: control character in data.unit_id"),
     (json.dumps({**_event(), "type": "vn.congdoan.x.y.z.v1"}).encode(), "unknown event type"),
     (b"x" * 20_000, "oversized"),
 ])

@@ -203,13 +203,21 @@ def individual_reasons(person: Any | None, assessments: list[Assessment], year: 
 
 # --- collectives -----------------------------------------------------------------------------
 
+def closed_by(unit: Any, on: date | None) -> bool:
+    """Closed (dissolved or merged) on ``on``: a closure dated later — announced for next June, say
+    — changes nothing today. ``on`` None: any recorded closure counts."""
+    return unit.closed_on is not None and (on is None or unit.closed_on <= on)
+
+
 def collective_reasons(unit: Any | None, standing: UnitStanding, *, require_accepted: bool,
-                       requirement_id: str | None, merged_into_name: str | None = None) -> list[str]:
-    """A unit is eligible when it is still active and its report for the period counts."""
+                       requirement_id: str | None, merged_into_name: str | None = None,
+                       on: date | None = None) -> list[str]:
+    """A unit is eligible when it is active on ``on`` (the day eligibility is judged) and its report
+    for the period counts."""
     if unit is None:
         return ["Chưa có thông tin đơn vị trong danh bạ tổ chức"]
     reasons: list[str] = []
-    if unit.closed_on is not None:
+    if closed_by(unit, on):
         if unit.merged_into:
             reasons.append(f"Đơn vị đã sáp nhập vào {merged_into_name or unit.merged_into} từ ngày {vn_date(unit.closed_on)}")
         else:

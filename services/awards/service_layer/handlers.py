@@ -31,6 +31,7 @@ from runtime.scheduler import cancel, schedule
 from services.awards.domain.eligibility import (
     Assessment,
     assessment_version,
+    closed_by,
     collective_reasons,
     individual_reasons,
 )
@@ -130,8 +131,9 @@ async def _reasons(uow: AwardsUnitOfWork, rnd: Round, kind: str, ids: Iterable[s
         units = await uow.directory.units(ids)
         standings = await uow.facts.standings(ids, rnd.report_period)
         merged = await uow.directory.unit_names(u.merged_into for u in units.values() if u.merged_into)
+        on = _today(uow)  # as of today: a closure dated later does not count yet
         return {u: collective_reasons(units.get(u), standings[u], require_accepted=rnd.require_report_accepted,
-                                      requirement_id=rnd.requirement_id,
+                                      requirement_id=rnd.requirement_id, on=on,
                                       merged_into_name=merged.get(units[u].merged_into) if u in units else None)
                 for u in ids}
     people = await uow.directory.people(ids)
@@ -352,7 +354,7 @@ async def open_round(cmd: api.OpenRound, who: Principal, uow: AwardsUnitOfWork) 
         today = _today(uow)
         actor = await _authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, "issuer_unit_id")
         issuer = await uow.directory.unit(cmd.issuer_unit_id)
-        if issuer.closed_on is not None:
+        if closed_by(issuer, today):
             raise Conflict(f"Đơn vị {cmd.issuer_unit_id} đã ngừng hoạt động.", "issuer_unit_id")
         round_id = cmd.round_id or _mint("round")
         existing = await uow.rounds.get(round_id)
@@ -482,7 +484,7 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
                                           "nomination_id")
         rnd.check_taking_nominations(today)
         by_unit = await uow.directory.unit(cmd.by_unit_id)
-        if by_unit.closed_on is not None:
+        if closed_by(by_unit, today):
             raise Conflict(f"Đơn vị {by_unit.name} đã ngừng hoạt động.", "by_unit_id")
         route = await uow.directory.route(cmd.by_unit_id, rnd.issuer_unit_id, today)
         if route is None:

@@ -259,6 +259,15 @@ class NotifyRepository:
         )).order_by(h.c.held_at, h.c.event_id).limit(limit)
         return list((await self.session.execute(q)).all())
 
+    async def escalatable(self, held_before: datetime, limit: int) -> list[Any]:
+        """Held since before `held_before` for a unit the directory knows (not merged away) that
+        has no active people: whose notice must go up a level."""
+        h = held_events  # (a unit whose people hold none of the contact roles is held, and escalated, too)
+        unit_known = sa.exists().where(dir_units.c.unit_id == h.c.target_id, dir_units.c.merged_into.is_(None))
+        q = (sa.select(h).where(h.c.target_kind == "unit", h.c.held_at < held_before, unit_known)
+             .order_by(h.c.held_at, h.c.event_id).limit(limit))
+        return list((await self.session.execute(q)).all())
+
     async def unhold(self, keys: Iterable[tuple[str, str]]) -> None:
         for event_id, hold_key in keys:
             await self.session.execute(held_events.delete().where(held_events.c.event_id == event_id,

@@ -64,7 +64,7 @@ FALLBACK_ROLES = frozenset({"executive_member"})
 # the units below it (hundreds or thousands a day for a federation) goes into the daily digest.
 IMMEDIATE_KINDS = frozenset({
     Kind.PLAN_ISSUED, Kind.TASKS_ASSIGNED, Kind.DEADLINE_APPROACHING, Kind.DEADLINE_MISSED,
-    Kind.REPORT_RETURNED, Kind.REPORT_ACCEPTED, Kind.REPORT_DEADLINE_APPROACHING, Kind.REPORT_OVERDUE,
+    Kind.REPORT_RETURNED, Kind.REPORT_ACCEPTED, Kind.REPORT_REOPENED, Kind.REPORT_DEADLINE_APPROACHING, Kind.REPORT_OVERDUE,
     Kind.AWARD_ROUND_OPENED, Kind.NOMINATION_DECIDED, Kind.AWARD_GRANTED,
 })
 

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "report_submitted": "Báo cáo đã gửi",
     "report_returned": "Báo cáo bị trả lại",
     "report_accepted": "Báo cáo được tiếp nhận",
+    "report_reopened": "Báo cáo được mở lại để sửa",
     "report_deadline_approaching": "Báo cáo sắp đến hạn",
     "report_overdue": "Báo cáo quá hạn",
     "award_round_opened": "Đợt khen thưởng",
@@ -71,6 +72,17 @@ def vn_period(period: str | None) -> str:
     return f"kỳ {period}"
 
 
+def report_named(name: str | None, period: str | None, fallback: str = "báo cáo") -> str:
+    """'“Báo cáo … năm 2026”' — the period added only when the name does not say it already
+    ('“Báo cáo năm” năm 2026', but never '“Báo cáo quý IV/2026” quý IV/2026')."""
+    label = vn_period(period)
+    if not name:
+        return f"{fallback} {label}".strip()
+    if not label or label.casefold() in name.casefold():
+        return f"“{name}”"
+    return f"“{name}” {label}"
+
+
 def vn_number(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
@@ -86,7 +98,7 @@ def _env(autoescape: bool) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False)  # templates ship with the code: no stat() per render
     env.filters.update(vn_date=vn_date, vn_datetime=vn_datetime, vn_period=vn_period, vn_number=vn_number,
-                       short=short, vn_kind=lambda k: KIND_LABELS.get(k, k),
+                       short=short, report_named=report_named, vn_kind=lambda k: KIND_LABELS.get(k, k),
                        vn_result=lambda r: RESULTS.get(r, r))
     return env
 
@@ -138,6 +150,13 @@ def render_digest(*, recipient_name: str, subject: str, total: int, by_kind: lis
     text = _template("digest.txt.j2").render(ctx)
     html = _template("digest.html.j2", True).render(ctx)
     return _nfc(_clean_body(text) + "\n"), _nfc(html)
+
+
+def forwarded_note(unit_names: list[str]) -> str:
+    """The line a notice carries when it went up a level: its unit has nobody to tell."""
+    names = ", ".join(dict.fromkeys(unit_names))
+    return _nfc(f"Thông báo này dành cho {names}; đơn vị chưa có người nhận thông báo nên được chuyển đến đồng chí. "
+                "Đề nghị thông tin cho đơn vị và cập nhật người liên hệ của đơn vị trong danh bạ.")
 
 
 def digest_subject(total: int, first: date, last: date) -> str:

@@ -9,8 +9,13 @@ a replay beyond it, a held event released later — therefore adds nothing that 
 Events may name units or people the directory projection does not know yet (the directory comes
 from plans' stream, the event perhaps from reports' or awards'), or a unit with nobody to tell yet.
 Such targets are *held* (table held_events, with the whole event) rather than dropped or bounced:
-`sweep_held` releases them as soon as the directory can resolve them, and drops those still
-unresolved after `Policy.hold_days`, with a warning.
+`sweep_held` releases them as soon as the directory can resolve them. Nobody is left untold: a unit
+the directory knows but that has nobody to tell (no chairperson, head, cadre nor executive member)
+for `Policy.escalate_after_h` has its notice sent up — to the contacts of the nearest unit above
+that has some, or at the top to its departments (the receiving department) — with a line saying
+for whom it is (`escalate_held`, metric congdoan_notify_escalated_total). Only targets nobody can
+place at all (a unit or a person the directory never heard of) are dropped after
+`Policy.hold_days`, counted on congdoan_notify_expired_total, with a warning.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from services.notify.domain.model import (
     notification_id_prefix,
     routes,
 )
-from services.notify.service_layer.metrics import HELD, NOTIFICATIONS, RELEASED
+from services.notify.service_layer.metrics import ESCALATED, EXPIRED, HELD, NOTIFICATIONS, RELEASED
 from services.notify.service_layer.policy import Policy
 from services.notify.service_layer.unit_of_work import NotifyUnitOfWork
 
@@ -67,9 +72,11 @@ class Flushed:
 
 
 async def flush(uow: NotifyUnitOfWork, policy: Policy,
-                targets_of: dict[str, list[Target]] | None = None) -> Flushed:
+                targets_of: dict[str, list[Target]] | None = None,
+                forwarded_for: dict[str, list[str]] | None = None) -> Flushed:
     """Record the staged notices. `targets_of` (event id → targets) replaces the notices' own
-    targets: a release reaches only those that were held."""
+    targets: a release reaches only those that were held. `forwarded_for` (event id → names of
+    units with nobody to tell) adds the line saying for whom an escalated notice is."""
     notices, uow.staged = uow.staged, []
     if not notices:
         return Flushed()
@@ -142,6 +149,8 @@ async def flush(uow: NotifyUnitOfWork, policy: Policy,
     d_rows: dict[str, dict[str, Any]] = {}
     for n, reach in plans:
         title, body = render.render_notice(n.kind.value, _context(n, units, people, refs))
+        if forwarded_for and forwarded_for.get(n.event_id):
+            body = f"{body}\n{render.forwarded_note(forwarded_for[n.event_id])}"
         prefix = notification_id_prefix(n.occurred_at)
         for pid, (person, audience) in reach.items():
             nid = prefix + notification_hash(n.event_id, pid)
@@ -204,8 +213,10 @@ async def sweep_held(uow: NotifyUnitOfWork, policy: Policy, handlers: dict[str, 
     """One pass: release held events whose targets the directory can now resolve; drop those held
     longer than `policy.hold_days`. Returns (released targets, expired)."""
     now = uow.now()
+    await escalate_held(uow, policy, handlers, limit)
     expired = await uow.notify.expire_held(now - timedelta(days=policy.hold_days))
     if expired:
+        EXPIRED.inc(expired)
         log.warning("held notifications expired: nobody to tell was found in time", count=expired,
                     hold_days=policy.hold_days)
     rows = await uow.notify.releasable(limit)
@@ -234,3 +245,64 @@ async def sweep_held(uow: NotifyUnitOfWork, policy: Policy, handlers: dict[str, 
         RELEASED.inc(len(released))
         log.info("held notifications released", targets=len(released), notifications=result.notifications)
     return len(released), expired
+
+
+async def _nearest_told(uow: NotifyUnitOfWork, unit_id: str, on: Any) -> list[str]:
+    """Who speaks for a unit that has nobody to tell: the nearest unit above with contacts, or, at
+    the top, its departments with contacts (the receiving department). Empty: nobody either."""
+    repo = uow.notify
+    seen, top, u = {unit_id}, unit_id, (await repo.parents([unit_id], on)).get(unit_id)
+    while u is not None and u not in seen:
+        if contacts((await repo.people_of_units([u])).get(u, []), Target("unit", u)):
+            return [u]
+        seen.add(u)
+        top = u
+        u = (await repo.parents([u], on)).get(u)
+    below = [c for c in await repo.children(top, on) if c not in seen]
+    kinds = await repo.units(below)
+    people = await repo.people_of_units([c for c in below if getattr(kinds.get(c), "kind", None) == "department"])
+    return [d for d, ps in sorted(people.items()) if contacts(ps, Target("unit", d))]
+
+
+async def escalate_held(uow: NotifyUnitOfWork, policy: Policy, handlers: dict[str, EventHandler],
+                        limit: int = 500) -> int:
+    """Notices held for a known unit with nobody to tell for longer than `policy.escalate_after_h`
+    go up a level (`_nearest_told`), with a line saying for whom they are; their hold ends. Returns
+    the targets escalated. Runs inside the sweep's unit of work (the caller commits)."""
+    now = uow.now()
+    rows = await uow.notify.escalatable(now - timedelta(hours=policy.escalate_after_h), limit)
+    if not rows:
+        return 0
+    targets_of: dict[str, list[Target]] = defaultdict(list)
+    forwarded: dict[str, list[str]] = defaultdict(list)
+    events: dict[str, dict[str, Any]] = {}
+    keys: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        payload = json.loads(r.payload)
+        held = Target.from_json(payload["target"])
+        up = await _nearest_told(uow, r.target_id, now.date())
+        if not up:
+            continue  # nobody above either: it waits (and is counted) like any held target
+        events[r.event_id] = payload["event"]
+        targets_of[r.event_id].extend(Target("unit", u, held.audience) for u in up)
+        forwarded[r.event_id].append(r.target_id)
+        keys[r.event_id].append(r.hold_key)
+    done: set[tuple[str, str]] = set()
+    for event_id, obj in events.items():
+        try:
+            await handlers[obj["type"]](parse_event(obj), uow, policy)
+        except Exception as exc:  # stays held; tried again next pass
+            log.warning("held event could not be escalated yet", event_id=event_id, error=repr(exc))
+            uow.staged = [n for n in uow.staged if n.event_id != event_id]
+            continue
+        done |= {(event_id, k) for k in keys[event_id]}
+    if not done:
+        return 0
+    names = await uow.notify.units({u for us in forwarded.values() for u in us})
+    await flush(uow, policy, targets_of={e: t for e, t in targets_of.items() if any(d[0] == e for d in done)},
+                forwarded_for={e: [names[u].name if u in names else u for u in us] for e, us in forwarded.items()})
+    await uow.notify.unhold(done)
+    ESCALATED.inc(len(done))
+    log.info("notices for units with nobody to tell sent up a level", targets=len(done),
+             units=sorted({u for us in forwarded.values() for u in us})[:20])
+    return len(done)

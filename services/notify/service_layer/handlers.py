@@ -16,6 +16,7 @@ the unit of work records the batch's notices just before). Recipients per kind, 
 | plans.implementation_plan.registered    | implementation_plan_registered | contacts of the unit's parent (oversight)     |
 | reports.report.submitted                | report_submitted             | contacts of the receiving unit (oversight)      |
 | reports.report.returned / accepted      | report_returned / _accepted  | contacts of the submitting unit                 |
+| reports.report.reopened                 | report_reopened              | contacts of the submitting unit                 |
 | reports.report.deadline_approaching     | report_deadline_approaching  | contacts of the unit that must report           |
 | reports.report.overdue                  | report_overdue               | that unit; the receiving unit (oversight)       |
 | awards.round.opened                     | award_round_opened           | contacts of the issuer's child units            |
@@ -78,7 +79,7 @@ async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: NotifyUnit
         return
     stage(uow, _notice(event, Kind.PLAN_ISSUED, f"/plans/{d.plan_id}", targets,
                        context={"plan": {"number": d.number, "title": d.title, "issued_on": d.issued_on,
-                                         "revision": d.revision, "items": len(d.items)}},
+                                         "revision": d.revision, "item_count": len(d.items)}},
                        units={"issuer": d.issuer_unit_id}), policy)
 
 
@@ -157,6 +158,16 @@ async def on_report_accepted(event: CloudEvent[reports_ev.ReportAccepted], uow: 
     d = event.data
     stage(uow, _notice(event, Kind.REPORT_ACCEPTED, f"/reports/{d.report_id}", [Target("unit", d.unit_id)],
                        context={"period": d.period, "accepted_at": d.accepted_at, "on_time": d.on_time},
+                       units={"unit": d.unit_id, "by_unit": d.by_unit_id},
+                       refs={"requirement": ("requirement", d.requirement_id)}), policy)
+
+
+async def on_report_reopened(event: CloudEvent[reports_ev.ReportReopened], uow: NotifyUnitOfWork,
+                             policy: Policy) -> None:
+    d = event.data
+    stage(uow, _notice(event, Kind.REPORT_REOPENED, f"/reports/{d.report_id}", [Target("unit", d.unit_id)],
+                       context={"period": d.period, "comment": d.comment, "reopened_at": d.reopened_at,
+                                "revision": d.revision},
                        units={"unit": d.unit_id, "by_unit": d.by_unit_id},
                        refs={"requirement": ("requirement", d.requirement_id)}), policy)
 
@@ -267,6 +278,7 @@ HANDLERS: dict[type, EventHandler] = {  # the event's data model → its handler
     reports_ev.ReportSubmitted: on_report_submitted,
     reports_ev.ReportReturned: on_report_returned,
     reports_ev.ReportAccepted: on_report_accepted,
+    reports_ev.ReportReopened: on_report_reopened,
     reports_ev.ReportDeadlineApproaching: on_report_deadline_approaching,
     reports_ev.ReportOverdue: on_report_overdue,
     awards_ev.RoundOpened: on_round_opened,

@@ -17,6 +17,7 @@ class Policy:
     channel_pause_cap_s: float = 60.0
     lease_s: float = 60.0  # a claimed delivery is another replica's again after this
     hold_days: int = 30  # events nobody can be found for yet are kept this long
+    escalate_after_h: int = 24  # a known unit with nobody to tell this long: its notice goes up a level
     digest_hour: int = 7  # local hour of the daily digest
     digest_max_items: int = 100  # listed in one digest e-mail; the rest are counted
 

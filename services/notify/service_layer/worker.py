@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from runtime.logging import get_logger
 from services.notify.domain.model import Outcome, Outgoing, Result, TokenBucket
 from services.notify.service_layer import delivery, fanout
-from services.notify.service_layer.metrics import CHANNEL_DOWN, PENDING
+from services.notify.service_layer.metrics import CHANNEL_DOWN, HELD_NOW, PENDING
 from services.notify.service_layer.policy import Policy
 
 log = get_logger("notify.worker")
@@ -180,8 +180,10 @@ class Sweeper:
                 if periodic:
                     async with self.uow_factory() as uow:
                         counts = await uow.notify.counts()
+                        held = await uow.notify.held_count()
                     for channel in ("email", "webhook"):
                         PENDING.labels(channel).set(counts.get((channel, "pending"), 0))
+                    HELD_NOW.set(held)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

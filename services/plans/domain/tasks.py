@@ -5,26 +5,35 @@ Categories follow Vietnamese government task tracking (theo dõi, đôn đốc n
 - done_late     "Hoàn thành quá hạn"
 - in_progress   "Đang thực hiện trong hạn"
 - overdue       "Quá hạn chưa hoàn thành" (due date passed and not done, started or not)
-- open          "Chưa thực hiện, còn trong hạn" (not started, not yet due, or no due date)
+- not_done      "Không hoàn thành trong năm" (an ongoing item — "thường xuyên", no due date — whose
+                year ended without it being done: its yearly occurrence closes with the year)
+- open          "Chưa thực hiện, còn trong hạn" (not started, not yet due, or no due date in its year)
+
+Completion dates tell the truth: a task is done on a day between the day it began (its start, the
+first day of its period, the day its plan was issued — the latest of these) and today, at most
+``MAX_BACKDATE_DAYS`` before the day it is recorded, and an ongoing item's yearly occurrence
+within its year. Who recorded it is kept (``updated_by``, shown as ``recorded_by``).
 Withdrawn occurrences (a revision dropped them, their unit closed, the plan closed) count nowhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from contracts.api.common import ErrorCode
 from runtime import errors
 from services.plans.domain.timing import is_on_time
 
 OPEN, IN_PROGRESS, DONE, WITHDRAWN = "open", "in_progress", "done", "withdrawn"
-CATEGORIES = ("done_on_time", "done_late", "in_progress", "overdue", "open")
+CATEGORIES = ("done_on_time", "done_late", "in_progress", "overdue", "not_done", "open")
+MAX_BACKDATE_DAYS = 30
 CATEGORY_LABELS = {
     "done_on_time": "Hoàn thành đúng hạn",
     "done_late": "Hoàn thành quá hạn",
     "in_progress": "Đang thực hiện trong hạn",
     "overdue": "Quá hạn chưa hoàn thành",
+    "not_done": "Không hoàn thành trong năm",
     "open": "Chưa thực hiện, còn trong hạn",
     "total": "Tổng số",
 }
@@ -39,12 +48,46 @@ class TaskError(errors.DomainError):
         self.code = ErrorCode.CONFLICT if conflict else ErrorCode.VALIDATION
 
 
-def category(status: str, due: date | None, on_time: bool | None, today: date) -> str:
+def category(status: str, due: date | None, on_time: bool | None, today: date, period: str | None = None) -> str:
     if status == DONE:
         return "done_on_time" if on_time or on_time is None else "done_late"
     if due is not None and due < today:
         return "overdue"
+    if due is None and period and period[:4].isdigit() and int(period[:4]) < today.year:
+        return "not_done"  # an ongoing item's year is over: it was not done, it is no longer "in time"
     return "in_progress" if status == IN_PROGRESS else "open"
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First and last day of a period: '2026', '2026-Q4', '2026-05'."""
+    y = int(period[:4])
+    if len(period) == 7 and period[5] == "Q":
+        q = int(period[6])
+        first = date(y, 3 * q - 2, 1)
+        last = date(y + 1, 1, 1) if q == 4 else date(y, 3 * q + 1, 1)
+        return first, last - timedelta(days=1)
+    if len(period) == 7:
+        m = int(period[5:])
+        return date(y, m, 1), (date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)) - timedelta(days=1)
+    return date(y, 1, 1), date(y, 12, 31)
+
+
+def check_done_on(day: date, today: date, *, period: str, start: date | None, issued_on: date | None,
+                  due: date | None) -> None:
+    """The rule of completion dates (module docstring), or TaskError naming done_on."""
+    if day > today:
+        raise TaskError(f"Ngày hoàn thành {day:%d/%m/%Y} chưa đến (hôm nay là {today:%d/%m/%Y}).", "done_on")
+    last = period_bounds(period)[1]
+    # it began when its plan was issued, its window opened, its year began — the latest of these
+    began = max([d for d in (start, issued_on) if d is not None] + [date(int(period[:4]), 1, 1)])
+    if day < began:
+        raise TaskError(f"Ngày hoàn thành {day:%d/%m/%Y} trước ngày nhiệm vụ bắt đầu ({began:%d/%m/%Y}).", "done_on")
+    if due is None and day > last:
+        raise TaskError(f"Nhiệm vụ thường xuyên của năm {period[:4]} đã khép lại cùng năm: không thể ghi hoàn thành "
+                        f"ngày {day:%d/%m/%Y}.", "done_on", conflict=True)
+    if (today - day).days > MAX_BACKDATE_DAYS:
+        raise TaskError(f"Ngày hoàn thành {day:%d/%m/%Y} lùi quá {MAX_BACKDATE_DAYS} ngày so với ngày ghi nhận "
+                        f"({today:%d/%m/%Y}).", "done_on")
 
 
 @dataclass(frozen=True)
@@ -92,6 +135,7 @@ class Tally:
     done_late: int = 0
     in_progress: int = 0
     overdue: int = 0
+    not_done: int = 0
     open: int = 0
 
     def add(self, cat: str, n: int = 1) -> None:
@@ -116,5 +160,6 @@ def reference_date(due: date | None, period: str, today: date) -> date:
     return min(ref, today)
 
 
-__all__ = ["OPEN", "IN_PROGRESS", "DONE", "WITHDRAWN", "CATEGORIES", "CATEGORY_LABELS", "TaskError", "category",
+__all__ = ["OPEN", "IN_PROGRESS", "DONE", "WITHDRAWN", "CATEGORIES", "CATEGORY_LABELS", "MAX_BACKDATE_DAYS",
+           "TaskError", "category", "check_done_on", "period_bounds",
            "Change", "apply_update", "Tally", "reference_date"]

@@ -20,6 +20,7 @@ from services.plans.domain.tasks import (
     Tally,
     apply_update,
     category,
+    check_done_on,
     reference_date,
 )
 from services.plans.domain.timing import is_on_time
@@ -96,8 +97,9 @@ def task_view(r: Any, content: str, on: date) -> api.TaskView:
     return api.TaskView(occurrence_id=r.occurrence_id, plan_id=r.plan_id, revision=r.revision, item_id=r.item_id,
                         unit_id=r.unit_id, period=r.period, start_date=r.start_date, due_date=r.due_date,
                         output=r.output, content=content, status=r.status if r.status != WITHDRAWN else "open",
-                        category=category(r.status, r.due_date, r.on_time, on), done_on=r.done_on, on_time=r.on_time,
-                        evidence=r.evidence)
+                        category=category(r.status, r.due_date, r.on_time, on, r.period), done_on=r.done_on,
+                        on_time=r.on_time, evidence=r.evidence, recorded_by=r.updated_by,
+                        recorded_at=r.updated_at)
 
 
 async def list_tasks(cmd: api.ListTasks, who: Principal, uow: PlansUnitOfWork,
@@ -107,7 +109,7 @@ async def list_tasks(cmd: api.ListTasks, who: Principal, uow: PlansUnitOfWork,
         on = today(uow)
         rows = await uow.tasks.list_for_unit(cmd.unit_id, cmd.plan_id, cmd.year, cmd.status.value if cmd.status else None)
         if cmd.category:
-            rows = [r for r in rows if category(r.status, r.due_date, r.on_time, on) == cmd.category]
+            rows = [r for r in rows if category(r.status, r.due_date, r.on_time, on, r.period) == cmd.category]
         offset = offset_of(cmd.page.cursor)
         page = rows[offset:offset + cmd.page.limit]
         contents = await item_contents(uow, {(r.plan_id, r.revision) for r in page})
@@ -125,6 +127,10 @@ async def update_task(cmd: api.UpdateTask, who: Principal, uow: PlansUnitOfWork,
             raise not_found(f"nhiệm vụ {cmd.occurrence_id}", "occurrence_id")
         actor = await authorize(uow, who, Action.ACT, row.unit_id, field="occurrence_id")
         on = today(uow)
+        if cmd.status == DONE and row.status != DONE:  # the day it was done: the rule of completion dates
+            plan = await uow.plans.get(row.plan_id)
+            check_done_on(cmd.done_on or on, on, period=row.period, start=row.start_date,
+                          issued_on=plan.issued_on if plan is not None else None, due=row.due_date)
         change = apply_update(row.status, row.evidence, row.done_on, row.due_date, cmd.status, cmd.evidence,
                               cmd.done_on, on)
         contents = await item_contents(uow, {(row.plan_id, row.revision)})
@@ -135,18 +141,18 @@ async def update_task(cmd: api.UpdateTask, who: Principal, uow: PlansUnitOfWork,
                                evidence=change.evidence, updated_at=uow.now(), updated_by=actor.label)
         if change.status == DONE:
             await cancel_reminders(uow, [row], cfg.deadline_offsets)
-        await _emit_updated(uow, row, change.status, change.done_on, change.on_time, change.evidence)
+        await _emit_updated(uow, row, change.status, change.done_on, change.on_time, change.evidence, actor.label)
         await uow.commit()
         updated = await uow.tasks.get(row.occurrence_id)
         return task_view(updated, content, on)
 
 
 async def _emit_updated(uow: PlansUnitOfWork, row: Any, status: str, done_on: date | None, on_time: bool | None,
-                        evidence: str | None) -> None:
+                        evidence: str | None, recorded_by: str | None = None) -> None:
     await uow.emit(ev.TaskUpdated(
         occurrence_id=row.occurrence_id, plan_id=row.plan_id, item_id=row.item_id, unit_id=row.unit_id,
         period=row.period, status=status, due_date=row.due_date, done_on=done_on, on_time=on_time,
-        evidence=evidence), subject=row.occurrence_id)
+        evidence=evidence, recorded_by=recorded_by), subject=row.occurrence_id)
 
 
 async def complete_plan_tasks(uow: PlansUnitOfWork, parent_plan_id: str, unit_id: str, year: int, on: date,
@@ -165,7 +171,7 @@ async def complete_plan_tasks(uow: PlansUnitOfWork, parent_plan_id: str, unit_id
         await uow.tasks.update(r.occurrence_id, status=DONE, done_on=on, on_time=ok, evidence=evidence,
                                updated_at=uow.now(), updated_by=actor_id)
         await cancel_reminders(uow, [r], offsets)
-        await _emit_updated(uow, r, DONE, on, ok, evidence)
+        await _emit_updated(uow, r, DONE, on, ok, evidence, actor_id)
         completed.append(r.occurrence_id)
     return completed, on_time
 
@@ -214,7 +220,7 @@ async def get_rollup(cmd: api.GetRollup, who: Principal, uow: PlansUnitOfWork,
                 path = paths[key] = [g.unit_id, *h.ancestors(g.unit_id, day)]
             if root not in path:
                 continue
-            cat = category(g.status, g.due_date, g.on_time, on)
+            cat = category(g.status, g.due_date, g.on_time, on, str(g.year))
             totals.add(cat, g.n)
             i = path.index(root)
             if i == 0:

@@ -87,6 +87,38 @@ report_reviews = sa.Table(
     sa.Column("at", AwareDateTime, nullable=False),
 )
 
+# Every submitted revision of a report, kept for good: its values, who submitted it and when. The
+# reports row holds the latest; an accepted report changes only after its receiver reopens it.
+report_revisions = sa.Table(
+    "report_revisions", metadata,
+    sa.Column("report_id", sa.String(100), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("values", sa.JSON, nullable=False),
+    sa.Column("submitted_at", AwareDateTime, nullable=False),
+    sa.Column("submitted_by", sa.String(100), nullable=True),
+    sa.Column("on_time", sa.Boolean, nullable=True),
+    sa.Column("form_id", sa.String(100), nullable=True),
+    sa.Column("form_version", sa.Integer, nullable=True),
+    sa.Column("submission_id", sa.String(100), nullable=True),
+)
+
+# The files of a consolidation (the DOCX report, the XLSX tables), kept with its record: any replica
+# serves them to any client through get_export, under the access policy (see README, Exports).
+exports = sa.Table(
+    "exports", metadata,
+    sa.Column("export_id", sa.String(100), primary_key=True),
+    sa.Column("consolidation_id", sa.String(100), nullable=False, index=True),
+    sa.Column("requirement_id", sa.String(100), nullable=False),
+    sa.Column("unit_id", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(200), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", AwareDateTime, nullable=False),
+)
+
 consolidations = sa.Table(
     "consolidations", metadata,
     sa.Column("consolidation_id", sa.String(100), primary_key=True),

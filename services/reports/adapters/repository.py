@@ -17,9 +17,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from runtime.directory import dir_parents, dir_people, dir_units
-from services.reports.adapters.orm import consolidations, forms, report_reviews, reports, requirements
+from services.reports.adapters.orm import (
+    consolidations,
+    exports,
+    forms,
+    report_reviews,
+    report_revisions,
+    reports,
+    requirements,
+)
 from services.reports.domain.consolidation import HierarchySnapshot
-from services.reports.domain.model import Report, Requirement
+from services.reports.domain.model import Report, ReportRevision, Requirement
 
 P = sa.bindparam
 
@@ -116,6 +124,7 @@ REPORT_FOR_UNIT = sa.select(*REPORT_COLS).where(reports.c.requirement_id == P("r
                                                 reports.c.period == P("period"), reports.c.unit_id == P("unit_id"))
 REPORT_BY_ID = sa.select(*REPORT_COLS).where(reports.c.report_id == P("report_id"))
 INSERT_REPORT = reports.insert()
+INSERT_REVISION = report_revisions.insert()
 UPDATE_SUBMISSION = (reports.update()
                      .where(reports.c.report_id == P("b_report_id"), reports.c.revision == P("b_revision"),
                             reports.c.status == P("b_status"))
@@ -204,6 +213,21 @@ class ReportsRepository:
             report_id=r.report_id, revision=r.revision, action=action, by_unit_id=by_unit_id, actor_id=actor_id,
             comment=comment, at=at))
 
+    async def add_revision(self, r: Report, submitted_by: str | None) -> None:
+        """Keep the revision just stored (its values, who, when) for good."""
+        await (await self.conn()).execute(INSERT_REVISION, {
+            "report_id": r.report_id, "revision": r.revision, "values": r.values, "submitted_at": r.submitted_at,
+            "submitted_by": submitted_by, "on_time": r.on_time, "form_id": r.form_id, "form_version": r.form_version,
+            "submission_id": r.submission_id})
+
+    async def revisions(self, report_id: str) -> list[ReportRevision]:
+        rows = (await (await self.conn()).execute(
+            sa.select(report_revisions).where(report_revisions.c.report_id == report_id)
+            .order_by(report_revisions.c.revision))).all()
+        return [ReportRevision(report_id=r.report_id, revision=r.revision, values=r.values or {},
+                               submitted_at=r.submitted_at, submitted_by=r.submitted_by, on_time=r.on_time,
+                               form_id=r.form_id, form_version=r.form_version) for r in rows]
+
     async def history(self, report_id: str) -> list[Any]:
         return list((await (await self.conn()).execute(
             sa.select(report_reviews).where(report_reviews.c.report_id == report_id)
@@ -232,9 +256,10 @@ class ReportsRepository:
         return {u: s for u, s in rows}
 
     async def submissions(self, requirement_id: str, period: str, *, with_values: bool) -> list[tuple[Any, ...]]:
-        """(unit_id, status, on_time, figures | None) of every submitted report (drafts left out):
-        the numbers only (reports stored by the first schema have no figures: their values)."""
-        cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time]
+        """(unit_id, status, on_time, submitted_at[, figures]) of every submitted report (drafts
+        left out): the numbers only (reports stored by the first schema have no figures: their
+        values)."""
+        cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time, reports.c.submitted_at]
         if with_values:
             cols += [reports.c.figures,
                      sa.type_coerce(sa.case((reports.c.figures.is_(None), reports.c["values"])), sa.JSON)]
@@ -243,7 +268,7 @@ class ReportsRepository:
                                    reports.c.status != "draft"))).all()
         if not with_values:
             return [tuple(r) for r in rows]
-        return [(r[0], r[1], r[2], r[3] if r[3] is not None else r[4]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4] if r[4] is not None else r[5]) for r in rows]
 
     async def values_of(self, requirement_id: str, period: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The whole values (narratives included) of these units' reports."""
@@ -316,6 +341,17 @@ class ConsolidationsRepository:
     async def add(self, **values: Any) -> None:
         await self.session.execute(consolidations.insert().values(**values))
 
+    async def add_export(self, **values: Any) -> None:
+        await self.session.execute(exports.insert().values(**values))
+
+    async def export_chunk(self, export_id: str, offset: int, limit: int) -> Any:
+        """The export's record with ``limit`` bytes of its content from ``offset`` (read in the
+        database: a chunk, never the whole file), or None."""
+        chunk = sa.func.substr(exports.c.content, offset + 1, limit)
+        return (await self.session.execute(
+            sa.select(*[c for c in exports.c if c.name != "content"], sa.type_coerce(chunk, sa.LargeBinary)
+                      .label("chunk")).where(exports.c.export_id == export_id))).first()
+
 
 # Children are listed the administrative way: departments, upper-level unions, affiliated units,
 # then grassroots unions; by code within a kind.
@@ -334,7 +370,8 @@ class HierarchyQueries:
         runtime.directory.Directory.snapshot (units with a parent link valid that day), read
         straight into lists, in a stable order (children keep it). A unit whose parent is not in
         the projection that day is a root."""
-        q = (sa.select(dir_parents.c.unit_id, dir_parents.c.parent_id, dir_units.c.name, dir_units.c.kind)
+        q = (sa.select(dir_parents.c.unit_id, dir_parents.c.parent_id, dir_units.c.name, dir_units.c.kind,
+                       dir_units.c.code)
              .join(dir_units, dir_units.c.unit_id == dir_parents.c.unit_id)
              .where(_valid_on(dir_parents, on))
              .order_by(_KIND_RANK, dir_units.c.code, dir_units.c.unit_id))
@@ -344,7 +381,8 @@ class HierarchyQueries:
         known = set(ids)
         if any(p is not None and p not in known for p in parents):
             parents = [p if p in known else None for p in parents]
-        return HierarchySnapshot(ids, parents, [r[2] for r in rows], [r[3] for r in rows], as_of=on)
+        return HierarchySnapshot(ids, parents, [r[2] for r in rows], [r[3] for r in rows], as_of=on,
+                                 codes=[r[4] for r in rows])
 
     async def departments(self, unit_id: str, on: date) -> list[Any]:
         """Units of kind department directly under ``unit_id`` on ``on``."""

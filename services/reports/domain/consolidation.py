@@ -73,18 +73,19 @@ class HierarchySnapshot:
     ``tin[i]`` the position of unit i in it and ``size[i]`` the size of its subtree, so the subtree
     of i is ``pre[tin[i] : tin[i] + size[i]]``."""
 
-    __slots__ = ("as_of", "ids", "names", "kinds", "parent", "index", "roots", "pre", "tin", "size",
+    __slots__ = ("as_of", "ids", "names", "kinds", "codes", "parent", "index", "roots", "pre", "tin", "size",
                  "child_start", "child_idx", "ids_pre")
 
     def __init__(self, ids: list[str], parent_ids: list[str | None], names: list[str] | None = None,
-                 kinds: list[str] | None = None, as_of: date | None = None) -> None:
+                 kinds: list[str] | None = None, as_of: date | None = None, codes: list[str] | None = None) -> None:
         n = len(ids)
         self.as_of = as_of
         self.ids = ids
         self.names = names if names is not None else list(ids)
         self.kinds = kinds if kinds is not None else [""] * n
-        if len(self.names) != n or len(self.kinds) != n or len(parent_ids) != n:
-            raise HierarchyError("Danh sách mã, đơn vị cấp trên, tên và loại đơn vị phải dài bằng nhau.")
+        self.codes = codes if codes is not None else list(ids)  # the units' codes, as people write them
+        if len(self.names) != n or len(self.kinds) != n or len(self.codes) != n or len(parent_ids) != n:
+            raise HierarchyError("Danh sách mã, đơn vị cấp trên, tên, loại và ký hiệu đơn vị phải dài bằng nhau.")
         index = dict(zip(ids, range(n)))
         if len(index) != n:
             seen: set[str] = set()
@@ -189,6 +190,9 @@ class HierarchySnapshot:
         except KeyError:
             on = f" on {self.as_of.isoformat()}" if self.as_of else ""
             raise KeyError(f"unit {unit_id} is not in the hierarchy{on}") from None
+
+    def code(self, unit_id: str) -> str:
+        return self.codes[self.i(unit_id)]
 
     def parent_of(self, unit_id: str) -> str | None:
         p = self.parent[self.i(unit_id)]

@@ -1,18 +1,29 @@
 """Export of a consolidated report: DOCX laid out as a Vietnamese administrative report (the form of
-Decree 30/2020/NĐ-CP on administrative documents, which union bodies follow) and XLSX tables.
+Decree 30/2020/NĐ-CP on administrative documents, as the union applies it through Quyết định
+933/QĐ-TLĐ of 2024) and XLSX tables.
 
-DOCX layout (A4; margins top/bottom 20 mm, left 30 mm, right 15 mm; Times New Roman):
-- header, a borderless two-column table: left the superior body (upright capitals), the issuing
-  body (bold capitals, a short rule under it) and ``Số: …/BC-LĐLĐ``; right the national motto
-  ``CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM`` (bold capitals) and ``Độc lập - Tự do - Hạnh phúc`` (bold,
-  a rule under it), then the place-date line in italics (``Bình Định, ngày 30 tháng 11 năm 2026``);
-- title ``BÁO CÁO`` bold centred, the subtitle (trích yếu) bold centred, a short rule;
-- body 14 pt, justified, first-line indent: reporting situation (completeness and timeliness per
-  child unit), the figures table, then one section per narrative field of the form, gathered per
-  child unit; the body ends with ``./.``;
-- a borderless two-column table: ``Nơi nhận:`` (bold italic 12 pt, recipients 11 pt) on the left,
-  the signature block on the right (``TM. BAN THƯỜNG VỤ`` / ``CHỦ TỊCH`` bold, ``(Đã ký)``, the name
-  bold).
+DOCX layout (A4; margins top/bottom 20 mm, left 30 mm, right 15 mm; Times New Roman, which
+LibreOffice renders with the metric-compatible Liberation Serif):
+- header, a borderless two-column table with fixed widths (6.5 cm | 10 cm, no cell padding): left
+  the superior body (upright capitals), the issuing body (bold capitals) broken where a clerk
+  breaks it ("LIÊN ĐOÀN LAO ĐỘNG" / "TỈNH BÌNH ĐỊNH"), a short rule under it (a third of the
+  line), and ``Số: 21/BC-LĐLĐ``; right the national motto ``CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM``
+  (bold capitals, 12 pt: one line) and ``Độc lập - Tự do - Hạnh phúc`` (bold, a rule as long as
+  the line under it), then the place-date line in italics (``Bình Định, ngày 30 tháng 11 năm 2026``);
+- title ``BÁO CÁO`` and the subtitle (trích yếu) bold, centred across the whole text width, a short
+  rule under them;
+- page numbers from page 2, centred in the top margin (13 pt), none on page 1;
+- body 14 pt, justified, first-line indent: the reporting situation (completeness and timeliness
+  per child unit, with a total row), the figures table — both with column widths fitted to their
+  content and header rows repeated on every page — then one section per narrative field of the
+  form: the consolidating unit's own synthesis, and where the units' texts are; the body ends
+  with ``./.``;
+- a borderless two-column table kept on one page: ``Nơi nhận:`` (bold italic 12 pt, recipients
+  11 pt) on the left, the signature block on the right (``TM. BAN THƯỜNG VỤ`` / ``CHỦ TỊCH`` bold,
+  ``(Đã ký)``, the name bold);
+- on a new page, the appendix ``PHỤ LỤC`` (“Kèm theo Báo cáo số … ngày … của …”): the units'
+  narratives, one section per field, gathered per child unit, 13 pt. A province's hundreds of
+  narratives no longer push the report itself to dozens of pages.
 
 Numbers are written the Vietnamese way: ``12.345`` and ``45,7%``.
 """
@@ -31,6 +42,8 @@ from services.reports.domain.consolidation import MISSING_REASONS, Consolidation
 from services.reports.domain.forms import ShareField, nfc
 
 FONT = "Times New Roman"
+TEXT_WIDTH_CM = 16.5  # A4 (21 cm) less the left (3 cm) and right (1.5 cm) margins
+HEADER_LEFT_CM, HEADER_RIGHT_CM = 6.5, 10.0
 
 KIND_LABELS = {
     "national_federation": "Tổng LĐLĐ Việt Nam",
@@ -53,7 +66,7 @@ class ReportMeta:
     subtitle: str  # trích yếu: "Kết quả thực hiện Kết luận số 01-KL/TW … năm 2026"
     signer_name: str  # "Nguyễn Mạnh Hùng"
     superior_body: str | None = "TỔNG LĐLĐ VIỆT NAM"
-    number: str | int | None = None  # None: left blank, filled in when the document is registered
+    number: str | int | None = None  # "21" or "21/BC-LĐLĐ"; None: left blank, filled in at registration
     symbol: str = "BC-LĐLĐ"
     title: str = "BÁO CÁO"
     recipients: Sequence[str] = ()  # "Tổng LĐLĐ Việt Nam", …, "Lưu: VT, Ban TG-NC"
@@ -64,7 +77,7 @@ class ReportMeta:
     narrative: Mapping[str, str] = field(default_factory=dict)  # the issuer's own synthesis per text field
     closing: str | None = None
     unit_id: str | None = None  # the node reported on (default: the consolidation's root)
-    list_missing_up_to: int = 50  # name the missing units in the body up to this many
+    list_missing_up_to: int = 10  # name the missing units in the body up to this many (more: an appendix)
     narrative_detail: str = "all"  # "all": every counted unit, grouped per child; "children": only the
     #                                 direct children's own reports (each summarises its subtree)
     body_size_pt: float = 14
@@ -101,14 +114,68 @@ def vn_date_line(place: str, d: date) -> str:
 
 
 def number_line(meta: ReportMeta) -> str:
-    num = str(meta.number) if meta.number not in (None, "") else "      "
-    return f"Số: {num}/{meta.symbol}"
+    """'Số: 21/BC-LĐLĐ'. A number given with its symbol ('21/BC-LĐLĐ', as clerks write it) is
+    taken as it is, never suffixed twice."""
+    num = nfc(str(meta.number)).strip() if meta.number not in (None, "") else ""
+    if "/" in num:
+        return f"Số: {num}"
+    return f"Số: {num or '      '}/{meta.symbol}"
 
 
 def _indicator_text(f: Any, value: Any) -> str:
     if isinstance(f, ShareField):
         return vn_percent(value, f.decimals)
     return vn_number(value)
+
+
+# --- how wide a line of Times New Roman is (for line breaks and rules, no font files needed) ------
+
+_NARROW = set(" .,:;'!|()[]/-ijlIftr")
+_WIDE = set("MWmw")
+
+
+def text_width_cm(text: str, size_pt: float, bold: bool = False) -> float:
+    """An estimate of the printed width of ``text`` in Times New Roman (em fractions per kind of
+    character; the Vietnamese marks do not widen a letter)."""
+    em = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            em += 0.28
+        elif ch in _WIDE:
+            em += 0.9
+        elif ch.isupper():
+            em += 0.73 if bold else 0.68
+        elif ch.isdigit():
+            em += 0.5
+        else:
+            em += 0.5 if bold else 0.46
+    return em * size_pt * 2.54 / 72
+
+
+# Where a clerk breaks a unit's name: before the place or the field it is of.
+_BREAK_BEFORE = ("TỈNH", "THÀNH PHỐ", "HUYỆN", "QUẬN", "THỊ XÃ", "XÃ", "PHƯỜNG", "NGÀNH", "KHU", "CÁC",
+                 "VIỆT NAM", "CÔNG TY", "TỔNG CÔNG TY", "TRƯỜNG", "BỆNH VIỆN")
+
+
+def clerk_lines(text: str, width_cm: float, size_pt: float, bold: bool = False) -> list[str]:
+    """``text`` in as few lines as fit ``width_cm``, each break where a clerk would put it: before a
+    place or field word ("LIÊN ĐOÀN LAO ĐỘNG" / "TỈNH BÌNH ĐỊNH"), otherwise where the lines are
+    most even."""
+    words = text.split()
+    if text_width_cm(text, size_pt, bold) <= width_cm or len(words) < 2:
+        return [" ".join(words)]
+    best: tuple[tuple[int, float], list[str]] | None = None
+    for k in range(1, len(words)):
+        head, tail = " ".join(words[:k]), " ".join(words[k:])
+        w1, w2 = text_width_cm(head, size_pt, bold), text_width_cm(tail, size_pt, bold)
+        if w1 > width_cm:
+            break
+        rest = clerk_lines(tail, width_cm, size_pt, bold) if w2 > width_cm else [tail]
+        natural = any(tail.upper().startswith(b + " ") or tail.upper() == b for b in _BREAK_BEFORE)
+        score = (len(rest) * 10 - (1 if natural else 0), max(w1, w2) if len(rest) == 1 else w1)
+        if best is None or score < best[0]:
+            best = (score, [head, *rest])
+    return best[1] if best else [" ".join(words)]
 
 
 # ----------------------------------------------------------------------------------------------- DOCX
@@ -118,8 +185,8 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     """Write the consolidated report of ``meta.unit_id`` (default: the root) as a DOCX file."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Mm, Pt
@@ -128,13 +195,18 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     node = consolidated.node(meta.unit_id)
     children = consolidated.children(node.unit_id)
     body_pt = Pt(meta.body_size_pt)
+    CENTER, LEFT, JUSTIFY = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.JUSTIFY
 
     doc = Document()
+    doc.core_properties.title = f"{nfc(meta.title)} {nfc(meta.subtitle)}"
+    doc.core_properties.author = nfc(meta.issuing_body)
+    doc.core_properties.language = "vi-VN"
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
     sec.left_margin, sec.right_margin = Mm(30), Mm(15)
+    sec.header_distance = Mm(10)
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = body_pt
@@ -145,6 +217,9 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         rpr.append(rfonts)
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         rfonts.set(qn(attr), FONT)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "vi-VN")
+    rpr.append(lang)
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(0)
     for name in ("Table Grid",):
@@ -154,7 +229,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
             pass
 
     rpr_of: dict[tuple[bool, bool, bool, Any], Any] = {}
-    ppr_of: dict[tuple[Any, bool, int, int], Any] = {}
+    ppr_of: dict[tuple[Any, bool, int, int, float], Any] = {}
 
     def run(par, text, *, bold=False, italic=False, size=None, underline=False):
         # python-docx inserts each run property by scanning its siblings, and a province's report has
@@ -177,10 +252,10 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         rpr_of[key] = copy.deepcopy(r._element.rPr)
         return r
 
-    def para(container, text="", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold=False, italic=False, size=None,
-             indent=True, before=0, after=6):
+    def para(container, text="", *, align=JUSTIFY, bold=False, italic=False, size=None, indent=True, before=0,
+             after=6, spacing=1.15):
         p = container.add_paragraph()
-        key = (align, indent and align == WD_ALIGN_PARAGRAPH.JUSTIFY, before, after)
+        key = (align, indent and align == JUSTIFY, before, after, spacing)
         template = ppr_of.get(key)
         if template is not None:  # built once per combination, then copied (as for runs)
             p._p.insert(0, copy.deepcopy(template))
@@ -188,7 +263,7 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
             p.alignment = align
             pf = p.paragraph_format
             pf.space_before, pf.space_after = Pt(before), Pt(after)
-            pf.line_spacing = 1.15
+            pf.line_spacing = spacing
             if key[1]:
                 pf.first_line_indent = Cm(1.27)
             ppr_of[key] = copy.deepcopy(p._p.pPr)
@@ -196,10 +271,24 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
             run(p, text, bold=bold, italic=italic, size=size)
         return p
 
-    def rule_under(p, inset_cm):
-        """A short horizontal rule under a centred line (Decree 30's line under the motto)."""
+    def lines(p, parts, **kw):
+        """The parts as lines of one paragraph (line breaks, not paragraphs: a name stays one block)."""
+        for k, part in enumerate(parts):
+            r = run(p, part, **kw)
+            if k < len(parts) - 1:
+                r.add_break()
+        return p
+
+    def rule(container, length_cm, box_cm, *, first=False, after=0):
+        """A centred horizontal rule ``length_cm`` long in a box ``box_cm`` wide (Decree 30's lines
+        under the issuing body, the motto and the subtitle): the bottom border of an empty, tiny
+        paragraph of its own — the text above keeps the whole width."""
+        p = container.paragraphs[0] if first else container.add_paragraph()
         pf = p.paragraph_format
-        pf.left_indent = pf.right_indent = Cm(inset_cm)
+        inset = max(0.0, (box_cm - length_cm) / 2)
+        pf.left_indent = pf.right_indent = Cm(inset)
+        pf.space_before, pf.space_after = Pt(0), Pt(after)
+        pf.line_spacing = Pt(2)
         ppr = p._p.get_or_add_pPr()
         bdr = OxmlElement("w:pBdr")
         bottom = OxmlElement("w:bottom")
@@ -207,6 +296,36 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
             bottom.set(qn(k), v)
         bdr.append(bottom)
         ppr.append(bdr)
+        run(p, "", size=2)
+        return p
+
+    def fixed(table, widths_cm, *, padding=True):
+        """Fixed layout with these column widths (grid, every cell and the table): Word and
+        LibreOffice lay the table out as written, not in equal columns."""
+        tbl = table._tbl
+        tblpr = tbl.tblPr
+        layout = OxmlElement("w:tblLayout")
+        layout.set(qn("w:type"), "fixed")
+        tblpr.append(layout)
+        tblw = tblpr.find(qn("w:tblW"))
+        if tblw is None:
+            tblw = OxmlElement("w:tblW")
+            tblpr.append(tblw)
+        tblw.set(qn("w:type"), "dxa")
+        tblw.set(qn("w:w"), str(int(sum(widths_cm) * 567)))
+        if not padding:
+            mar = OxmlElement("w:tblCellMar")
+            for edge in ("left", "right"):
+                el = OxmlElement(f"w:{edge}")
+                el.set(qn("w:w"), "0")
+                el.set(qn("w:type"), "dxa")
+                mar.append(el)
+            tblpr.append(mar)
+        for col, w in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths_cm):
+            col.set(qn("w:w"), str(int(w * 567)))
+        for row in table.rows:
+            for cell, w in zip(row.cells, widths_cm):
+                cell.width = Cm(w)
 
     def no_borders(table):
         tblpr = table._tbl.tblPr
@@ -217,44 +336,97 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
             borders.append(el)
         tblpr.append(borders)
 
-    def cell_par(cell, text, *, bold=False, italic=False, size=13, first=False,
-                 align=WD_ALIGN_PARAGRAPH.CENTER):
+    def repeat_header(row):
+        trpr = row._tr.get_or_add_trPr()
+        el = OxmlElement("w:tblHeader")
+        el.set(qn("w:val"), "true")
+        trpr.append(el)
+
+    def keep_row(row):
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(OxmlElement("w:cantSplit"))
+
+    def cell_par(cell, text, *, bold=False, italic=False, size=13, first=False, align=CENTER, middle=False):
+        if middle:  # a table's header cell: centred in its height
+            cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
         p = cell.paragraphs[0] if first else cell.add_paragraph()
         p.alignment = align
         if text:
             run(p, text, bold=bold, italic=italic, size=size)
         return p
 
+    def page_numbers():
+        """Arabic page numbers, centred in the top margin, from page 2 (none on the first page)."""
+        sec.different_first_page_header_footer = True
+        p = sec.header.paragraphs[0]
+        p.alignment = CENTER
+        r = run(p, "", size=13)
+        for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2"), ("end", None)):
+            if kind:
+                fc = OxmlElement("w:fldChar")
+                fc.set(qn("w:fldCharType"), kind)
+                r._element.append(fc)
+            elif text.strip() == "PAGE":
+                it = OxmlElement("w:instrText")
+                it.set(qn("xml:space"), "preserve")
+                it.text = text
+                r._element.append(it)
+            else:
+                t = OxmlElement("w:t")
+                t.text = text
+                r._element.append(t)
+
+    page_numbers()
+
     # --- header: issuing body | national motto
     header = doc.add_table(rows=1, cols=2)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER
     header.autofit = False
     no_borders(header)
+    fixed(header, [HEADER_LEFT_CM, HEADER_RIGHT_CM], padding=False)
     left, right = header.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(9.5)
+    body_name = nfc(meta.issuing_body).upper()
+    body_lines = clerk_lines(body_name, HEADER_LEFT_CM - 0.2, 13, bold=True)
     if meta.superior_body:
-        cell_par(left, nfc(meta.superior_body).upper(), size=13, first=True)
-        body_p = cell_par(left, nfc(meta.issuing_body).upper(), bold=True, size=13)
+        superior = nfc(meta.superior_body).upper()
+        lines(cell_par(left, "", first=True), clerk_lines(superior, HEADER_LEFT_CM - 0.2, 13), size=13)
+        lines(cell_par(left, ""), body_lines, bold=True, size=13)
     else:
-        body_p = cell_par(left, nfc(meta.issuing_body).upper(), bold=True, size=13, first=True)
-    rule_under(body_p, 1.5)
+        lines(cell_par(left, "", first=True), body_lines, bold=True, size=13)
+    longest = max(text_width_cm(t, 13, bold=True) for t in body_lines)
+    rule(left, max(1.5, longest / 3), HEADER_LEFT_CM)
     num_p = cell_par(left, number_line(meta), size=13)
     num_p.paragraph_format.space_before = Pt(6)
-    cell_par(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=13, first=True)
-    motto = cell_par(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=14)
-    rule_under(motto, 1.6)
+    motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    cell_par(right, motto, bold=True, size=12, first=True)
+    independence = "Độc lập - Tự do - Hạnh phúc"
+    cell_par(right, independence, bold=True, size=13)
+    rule(right, text_width_cm(independence, 13, bold=True), HEADER_RIGHT_CM)
     date_p = cell_par(right, vn_date_line(nfc(meta.place), meta.issued_on), italic=True, size=14)
     date_p.paragraph_format.space_before = Pt(6)
 
-    # --- title
-    para(doc, nfc(meta.title).upper(), align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, before=18, after=0)
-    sub = para(doc, nfc(meta.subtitle), align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, after=12)
-    rule_under(sub, 6.0)
+    # --- title, across the page
+    para(doc, nfc(meta.title).upper(), align=CENTER, bold=True, indent=False, before=18, after=0)
+    subtitle = nfc(meta.subtitle)
+    para(doc, subtitle, align=CENTER, bold=True, indent=False, after=2)
+    rule(doc, min(5.0, max(2.5, text_width_cm(subtitle, 14, bold=True) / 3)), TEXT_WIDTH_CM, after=12)
     if meta.intro:
         para(doc, nfc(meta.intro))
 
     c = node.completeness
     numeral = map(roman, itertools.count(1))
+    missing = consolidated.missing(node.unit_id) if c.missing else []
+    groups = consolidated.narratives(node.unit_id, own_only=meta.narrative_detail == "children")
+
+    def items_of(g: Any, key: str) -> list[Any]:
+        items = g.sections.get(key) or []
+        return [it for it in items if it.unit_id == g.unit_id] if meta.narrative_detail == "children" else items
+
+    in_appendix = [f for f in form.text_fields if any(items_of(g, f.key) for g in groups)]
+    appendices = (["missing"] if len(missing) > meta.list_missing_up_to else []) + (["narratives"] if in_appendix else [])
+
+    def appendix_name(which: str) -> str:
+        return "Phụ lục" + (f" {roman(appendices.index(which) + 1)}" if len(appendices) > 1 else "")
 
     # --- I. reporting situation
     para(doc, f"{next(numeral)}. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ", bold=True, indent=False, before=6)
@@ -270,98 +442,89 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     if children:
         headers = ["TT", "Đơn vị", "Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Chậm", "Chưa báo cáo"]
         # All rows at once: add_row() scans the table each time (quadratic for a province's ~400 rows).
-        t = doc.add_table(rows=1 + len(children), cols=len(headers))
+        t = doc.add_table(rows=2 + len(children), cols=len(headers))
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        # the units' names get the room they need (up to 8 cm), the five counts share the rest
+        name_w = min(8.0, max(5.0, max(text_width_cm(ch.name, 12) for ch in children) + 0.9))
+        fixed(t, [1.0, round(name_w, 2)] + [round((TEXT_WIDTH_CM - 1.0 - name_w) / 5, 2)] * 5)
         table_rows = iter(t.rows)
-        for cell, h in zip(next(table_rows).cells, headers):
-            cell_par(cell, h, bold=True, size=12, first=True)
-        for n, ch in enumerate(children, 1):
-            cc = ch.completeness
-            row = next(table_rows).cells
-            for j, v in enumerate([str(n), ch.name, vn_number(cc.expected), vn_number(cc.submitted),
-                                   vn_number(cc.on_time), vn_number(cc.late), vn_number(cc.missing)]):
-                cell_par(row[j], v, size=12, first=True,
-                         align=WD_ALIGN_PARAGRAPH.LEFT if j == 1 else WD_ALIGN_PARAGRAPH.CENTER)
+        head_row = next(table_rows)
+        repeat_header(head_row)
+        for cell, h in zip(head_row.cells, headers):
+            cell_par(cell, h, bold=True, size=11, first=True, middle=True)
+        for n, ch in enumerate([*children, None], 1):
+            cc = ch.completeness if ch is not None else c
+            row = next(table_rows)
+            keep_row(row)
+            texts = [str(n) if ch is not None else "", ch.name if ch is not None else "Tổng cộng",
+                     vn_number(cc.expected), vn_number(cc.submitted), vn_number(cc.on_time), vn_number(cc.late),
+                     vn_number(cc.missing)]
+            for j, v in enumerate(texts):
+                cell_par(row.cells[j], v, size=12, first=True, bold=ch is None,
+                         align=LEFT if j == 1 and ch is not None else CENTER)
         para(doc, "", after=6)
-    if c.missing:
-        missing = consolidated.missing(node.unit_id)
-        if len(missing) <= meta.list_missing_up_to:
+    if missing:
+        if "missing" not in appendices:
             para(doc, "Các đơn vị chưa báo cáo: " + "; ".join(
                 f"{m.name}" + (f" ({m.reason_vi.lower()})" if m.reason != "not_submitted" else "")
                 for m in missing) + ".")
         else:
-            para(doc, f"Danh sách {vn_number(len(missing))} đơn vị chưa báo cáo tại biểu tổng hợp (XLSX) kèm theo.")
+            para(doc, f"Danh sách {vn_number(len(missing))} đơn vị chưa báo cáo tại {appendix_name('missing')} "
+                      "kèm theo.")
 
     # --- II. figures
     para(doc, f"{next(numeral)}. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", bold=True, indent=False, before=6)
     t = doc.add_table(rows=1 + len(form.indicator_fields), cols=4)
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    fixed(t, [1.0, 9.5, 2.6, 3.4])
     table_rows = iter(t.rows)
-    for cell, h in zip(next(table_rows).cells, ["TT", "Chỉ tiêu", "Đơn vị tính", "Kết quả"]):
-        cell_par(cell, h, bold=True, size=13, first=True)
+    head_row = next(table_rows)
+    repeat_header(head_row)
+    for cell, h in zip(head_row.cells, ["TT", "Chỉ tiêu", "Đơn vị tính", "Kết quả"]):
+        cell_par(cell, h, bold=True, size=13, first=True, middle=True)
     for n, f in enumerate(form.indicator_fields, 1):
-        row = next(table_rows).cells
+        row = next(table_rows)
+        keep_row(row)
         value = node.indicators[f.key]
         for j, v in enumerate([str(n), f.label, f.unit, _indicator_text(f, value)]):
-            cell_par(row[j], v, size=13, first=True,
-                     align=WD_ALIGN_PARAGRAPH.LEFT if j == 1 else WD_ALIGN_PARAGRAPH.CENTER)
-    widths = [Cm(1.2), Cm(9.3), Cm(2.5), Cm(3.0)]
-    for r in t.rows:
-        for cell, w in zip(r.cells, widths):
-            cell.width = w
+            cell_par(row.cells[j], v, size=13, first=True, align=LEFT if j == 1 else CENTER)
     para(doc, "", after=6)
 
-    # --- narrative sections, gathered per child unit
-    groups = consolidated.narratives(node.unit_id, own_only=meta.narrative_detail == "children")
+    # --- narrative sections: the unit's own synthesis; the units' texts are in the appendix
     for f in form.text_fields:
         para(doc, f"{next(numeral)}. {f.label.upper()}", bold=True, indent=False, before=6)
         own = meta.narrative.get(f.key)
-        wrote = False
         if own:
             for chunk in nfc(own).split("\n"):
                 if chunk.strip():
                     para(doc, chunk.strip())
-            wrote = True
-        for g in groups:
-            items = g.sections.get(f.key) or []
-            if meta.narrative_detail == "children":
-                items = [it for it in items if it.unit_id == g.unit_id]
-            if not items:
-                continue
-            wrote = True
-            if len(items) == 1 and items[0].unit_id == g.unit_id:
-                p = para(doc)
-                run(p, f"- {g.name}: ", bold=True)
-                run(p, items[0].text)
-                continue
-            p = para(doc)
-            run(p, f"- {g.name}:", bold=True)
-            for it in items:
-                p = para(doc)
-                run(p, f"+ {it.name}: ", italic=True)
-                run(p, it.text)
-        if not wrote:
+        n_units = len({it.unit_id for g in groups for it in items_of(g, f.key)})
+        if n_units:
+            para(doc, f"Ý kiến của {vn_number(n_units)} đơn vị về nội dung này được tổng hợp tại "
+                      f"{appendix_name('narratives')} kèm theo (mục {in_appendix.index(f) + 1}).", italic=True)
+        elif not own:
             para(doc, "Không có nội dung.", italic=True)
 
-    subtitle = nfc(meta.subtitle)
     closing = meta.closing or f"Trên đây là báo cáo {subtitle[:1].lower() + subtitle[1:]}"
     closing = closing.rstrip(". /") + "./."
-    para(doc, closing, before=6)
+    closing_p = para(doc, closing, before=6)
+    closing_p.paragraph_format.keep_with_next = True
 
-    # --- recipients | signature
+    # --- recipients | signature, kept on one page
     foot = doc.add_table(rows=1, cols=2)
     foot.alignment = WD_TABLE_ALIGNMENT.CENTER
     foot.autofit = False
     no_borders(foot)
+    fixed(foot, [7.5, 9.0], padding=False)
+    keep_row(foot.rows[0])
     left, right = foot.rows[0].cells
-    left.width, right.width = Cm(7.5), Cm(8.5)
-    cell_par(left, "Nơi nhận:", bold=True, italic=True, size=12, first=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    cell_par(left, "Nơi nhận:", bold=True, italic=True, size=12, first=True, align=LEFT)
     recipients = [nfc(r).rstrip(";.") for r in meta.recipients]
     for k, r in enumerate(recipients):
         end = "." if k == len(recipients) - 1 else ";"
-        cell_par(left, f"- {r}{end}", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
+        cell_par(left, f"- {r}{end}", size=11, align=LEFT)
     cell_par(right, nfc(meta.signing_authority).upper(), bold=True, size=14, first=True)
     cell_par(right, nfc(meta.signer_title).upper(), bold=True, size=14)
     cell_par(right, "", size=14)
@@ -369,6 +532,56 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         cell_par(right, meta.signature_note, italic=True, size=14)
     cell_par(right, "", size=14)
     cell_par(right, nfc(meta.signer_name), bold=True, size=14)
+
+    # --- appendices: the missing units; the units' narratives, gathered per child unit
+    number = number_line(meta).removeprefix("Số: ").strip()
+    ref = (f"số {number} " if not number.startswith("/") else "") + f"ngày {meta.issued_on:%d/%m/%Y}"
+
+    def appendix_title(which: str, title: str) -> None:
+        brk = para(doc, "", align=CENTER, indent=False, after=0)
+        brk.add_run().add_break(WD_BREAK.PAGE)
+        para(doc, appendix_name(which).upper(), align=CENTER, bold=True, indent=False, after=0)
+        para(doc, title, align=CENTER, bold=True, indent=False, after=0)
+        para(doc, f"(Kèm theo Báo cáo {ref} của {nfc(meta.issuing_body)})", align=CENTER, italic=True,
+             indent=False, after=2)
+        rule(doc, 4.0, TEXT_WIDTH_CM, after=12)
+
+    if "missing" in appendices:
+        appendix_title("missing", "DANH SÁCH ĐƠN VỊ CHƯA BÁO CÁO")
+        t = doc.add_table(rows=1 + len(missing), cols=4)
+        t.style = "Table Grid"
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        fixed(t, [1.0, 7.5, 4.5, 3.5])
+        table_rows = iter(t.rows)
+        head_row = next(table_rows)
+        repeat_header(head_row)
+        for cell, h in zip(head_row.cells, ["TT", "Đơn vị", "Trực thuộc", "Tình trạng"]):
+            cell_par(cell, h, bold=True, size=12, first=True, middle=True)
+        for n, m in enumerate(missing, 1):
+            row = next(table_rows)
+            keep_row(row)
+            for j, v in enumerate([str(n), m.name, m.parent_name or "", m.reason_vi]):
+                cell_par(row.cells[j], v, size=12, first=True, align=CENTER if j == 0 else LEFT)
+
+    if "narratives" in appendices:
+        appendix_title("narratives", "Ý KIẾN, KẾT QUẢ CỦA CÁC ĐƠN VỊ")
+        for k, f in enumerate(in_appendix, 1):
+            para(doc, f"{k}. {f.label.upper()}", bold=True, indent=False, before=6, size=13)
+            for g in groups:
+                items = items_of(g, f.key)
+                if not items:
+                    continue
+                if len(items) == 1 and items[0].unit_id == g.unit_id:
+                    p = para(doc, size=13, after=3, spacing=1.0)
+                    run(p, f"- {g.name}: ", bold=True, size=13)
+                    run(p, nfc(items[0].text), size=13)
+                    continue
+                p = para(doc, size=13, after=3, spacing=1.0)
+                run(p, f"- {g.name}:", bold=True, size=13)
+                for it in items:
+                    p = para(doc, size=13, after=3, spacing=1.0)
+                    run(p, f"+ {it.name}: ", italic=True, size=13)
+                    run(p, nfc(it.text), size=13)
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -383,39 +596,71 @@ SHEET_INDICATORS = "Chỉ tiêu"
 SHEET_MISSING = "Đơn vị chưa báo cáo"
 
 
+def vn_period(period: str | None) -> str:
+    """'2026' → 'năm 2026', '2026-Q4' → 'quý IV/2026', '2026-05' → 'tháng 5/2026'."""
+    if not period:
+        return ""
+    if len(period) == 4 and period.isdigit():
+        return f"năm {period}"
+    if len(period) == 7 and period[4:6] == "-Q" and period[6] in "1234":
+        return f"quý {roman(int(period[6]))}/{period[:4]}"
+    if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
+        return f"tháng {int(period[5:])}/{period[:4]}"
+    return f"kỳ {period}"
+
+
 def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | None = None,
-            title: str | None = None) -> Path:
-    """Three sheets for the node ``unit_id`` (default: the root): completeness per child unit,
-    indicators per child unit, and the missing units. Each table ends with the node's total row;
-    shares are stored as fractions with a percentage format."""
+            title: str | None = None, submitted_on: Mapping[str, date] | None = None,
+            due_date: date | None = None, made_on: date | None = None) -> Path:
+    """Three sheets for the node ``unit_id`` (default: the root): completeness per child unit (with
+    the date each child's own report came), indicators per child unit, and the missing units.
+    Units are named by their code (``Mã đơn vị``) and name; dates are real dates (dd/mm/yyyy);
+    each table ends with the node's total row; shares are fractions with a percentage format; the
+    header rows stay in view (frozen, repeated when printed) and filter; widths fit the content."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     form = consolidated.form
     node = consolidated.node(unit_id)
+    snap = consolidated.snapshot
     children = consolidated.children(node.unit_id)
+    dates = submitted_on or {}
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     head_font = Font(name=FONT, bold=True, size=12)
     cell_font = Font(name=FONT, size=12)
     bold_font = Font(name=FONT, size=12, bold=True)
+    label_font = Font(name=FONT, italic=True, size=11)
     head_fill = PatternFill("solid", fgColor="DDEBF7")
     caption = title or form.title
-    as_of = consolidated.snapshot.as_of
+    as_of = snap.as_of
     sub = (f"Đơn vị: {node.name}"
-           + (f" — kỳ báo cáo {consolidated.period}" if consolidated.period else "")
+           + (f" — kỳ báo cáo {vn_period(consolidated.period)}" if consolidated.period else "")
            + (f" — hệ thống tổ chức tại ngày {as_of.strftime('%d/%m/%Y')}" if as_of else "")
            + f" — {consolidated.rule.description.split(' / ')[0]}")
+    DATE = "dd/mm/yyyy"
 
     wb = Workbook()
 
     def sheet(ws, headers: list[str], rows: list[list[Any]], widths: list[int], total: list[Any] | None,
-              formats: dict[int, str]) -> None:
+              formats: dict[int, str], wrap: set[int] = frozenset()) -> None:  # type: ignore[assignment]
         ws["A1"] = caption
         ws["A1"].font = Font(name=FONT, bold=True, size=13)
         ws["A2"] = sub
-        ws["A2"].font = Font(name=FONT, italic=True, size=11)
+        ws["A2"].font = label_font
+        facts = [(label, day) for label, day in (("Tổ chức tại ngày:", as_of), ("Hạn báo cáo:", due_date),
+                                                   ("Ngày lập:", made_on)) if day is not None]
+        date_cols = []
+        for k, (label, day) in enumerate(facts):  # real dates, for sorting and formulas
+            col = 1 + 3 * k  # the label over two columns, the date in the third
+            ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 1)
+            cell = ws.cell(row=3, column=col, value=label)
+            cell.font, cell.alignment = label_font, Alignment(horizontal="right")
+            cell = ws.cell(row=3, column=col + 2, value=day)
+            cell.number_format, cell.font = DATE, bold_font
+            cell.alignment = Alignment(horizontal="left")
+            date_cols.append(col + 2)
         hr = 4
         for j, h in enumerate(headers, 1):
             cell = ws.cell(row=hr, column=j, value=h)
@@ -424,39 +669,58 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
         # Styling a cell through openpyxl's descriptors hashes each style object every time (tens of
         # µs a cell; a national list of missing units has ~200,000 cells): each combination is
         # styled once, then its style array is copied.
-        styled: dict[tuple[bool, str | None], Any] = {}
+        styled: dict[tuple[bool, str | None, bool], Any] = {}
         for i, values in enumerate(rows + ([total] if total else []), hr + 1):
             is_total = total is not None and i == hr + 1 + len(rows)
             for j, v in enumerate(values, 1):
                 cell = ws.cell(row=i, column=j, value=v)
-                key = (is_total, formats.get(j))
+                key = (is_total, formats.get(j), j in wrap)
                 proto = styled.get(key)
                 if proto is not None:
                     cell._style = copy.copy(proto._style)
                     continue
                 cell.font = bold_font if is_total else cell_font
                 cell.border = border
+                cell.alignment = Alignment(vertical="top", wrap_text=j in wrap)
                 if key[1]:
                     cell.number_format = key[1]
                 styled[key] = cell
         for j, w in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(j)].width = w
-        ws.freeze_panes = ws.cell(row=hr + 1, column=3)
+            ws.column_dimensions[get_column_letter(j)].width = max(w, 12) if j in date_cols else w
+        for j in date_cols:
+            if j > len(widths):
+                ws.column_dimensions[get_column_letter(j)].width = 12
+        ws.row_dimensions[hr].height = 48
+        ws.freeze_panes = ws.cell(row=hr + 1, column=4)  # the header rows and the unit columns stay in view
+        last = get_column_letter(len(headers))
+        ws.auto_filter.ref = f"A{hr}:{last}{hr + len(rows)}"
+        ws.print_title_rows = f"{hr}:{hr}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+    def fit(texts: list[str], least: int, most: int) -> int:
+        """A column as wide as its longest text (in characters), within bounds."""
+        return max(least, min(most, max((len(t) for t in texts if t), default=least) + 2))
+
+    code_w = fit([snap.code(r.unit_id) for r in [node, *children]], 10, 24)
+    name_w = fit([r.name for r in [node, *children]], 24, 60)
 
     # completeness per child
     ws = wb.active
     ws.title = SHEET_COMPLETENESS
     headers = ["TT", "Mã đơn vị", "Đơn vị", "Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Chậm", "Chưa báo cáo",
-               "Bị trả lại", "Chưa được tiếp nhận", "Tỷ lệ đã báo cáo", "Tỷ lệ đúng hạn"]
+               "Bị trả lại", "Chưa được tiếp nhận", "Tỷ lệ đã báo cáo", "Tỷ lệ đúng hạn", "Ngày gửi báo cáo"]
 
-    def comp_row(n: Any, r: NodeReport) -> list[Any]:
+    def comp_row(n: Any, r: NodeReport, name: str | None = None) -> list[Any]:
         c = r.completeness
-        return [n, r.unit_id, r.name, c.expected, c.submitted, c.on_time, c.late, c.missing, c.returned,
-                c.pending, c.submitted_rate, c.on_time_rate]
+        return [n, snap.code(r.unit_id), name or r.name, c.expected, c.submitted, c.on_time, c.late, c.missing,
+                c.returned, c.pending, c.submitted_rate, c.on_time_rate, dates.get(r.unit_id)]
 
     sheet(ws, headers, [comp_row(n, r) for n, r in enumerate(children, 1)],
-          [6, 14, 42, 12, 12, 11, 9, 12, 10, 13, 12, 12], comp_row("", node)[:2] + ["Tổng cộng"] + comp_row("", node)[3:],
-          {11: "0.0%", 12: "0.0%", **{j: "#,##0" for j in range(4, 11)}})
+          [6, code_w, name_w, 10, 10, 10, 9, 10, 10, 12, 11, 11, 13], comp_row("", node, "Tổng cộng"),
+          {11: "0.0%", 12: "0.0%", 13: DATE, **{j: "#,##0" for j in range(4, 11)}}, wrap={3})
 
     # indicators per child
     ws = wb.create_sheet(SHEET_INDICATORS)
@@ -464,19 +728,21 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
     headers = ["TT", "Mã đơn vị", "Đơn vị"] + [f"{f.label} ({f.unit})" if f.unit else f.label for f in fields]
     formats = {j: ("0.0%" if isinstance(f, ShareField) else "#,##0") for j, f in enumerate(fields, 4)}
 
-    def ind_row(n: Any, r: NodeReport) -> list[Any]:
-        return [n, r.unit_id, r.name] + [r.indicators[f.key] for f in fields]
+    def ind_row(n: Any, r: NodeReport, name: str | None = None) -> list[Any]:
+        return [n, snap.code(r.unit_id), name or r.name] + [r.indicators[f.key] for f in fields]
 
-    sheet(ws, headers, [ind_row(n, r) for n, r in enumerate(children, 1)], [6, 14, 42] + [16] * len(fields),
-          ["", node.unit_id, "Tổng cộng"] + [node.indicators[f.key] for f in fields], formats)
-    ws.row_dimensions[4].height = 75
+    sheet(ws, headers, [ind_row(n, r) for n, r in enumerate(children, 1)], [6, code_w, name_w] + [16] * len(fields),
+          ind_row("", node, "Tổng cộng"), formats, wrap={3})
+    ws.row_dimensions[4].height = 90
 
     # missing units
     ws = wb.create_sheet(SHEET_MISSING)
     headers = ["TT", "Mã đơn vị", "Đơn vị", "Loại đơn vị", "Trực thuộc", "Tình trạng"]
-    rows = [[n, m.unit_id, m.name, KIND_LABELS.get(m.kind, m.kind), m.parent_name or "", MISSING_REASONS[m.reason][0]]
-            for n, m in enumerate(consolidated.missing(node.unit_id), 1)]
-    sheet(ws, headers, rows, [7, 14, 44, 24, 40, 30], None, {})
+    missing = consolidated.missing(node.unit_id)
+    rows = [[n, snap.code(m.unit_id), m.name, KIND_LABELS.get(m.kind, m.kind), m.parent_name or "",
+             MISSING_REASONS[m.reason][0]] for n, m in enumerate(missing, 1)]
+    sheet(ws, headers, rows, [7, fit([r[1] for r in rows], 10, 24), fit([r[2] for r in rows], 24, 60), 24,
+                              fit([r[4] for r in rows], 20, 50), 32], None, {}, wrap={3, 5})
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,18 @@ Decisions where the issue is silent:
 - **Review**: the receiving level (the reporting unit's parent on ``as_of``) accepts or returns a
   submitted report; a higher level may return an accepted report (DHIS2's approve/unapprove); an
   accepted report may also be returned by its receiving level. A returned report is missing until
-  resubmitted. A unit may resubmit at any time before the cut-off: the report goes back to
-  "submitted" (to be reviewed again).
+  resubmitted. A unit may resubmit a submitted or returned report before the cut-off: the report
+  goes back to "submitted" (to be reviewed again).
+- **An accepted report stays as accepted.** No submission changes it — with or without a
+  ``report_id`` — until its receiving level reopens it (``reopen``: back to "submitted", still
+  counted as received, open for a corrected revision) or returns it. Sending the accepted values
+  again is answered as a duplicate (a retry); different values are refused (409,
+  ``report_accepted``).
+- **A report id names one content.** A submission carrying the id of the stored submission with the
+  same values is a retry (``duplicate: true``); with different values it is refused (409,
+  ``report_id_reused``): a correction is a new submission (without that id), never a silently
+  dropped change.
+- **Every revision is kept**: its values, who submitted it and when (``ReportRevision``).
 """
 
 from __future__ import annotations
@@ -38,16 +48,21 @@ APPROACHING_AT = time(8, 0)  # "deadline approaching" goes out at 08:00 local ti
 DEFAULT_REMINDER_DAYS = (7, 3, 1)
 
 DRAFT, SUBMITTED, ACCEPTED, RETURNED = "draft", "submitted", "accepted", "returned"
+# Stable codes of the refusals of a submission (the ``type`` of the error reply's detail).
+REPORT_ACCEPTED, REPORT_ID_REUSED, NOT_REOPENABLE = "report_accepted", "report_id_reused", "not_reopenable"
 STATUSES = (DRAFT, SUBMITTED, ACCEPTED, RETURNED)
 
 
 class ReportError(DomainError):
     """A rule of submission or review was broken. ``field`` names the offending request field;
-    ``kind`` is conflict (state), forbidden (scope), invalid (input) or not_found."""
+    ``kind`` is conflict (state), forbidden (scope), invalid (input) or not_found; ``reason`` a
+    stable code for programs (the ``type`` of the reply's detail), e.g. ``report_accepted``."""
 
-    def __init__(self, message: str, field: str = "", kind: str = "conflict") -> None:
-        super().__init__(message, field)
+    def __init__(self, message: str, field: str = "", kind: str = "conflict", reason: str | None = None) -> None:
+        details = [{"field": field, "message": message, "type": reason}] if reason else None
+        super().__init__(message, field, details)
         self.kind = kind
+        self.reason = reason
         self.code = _CODES[kind]
 
 
@@ -167,9 +182,33 @@ class Report:
 
     def is_retry_of(self, request_id: str | None) -> bool:
         """A submission carrying the id of the stored (latest) submission, while the report stands
-        submitted or accepted, is a retry: answered from the stored state, no second effect."""
+        submitted or accepted, claims to be a retry (``check_resubmission`` says whether it is)."""
         return (request_id is not None and self.status in (SUBMITTED, ACCEPTED)
                 and request_id in (self.report_id, self.submission_id))
+
+    def check_resubmission(self, values: dict[str, Any] | None, request_id: str | None) -> bool:
+        """Whether a submission of ``values`` (None: none given, the stored ones meant) is a retry
+        of the stored one (True: answer from the stored state, no second effect), or a new revision
+        (False). Refused: a changed submission under the id of the stored one, and any change of an
+        accepted report (until its receiving level reopens it)."""
+        same = values is None or same_values(values, self.values)
+        if self.is_retry_of(request_id):
+            if same:
+                return True
+            when = f" ngày {dmy(local_day(self.submitted_at))}" if self.submitted_at else ""
+            raise ReportError(
+                f"Mã báo cáo {request_id} đã dùng cho lần gửi thứ {self.revision}{when} với số liệu khác; hệ thống "
+                "không ghi đè lặng lẽ báo cáo đã gửi. Muốn sửa báo cáo, gửi lại không kèm mã này (hoặc với mã mới)"
+                + (" sau khi cấp tiếp nhận báo cáo mở lại." if self.status == ACCEPTED else "."),
+                "report_id", "conflict", REPORT_ID_REUSED)
+        if self.status == ACCEPTED:
+            if same:
+                return True
+            raise ReportError(
+                f"Báo cáo {self.report_id} (lần gửi thứ {self.revision}) đã được tiếp nhận nên không thay đổi được. "
+                "Muốn sửa số liệu, đề nghị cấp tiếp nhận báo cáo mở lại hoặc trả lại báo cáo, rồi gửi lại.",
+                "values", "conflict", REPORT_ACCEPTED)
+        return False
 
     def submit(self, values: dict[str, Any], at: datetime, on_time: bool, request_id: str | None) -> None:
         """First submission (from nothing or a draft) or resubmission. Timeliness is the first
@@ -219,6 +258,43 @@ class Report:
         self.check_return(by_receiving_level)
         self.status = RETURNED
         self.review_comment = comment
+
+    def check_reopen(self) -> None:
+        if self.status != ACCEPTED:
+            raise ReportError(f"Báo cáo {self.report_id} đang ở trạng thái “{STATUS_VI[self.status]}”, chưa được "
+                              "tiếp nhận: chỉ báo cáo đã tiếp nhận mới cần mở lại.", "report_id", "conflict",
+                              NOT_REOPENABLE)
+
+    def reopen(self, comment: str) -> None:
+        """The receiving level unlocks an accepted report for a correction: back to "submitted"
+        (still received, reviewed again), the values as they stand until the unit resubmits."""
+        self.check_reopen()
+        self.status = SUBMITTED
+        self.review_comment = comment
+
+
+STATUS_VI = {DRAFT: "bản nháp", SUBMITTED: "đã gửi", ACCEPTED: "đã tiếp nhận", RETURNED: "bị trả lại"}
+
+
+def same_values(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal contents, as stored (JSON): 3 and 3.0 are the same figure."""
+    def norm(v: Any) -> Any:
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+    return {k: norm(v) for k, v in a.items()} == {k: norm(v) for k, v in b.items()}
+
+
+@dataclass(frozen=True)
+class ReportRevision:
+    """One submitted revision of a report, kept for good: the values, who and when."""
+
+    report_id: str
+    revision: int
+    values: dict[str, Any]
+    submitted_at: datetime
+    submitted_by: str | None
+    on_time: bool | None
+    form_id: str | None = None
+    form_version: int | None = None
 
 
 def default_due_date(period: str) -> date | None:

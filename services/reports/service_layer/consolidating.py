@@ -9,7 +9,10 @@ of work."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any
 
 from contracts.api import reports as api
 from contracts.events import reports as ev
+from contracts.types import ExportRef
 from runtime.access import Action
 from runtime.auth import Principal
 from runtime.errors import Invalid, NotFound, conflict, not_found
@@ -79,9 +83,9 @@ async def _load(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, unit_
     rows = await uow.reports.submissions(req.requirement_id, req.period, with_values=with_values)
     status = _STATUS
     if with_values:  # each its own dict: the narratives quoted are added to it later (_quote)
-        subs = [Submission(r[0], r[3] if r[3] is not None else {}, status[r[1]], bool(r[2])) for r in rows]
+        subs = [Submission(r[0], r[4] if r[4] is not None else {}, status[r[1]], bool(r[2]), r[3]) for r in rows]
     else:
-        subs = [Submission(r[0], _NO_VALUES, status[r[1]], bool(r[2])) for r in rows]
+        subs = [Submission(r[0], _NO_VALUES, status[r[1]], bool(r[2]), r[3]) for r in rows]
     return _Loaded(req, node, snap, expected, subs, person)
 
 
@@ -138,13 +142,27 @@ def _subtitle(req: Requirement) -> str:
     return name[:1].upper() + name[1:]
 
 
+MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _file_stem(req: Requirement, snap: HierarchySnapshot, node: str) -> str:
+    """'bao-cao-tong-hop-LDLD-BD-2021': what a clerk saves it as (ASCII, the unit's code)."""
+    code = unicodedata.normalize("NFKD", snap.code(node).replace("Đ", "D").replace("đ", "d"))
+    code = "".join(ch for ch in code if not unicodedata.combining(ch))
+    return f"bao-cao-tong-hop-{_safe(code).strip('_')}-{_safe(req.period)}"
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:80]
 
 
-def _export(result: Consolidation, meta: ReportMeta, docx: Path, xlsx: Path, node: str, title: str) -> None:
+def _export(result: Consolidation, meta: ReportMeta, docx: Path, xlsx: Path, node: str, title: str,
+            subs: list[Submission], req: Requirement) -> None:
     to_docx(result, meta, docx)
-    to_xlsx(result, xlsx, unit_id=node, title=title)
+    dates = {s.unit_id: local_day(s.submitted_at) for s in subs if s.submitted_at is not None}
+    to_xlsx(result, xlsx, unit_id=node, title=title, submitted_on=dates, due_date=req.due_date,
+            made_on=meta.issued_on)
 
 
 async def _quote(uow: ReportsUnitOfWork, ld: _Loaded, form: FormDefinition, detail: str) -> None:
@@ -204,7 +222,13 @@ async def consolidate_reports(cmd: api.Consolidate, who: Principal, uow: Reports
     if meta.narrative_detail == "auto":
         meta.narrative_detail = "all" if result.completeness(node).submitted <= NARRATIVES_ALL_UP_TO else "children"
     await _quote(uow, ld, form, meta.narrative_detail)
-    await _run(_export, result, meta, docx, xlsx, node, form.title, big=big)
+    await _run(_export, result, meta, docx, xlsx, node, form.title, ld.subs, ld.req, big=big)
+    files = [(kind, path, MEDIA[kind], await asyncio.to_thread(path.read_bytes)) for kind, path in
+             (("docx", docx), ("xlsx", xlsx))]
+    stem = _file_stem(ld.req, snap, node)
+    refs = [ExportRef(export_id=f"{consolidation_id}.{kind}", kind=kind, name=f"{stem}.{kind}", media_type=media,
+                      size=len(content), sha256=hashlib.sha256(content).hexdigest())
+            for kind, _, media, content in files]
     report = result.node(node)
     c = report.completeness
     missing, truncated = _missing(result, node, cmd.missing_limit)
@@ -215,14 +239,39 @@ async def consolidate_reports(cmd: api.Consolidate, who: Principal, uow: Reports
             unit_id=node, as_of=ld.req.as_of, counting=cmd.counting, expected=c.expected, submitted=c.submitted,
             on_time=c.on_time, late=c.late, missing=c.missing, indicators=dict(report.indicators), docx=str(docx),
             xlsx=str(xlsx), created_at=now, actor_id=ld.person.label)
+        for ref, (_, _, _, content) in zip(refs, files):
+            await uow.consolidations.add_export(
+                export_id=ref.export_id, consolidation_id=consolidation_id, requirement_id=ld.req.requirement_id,
+                unit_id=node, kind=ref.kind, name=ref.name, media_type=ref.media_type, size=ref.size,
+                sha256=ref.sha256, content=content, created_at=now)
         await uow.emit(ev.ReportConsolidated(
             consolidation_id=consolidation_id, requirement_id=ld.req.requirement_id, period=ld.req.period,
             unit_id=node, expected=c.expected, submitted=c.submitted, on_time=c.on_time, late=c.late,
-            missing=c.missing, docx=str(docx), xlsx=str(xlsx)), subject=node)
+            missing=c.missing, docx=str(docx), xlsx=str(xlsx), exports=refs), subject=node)
         await uow.commit()
     return api.ConsolidationReply(
         consolidation_id=consolidation_id, requirement_id=ld.req.requirement_id, period=ld.req.period, unit_id=node,
         as_of=ld.req.as_of, counting=cmd.counting, completeness=_figures(c), indicators=dict(report.indicators),
         children=[_node(ch, True) for ch in result.children(node)], missing_units=missing,
-        missing_truncated=truncated, docx=str(docx), xlsx=str(xlsx),
+        missing_truncated=truncated, exports=refs, docx=str(docx), xlsx=str(xlsx),
         warnings=list(result.warnings[:50]) + [f"{s.unit_id}: {s.reason}" for s in result.ignored[:50]])
+
+
+async def get_export(cmd: api.GetExport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ExportChunk:
+    """A chunk of a consolidation's file, for whoever may read the consolidated unit's figures (the
+    access policy on the requirement's period, as get_completeness)."""
+    async with uow:
+        row = await uow.consolidations.export_chunk(cmd.export_id, cmd.offset, cmd.limit)
+        if row is None:
+            raise not_found(f"tệp {cmd.export_id}", "export_id")
+        req = await ctx.requirement(uow, row.requirement_id)
+        on = req.as_of if req is not None else local_day(row.created_at)
+        await authorize(uow, who, Action.READ, row.unit_id, on, req=req, field="export_id")
+    if cmd.offset > row.size:
+        raise Invalid(f"Tệp {cmd.export_id} chỉ có {row.size} byte: vị trí đọc {cmd.offset} vượt quá.", "offset")
+    chunk = bytes(row.chunk or b"")
+    end = cmd.offset + len(chunk)
+    return api.ExportChunk(export_id=row.export_id, consolidation_id=row.consolidation_id, name=row.name,
+                           media_type=row.media_type, size=row.size, sha256=row.sha256, offset=cmd.offset,
+                           content_base64=base64.b64encode(chunk).decode("ascii"),
+                           next_offset=end if end < row.size else None, created_at=row.created_at)

@@ -25,9 +25,7 @@ from services.reports.domain.model import (
     RETURNED,
     Report,
     Requirement,
-    default_due_date,
     dmy,
-    is_on_time,
     local_day,
 )
 from services.reports.service_layer.context import Context, authorize
@@ -48,13 +46,20 @@ def _receipt(r: Report, duplicate: bool = False) -> api.SubmissionReceipt:
 # --- where a report stands ------------------------------------------------------------------------
 
 class _Target:
-    """The unit's situation for one requirement and period: the requirement (None: free-form), the
-    unit's existing report, the receiving level, the due date."""
+    """The unit's situation for one requirement and period: the requirement, the unit's existing
+    report, the receiving level, the due date."""
 
     __slots__ = ("req", "existing", "receiving", "due")
 
-    def __init__(self, req: Requirement | None, existing: Report | None, receiving: str | None, due: Any) -> None:
+    def __init__(self, req: Requirement, existing: Report | None, receiving: str | None, due: Any) -> None:
         self.req, self.existing, self.receiving, self.due = req, existing, receiving, due
+
+
+def _unknown_requirement(requirement_id: str) -> DomainError:
+    """A report answers a requirement reports knows (opened here or from a plan): a mistyped id is
+    404, never a report nobody asked for."""
+    return not_found(f"yêu cầu báo cáo {requirement_id} (chưa được mở, hoặc mã yêu cầu bị gõ sai)",
+                     "requirement_id")
 
 
 async def _target(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, period: str, unit_id: str,
@@ -70,12 +75,8 @@ async def _target(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, per
             raise not_found(f"đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo", "unit_id")
         fetched = True
         existing = report_of(row, "r_") if row.r_report_id is not None else None
-        if row.q_requirement_id is None:  # a free-form report (see contracts.api.reports)
-            if row.u_closed_on is not None and row.u_closed_on <= today:
-                raise conflict(f"Đơn vị {unit_id} đã ngừng hoạt động từ ngày {dmy(row.u_closed_on)}"
-                               + (f" (đã sáp nhập vào {row.u_merged_into})" if row.u_merged_into else "") + ".",
-                               field="unit_id")
-            return _Target(None, existing, row.u_parent_id, default_due_date(period))
+        if row.q_requirement_id is None:
+            raise _unknown_requirement(requirement_id)
         req = ctx.remember(requirement_of(row, "q_"))
     if period != req.period:
         raise Invalid(f"Yêu cầu báo cáo {req.requirement_id} dành cho kỳ {req.period}, không phải kỳ {period}.", "period")
@@ -131,40 +132,35 @@ async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
         # A unit submits only its own report (its acting people, or the unit that absorbed it).
         actor = await authorize(uow, who, Action.ACT, cmd.unit_id, today, req=t.req)
         existing, req = t.existing, t.req
-        if existing is not None and existing.is_retry_of(cmd.report_id):
-            return _receipt(existing, duplicate=True)  # a retry of a stored submission
-        if req is not None:
-            form = await ctx.form(uow, req.form_id, req.form_version)
-            raw = cmd.values or (existing.draft_values if existing is not None and existing.draft_values else {})
-            try:
-                values = form.clean(raw)
-            except FormValidationError as exc:
-                raise Invalid(str(exc), "values", [
-                    {"field": f"values.{e.field}", "message": e.message, "type": e.code} for e in exc.errors]) from None
-            if req.cut_off(now) and not (existing is not None and existing.status == RETURNED):
-                raise conflict(f"Yêu cầu báo cáo {req.requirement_id} đã ngừng nhận báo cáo sau hạn cuối "
-                               f"{dmy(req.cutoff_date)}.", field="requirement_id")  # type: ignore[arg-type]
-            on_time = req.is_on_time(now)
-        else:
-            values = dict(cmd.values)
-            on_time = is_on_time(now, t.due)
+        form = await ctx.form(uow, req.form_id, req.form_version)
+        # The form's rules hold for every submission, a retry's too; empty values submit the draft.
+        raw = cmd.values or (existing.draft_values if existing is not None and existing.draft_values else {})
+        values = _clean(form, raw) if raw else None
+        if existing is not None and existing.check_resubmission(values, cmd.report_id):
+            return _receipt(existing, duplicate=True)  # a retry of the stored submission
+        if values is None:
+            values = _clean(form, {})  # nothing to submit: names the compulsory fields
+        if req.cut_off(now) and not (existing is not None and existing.status == RETURNED):
+            raise conflict(f"Yêu cầu báo cáo {req.requirement_id} đã ngừng nhận báo cáo sau ngày khóa sổ "
+                           f"{dmy(req.cutoff_date)}.", [{"field": "requirement_id", "message": "past the cut-off",  # type: ignore[arg-type]
+                                                        "type": "past_cutoff"}])
+        on_time = req.is_on_time(now)
         if existing is None:
             report = Report(report_id=cmd.report_id or f"r-{uuid.uuid4().hex}", requirement_id=cmd.requirement_id,
                             period=cmd.period, unit_id=cmd.unit_id, receiving_unit_id=t.receiving, revision=0,
                             submitted_at=None, due_date=t.due, on_time=None, status=DRAFT)
             report.submit(values, now, on_time, cmd.report_id)
-            if req is not None:
-                report.form_id, report.form_version = req.form_id, req.form_version
+            report.form_id, report.form_version = req.form_id, req.form_version
             await uow.reports.insert(report, submitted_by=actor.label)
         else:
             report = existing
             before_revision, before_status = report.revision, report.status
             report.receiving_unit_id = t.receiving
             report.submit(values, now, on_time, cmd.report_id)
-            if req is not None:
-                report.form_id, report.form_version = req.form_id, req.form_version
+            report.form_id, report.form_version = req.form_id, req.form_version
             if not await uow.reports.update_submission(report, before_revision, before_status, actor.label):
                 raise _Changed()
+        await uow.reports.add_revision(report, actor.label)
         await uow.emit(ev.ReportSubmitted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, revision=report.revision,
@@ -174,16 +170,22 @@ async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
         return _receipt(report)
 
 
+def _clean(form: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return form.clean(raw)  # type: ignore[no-any-return]
+    except FormValidationError as exc:
+        raise Invalid(str(exc), "values", [
+            {"field": f"values.{e.field}", "message": e.message, "type": e.code} for e in exc.errors]) from None
+
+
 async def save_draft(cmd: api.SaveDraft, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.DraftReceipt:
     async with uow:
         now = uow.now()
         t = await _target(uow, ctx, cmd.requirement_id, cmd.period, cmd.unit_id, local_day(now))
         await authorize(uow, who, Action.ACT, cmd.unit_id, local_day(now), req=t.req)
         values = dict(cmd.values)
-        problems: list[str] = []
-        if t.req is not None:
-            form = await ctx.form(uow, t.req.form_id, t.req.form_version)
-            problems = [str(e) for e in form.validate(values)]
+        form = await ctx.form(uow, t.req.form_id, t.req.form_version)
+        problems = [str(e) for e in form.validate(values)]
         if t.existing is None:
             report = Report(report_id=cmd.report_id or f"r-{uuid.uuid4().hex}", requirement_id=cmd.requirement_id,
                             period=cmd.period, unit_id=cmd.unit_id, receiving_unit_id=t.receiving, revision=0,
@@ -272,6 +274,32 @@ async def return_report(cmd: api.ReturnReport, who: Principal, uow: ReportsUnitO
                                  revision=report.revision, by_unit_id=by_unit, at=now, comment=comment)
 
 
+async def reopen_report(cmd: api.ReopenReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
+    """The receiving level unlocks an accepted report for a correction (the only way an accepted
+    report changes besides a return): back to "submitted", still counted as received."""
+    comment = cmd.comment.strip()
+    if not comment:
+        raise Invalid("Mở lại báo cáo cần ghi rõ lý do, nội dung cần sửa.", "comment")
+    async with uow:
+        report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
+        reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
+        person = await authorize(uow, who, Action.REVIEW, report.unit_id, on, req=req, field="report_id")
+        now = uow.now()
+        before = report.status
+        report.receiving_unit_id = reviewer
+        report.reopen(comment)
+        if not await uow.reports.update_review(report, before, now, person.label, reviewer):
+            raise conflict(f"Báo cáo {report.report_id} vừa thay đổi; đề nghị xem lại rồi thực hiện lại.")
+        await uow.reports.add_review(report, "reopened", now, person.label, reviewer, comment)
+        await uow.emit(ev.ReportReopened(
+            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
+            unit_id=report.unit_id, by_unit_id=reviewer, revision=report.revision, comment=comment,
+            reopened_at=now), subject=report.unit_id)
+        await uow.commit()
+        return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status=report.status,
+                                 revision=report.revision, by_unit_id=reviewer, at=now, comment=comment)
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 async def get_report(cmd: api.GetReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportView:
@@ -283,6 +311,7 @@ async def get_report(cmd: api.GetReport, who: Principal, uow: ReportsUnitOfWork,
         on = req.as_of if req is not None else local_day(uow.now())
         await authorize(uow, who, Action.READ, report.unit_id, on, req=req, field="report_id")
         history = await uow.reports.history(report.report_id)
+        revisions = await uow.reports.revisions(report.report_id)
         return api.ReportView(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
             unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, status=report.status,
@@ -291,7 +320,10 @@ async def get_report(cmd: api.GetReport, who: Principal, uow: ReportsUnitOfWork,
             form_version=report.form_version, values=report.values, draft_values=report.draft_values,
             review_comment=report.review_comment,
             history=[api.ReviewStep(action=h.action, revision=h.revision, by_unit_id=h.by_unit_id, actor_id=h.actor_id,
-                                    comment=h.comment, at=h.at) for h in history])
+                                    comment=h.comment, at=h.at) for h in history],
+            revisions=[api.RevisionView(revision=r.revision, values=r.values, submitted_at=r.submitted_at,
+                                        submitted_by=r.submitted_by, on_time=r.on_time, form_id=r.form_id,
+                                        form_version=r.form_version) for r in revisions])
 
 
 async def list_reports(cmd: api.ListReports, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportPage:

@@ -1,0 +1,53 @@
+"""Progress that tells the truth: an ongoing item's yearly occurrence closes with its year, and
+completion dates lie between the day a task began and today, backdated by 30 days at most."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.plans.domain.tasks import MAX_BACKDATE_DAYS, TaskError, category, check_done_on, period_bounds
+
+TODAY = date(2026, 11, 20)
+
+
+def test_an_ongoing_items_year_closes_with_it() -> None:
+    assert category("open", None, None, TODAY, "2026") == "open"  # its year runs: in time
+    assert category("in_progress", None, None, TODAY, "2026") == "in_progress"
+    assert category("open", None, None, date(2027, 1, 1), "2026") == "not_done"  # the year is over
+    assert category("in_progress", None, None, date(2027, 1, 1), "2026") == "not_done"
+    assert category("done", None, True, date(2027, 1, 1), "2026") == "done_on_time"
+    assert category("open", date(2026, 11, 30), None, date(2027, 1, 1), "2026") == "overdue"  # dated: overdue
+
+
+def test_periods() -> None:
+    assert period_bounds("2026") == (date(2026, 1, 1), date(2026, 12, 31))
+    assert period_bounds("2026-Q4") == (date(2026, 10, 1), date(2026, 12, 31))
+    assert period_bounds("2026-Q1") == (date(2026, 1, 1), date(2026, 3, 31))
+    assert period_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+@pytest.mark.parametrize(("day", "why"), [
+    (date(2026, 11, 21), "chưa đến"),  # tomorrow
+    (date(2026, 4, 30), r"trước ngày nhiệm vụ bắt đầu \(01/05/2026\)"),  # before the plan was issued
+    (date(2026, 10, 20), f"lùi quá {MAX_BACKDATE_DAYS} ngày"),  # backdated 31 days
+])
+def test_completion_dates_refused(day: date, why: str) -> None:
+    with pytest.raises(TaskError, match=why) as err:
+        check_done_on(day, TODAY, period="2026", start=None, issued_on=date(2026, 5, 1), due=date(2026, 11, 30))
+    assert err.value.field == "done_on"
+
+
+def test_completion_dates_taken() -> None:
+    check_done_on(TODAY, TODAY, period="2026", start=None, issued_on=date(2026, 5, 1), due=date(2026, 11, 30))
+    check_done_on(date(2026, 10, 21), TODAY, period="2026", start=None, issued_on=date(2026, 5, 1), due=None)
+    # a window's occurrence begins with its window
+    with pytest.raises(TaskError, match="01/05/2026"):
+        check_done_on(date(2026, 4, 30), date(2026, 5, 10), period="2026", start=date(2026, 5, 1), issued_on=None,
+                      due=date(2026, 5, 31))
+    # an ongoing occurrence of 2026 is done in 2026, recorded a few days later
+    check_done_on(date(2026, 12, 30), date(2027, 1, 5), period="2026", start=None, issued_on=None, due=None)
+    with pytest.raises(TaskError, match="khép lại cùng năm") as err:
+        check_done_on(date(2027, 1, 2), date(2027, 1, 5), period="2026", start=None, issued_on=None, due=None)
+    assert err.value.conflict
