@@ -41,6 +41,7 @@ STATUS = {"validation_error": 422, "bad_request": 400, "not_found": 404, "forbid
 # Known refusals whose message the services word for programmers, by (code, field, detail).
 _CONFLICTS = [
     ("past the cut-off", "Đã quá thời hạn cuối nhận báo cáo; đơn vị không gửi được nữa."),
+    ("past_cutoff", "Đã quá thời hạn cuối nhận báo cáo; đơn vị không gửi được nữa."),
     ("not expected to report", "Đơn vị của đồng chí không thuộc diện phải gửi báo cáo này."),
     ("out of the issuer's subtree", "Đơn vị của đồng chí không thuộc phạm vi của yêu cầu báo cáo này."),
     ("not in the hierarchy of the period", "Đơn vị không thuộc hệ thống tổ chức trong kỳ báo cáo này."),
@@ -81,7 +82,7 @@ def problem_of(exc: RequestFailed) -> Problem:
         return Problem("Không tìm thấy nội dung đồng chí yêu cầu (có thể đã bị xóa, hoặc đường dẫn không đúng).",
                        code, fields, status)
     if code == "conflict":
-        joined = " ".join([message] + [str(d.get("message") or "") for d in details])
+        joined = " ".join([message] + [f"{d.get('message') or ''} {d.get('type') or ''}" for d in details])
         for needle, text in _CONFLICTS:
             if needle in joined:
                 return Problem(text, code, fields, status)

@@ -39,7 +39,7 @@ async def test_error_replies_are_vietnamese_with_stable_codes(nc, nats_server, m
         assert err["message"].startswith("Cần đăng nhập") and err["details"][0]["type"] == "missing"
         h, reply = await call(nc, api("plans", "get_unit"), b'{"unit_id": ')
         assert h["Nats-Service-Error-Code"] == "400" and reply["error"]["code"] == "bad_request"
-        assert _vietnamese(reply["error"])["message"].startswith("Nội dung yêu cầu không phải JSON hợp lệ")
+        assert _vietnamese(reply["error"])["message"].startswith("Dữ liệu không phải JSON hợp lệ")
         err = _vietnamese(await fails(nc, "register_unit", {"code": "X", "kind": "ban_khong_co"}, "422"))
         assert err["code"] == "validation_error"
         assert err["message"] == "Yêu cầu không hợp lệ ở 2 trường: “name”, “kind”."

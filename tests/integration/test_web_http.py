@@ -186,7 +186,7 @@ async def test_org_import_shows_the_bad_lines_in_vietnamese(nc, nats_server, tmp
               "G3,Công đoàn cơ sở G3,grassroots_union,KHONG_CO\n"
         r = await client.post("/org/import", data={"csrf": token, "csv": bad, "effective_from": "2026-01-01"})
         assert r.status_code == 422 and "không đơn vị nào được nhập" in r.text
-        assert "dòng 3: name" in r.text and "Cần tên đơn vị" in r.text
+        assert "dòng 3: name" in r.text and "Thiếu tên đơn vị." in r.text
         assert "dòng 4: parent_code" in r.text and "KHONG_CO không có trong tệp và chưa được đăng ký" in r.text
         good = "code,name,kind,parent_code\nG1,Công đoàn cơ sở G1,grassroots_union,U1\n"
         r = await client.post("/org/import", files={"file": ("units.csv", good.encode("utf-8-sig"), "text/csv")},

@@ -117,10 +117,10 @@ async def test_api_validation_errors_are_structured():
     assert e.value.code == "payload_too_large" and e.value.message == "Yêu cầu dài 1001 byte, vượt giới hạn 1000 byte."
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b"\xff", signed)
-    assert e.value.code == "bad_request" and e.value.message == "Nội dung yêu cầu không phải văn bản UTF-8 hợp lệ."
+    assert e.value.code == "bad_request" and e.value.message == "Dữ liệu không phải văn bản UTF-8."
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b'{"unit_id": ', signed)
-    assert e.value.code == "bad_request" and e.value.message.startswith("Nội dung yêu cầu không phải JSON hợp lệ")
+    assert e.value.code == "bad_request" and e.value.message.startswith("Dữ liệu không phải JSON hợp lệ")
     with pytest.raises(ApiError) as e:  # the token is checked before the body is even parsed
         await server.handle(spec, b'{"unit_id": "u1"}')
     assert e.value.code == "unauthenticated"

@@ -139,10 +139,10 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
         code, name, kind = r["code"], r["name"], r["kind"]
         bad = False
         if not code or len(code) > 64:
-            err(line, "code", "Cần ký hiệu đơn vị dài từ 1 đến 64 ký tự.")
+            err(line, "code", "Thiếu ký hiệu đơn vị." if not code else "Ký hiệu đơn vị dài quá 64 ký tự.")
             bad = True
         if not name or len(name) > 500:
-            err(line, "name", "Cần tên đơn vị dài từ 1 đến 500 ký tự.")
+            err(line, "name", "Thiếu tên đơn vị." if not name else "Tên đơn vị dài quá 500 ký tự.")
             bad = True
         if kind not in KINDS:
             err(line, "kind", f"Không có loại đơn vị “{kind}” (một trong: {', '.join(sorted(KINDS))}).")

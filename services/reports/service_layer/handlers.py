@@ -142,8 +142,8 @@ async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
             values = _clean(form, {})  # nothing to submit: names the compulsory fields
         if req.cut_off(now) and not (existing is not None and existing.status == RETURNED):
             raise conflict(f"Yêu cầu báo cáo {req.requirement_id} đã ngừng nhận báo cáo sau ngày khóa sổ "
-                           f"{dmy(req.cutoff_date)}.", [{"field": "requirement_id", "message": "past the cut-off",  # type: ignore[arg-type]
-                                                        "type": "past_cutoff"}])
+                           f"{dmy(req.cutoff_date)}.", [{"field": "requirement_id", "type": "past_cutoff",  # type: ignore[arg-type]
+                                                        "message": "Đã quá ngày khóa sổ, không nhận báo cáo."}])
         on_time = req.is_on_time(now)
         if existing is None:
             report = Report(report_id=cmd.report_id or f"r-{uuid.uuid4().hex}", requirement_id=cmd.requirement_id,
