@@ -4,6 +4,8 @@
     event subject  congdoan.evt.<producer>.<entity>.<action>.v<N>    congdoan.evt.reports.report.submitted.v1
     stream         CONGDOAN_<PRODUCER>  (subjects congdoan.evt.<producer>.>)
     dead letters   stream CONGDOAN_DLQ, subject congdoan.dlq.<consumer>.<durable>
+    replay asks    congdoan.dlq.<consumer>.<durable>.replay  (an operator asks a consumer to take one back)
+    operators' log congdoan.dlq.ops.<action>                  (who replayed, discarded or purged what)
     durable        <consumer>-from-<producer>                        notify-from-reports
     endpoint       congdoan.api.<service>.v<N>.<endpoint>            congdoan.api.reports.v1.submit_report
     micro service  congdoan-<service>                                congdoan-reports  ($SRV.INFO.congdoan-reports)
@@ -57,6 +59,14 @@ def durable_name(consumer: str, producer: str) -> str:
 
 def dlq_subject(consumer: str, durable: str) -> str:
     return f"{DLQ_PREFIX}.{consumer}.{durable}"
+
+
+def replay_subject(consumer: str, durable: str) -> str:
+    """Where an operator asks `durable` to take a parked message back (runtime/replay.py)."""
+    return f"{dlq_subject(consumer, durable)}.replay"
+
+
+DLQ_OPS_PREFIX = f"{DLQ_PREFIX}.ops"  # the operators' record of what they did with dead letters
 
 
 def endpoint_subject(service: str, endpoint: str, version: int = 1) -> str:

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 from contracts import naming
 
+EVENT_MAX_MSG_SIZE = 4 * 1024 * 1024  # larger than any service accepts: oversized events get parked, not refused
+# The dead-letter stream takes anything an event stream takes, plus the parking headers. (Above the
+# server's max_payload a consumer parks a reference to the original instead: runtime/consumer.py.)
+DLQ_MAX_MSG_SIZE = EVENT_MAX_MSG_SIZE + 64 * 1024
+
 
 @dataclass(frozen=True)
 class StreamSpec:
@@ -14,7 +19,7 @@ class StreamSpec:
     subjects: list[str]
     max_age_days: int = 400  # a campaign year plus the consolidation after it
     duplicate_window_s: int = 120
-    max_msg_size: int = 4 * 1024 * 1024  # larger than any service accepts: oversized events get parked, not refused
+    max_msg_size: int = EVENT_MAX_MSG_SIZE
     description: str = ""
 
 
@@ -22,6 +27,6 @@ STREAMS: tuple[StreamSpec, ...] = tuple(
     StreamSpec(naming.stream_name(s), naming.stream_subjects(s), description=f"events of the {s} service")
     for s in naming.SERVICES
 ) + (
-    StreamSpec(naming.DLQ_STREAM, [f"{naming.DLQ_PREFIX}.>"], max_age_days=3650,
+    StreamSpec(naming.DLQ_STREAM, [f"{naming.DLQ_PREFIX}.>"], max_age_days=3650, max_msg_size=DLQ_MAX_MSG_SIZE,
                description="parked messages, with the reason and the original headers"),
 )

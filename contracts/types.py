@@ -54,6 +54,10 @@ class Role(StrEnum):
 
 
 PositiveCount = Annotated[int, Field(ge=0, le=10_000_000)]
+# A version or revision number a caller names: positive and within every backend's INTEGER column
+# (PostgreSQL's is 32 bits) — a larger one is refused (422), not a database error (500).
+MAX_INT32 = 2**31 - 1
+Version = Annotated[int, Field(ge=1, le=MAX_INT32)]
 
 
 class ExportRef(Model):

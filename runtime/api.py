@@ -6,14 +6,15 @@ size, then for its bearer token (`Authorization: Bearer <JWT>` header, verified 
 `runtime.auth.TokenVerifier`; 401 without a valid one, except on the few public endpoints), then
 for UTF-8 JSON and the request model (unknown fields refused) before the handler runs; the handler
 gets the request and the verified `Principal`. Every failure answers with an `ErrorReply` body and
-the standard `Nats-Service-Error` / `Nats-Service-Error-Code` headers. Requests are handled
+the standard `Nats-Service-Error` / `Nats-Service-Error-Code` headers: a stable English code, a
+Vietnamese message, and the fields at fault in details (runtime/validation.py says a request
+model's problems in Vietnamese, keeping pydantic's error type). Requests are handled
 concurrently up to a bound. A request whose reply subject is not an inbox (`_INBOX.…`) is dropped
 unanswered and unhandled."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,8 +26,11 @@ from pydantic import BaseModel, ValidationError
 from contracts import naming
 from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
+from runtime import validation
 from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
-from runtime.errors import ApiError, DomainError, api_error
+from runtime.db import is_unavailable
+from runtime.errors import ApiError, DomainError, Unavailable, api_error
+from runtime.inputs import BadInput, parse_json
 from runtime.logging import get_logger
 from runtime.metrics import REQUEST_SECONDS, REQUESTS
 
@@ -39,8 +43,14 @@ REPLY_PREFIX = "_INBOX."
 ApiHandler = Callable[[Any, Principal | None], Awaitable[BaseModel]]
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc)
+_BAD_INPUT_CODES = {413: ErrorCode.TOO_LARGE, 400: ErrorCode.BAD_REQUEST, 422: ErrorCode.VALIDATION}
+
+
+def _bad_input(exc: BadInput) -> ApiError:
+    """A body refused by runtime.inputs: 413 too large, 400 not (bounded) JSON, 422 a value no
+    backend stores the same way (control characters, numbers out of range)."""
+    return ApiError(_BAD_INPUT_CODES[exc.status], exc.message,
+                    [{"field": exc.field, "message": exc.message, "type": exc.kind}])
 
 
 class ApiServer:
@@ -58,6 +68,7 @@ class ApiServer:
         self.version = version
         self.max_bytes = max_bytes
         self.verifier = verifier  # None: every non-public endpoint answers 401
+        self.retry_after_s = 5  # the hint of a 503 while the database does not answer
         self._sem = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._svc: Any = None
@@ -110,28 +121,30 @@ class ApiServer:
             outcome = err.code.value
             await self._error(req, err)
         except Exception as exc:  # a bug or an outage: the caller still gets a structured answer
+            if is_unavailable(exc):  # the database does not answer: try again later, not a bug
+                outcome = ErrorCode.UNAVAILABLE.value
+                log.warning("request failed: database unavailable", endpoint=spec.name, error=repr(exc)[:500])
+                await self._error(req, Unavailable(self.retry_after_s))
+                return
             outcome = "internal_error"
             log.exception("request failed", endpoint=spec.name)
-            await self._error(req, ApiError(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}"))
+            await self._error(req, ApiError(ErrorCode.INTERNAL, f"Lỗi hệ thống ({type(exc).__name__}); xin thử lại sau."))
         finally:
             REQUESTS.labels(self.service, spec.name, outcome).inc()
             REQUEST_SECONDS.labels(self.service, spec.name).observe(time.perf_counter() - started)
 
     async def handle(self, spec: EndpointSpec, data: bytes, headers: dict[str, str] | None = None) -> BaseModel:
         if len(data) > self.max_bytes:
-            raise ApiError(ErrorCode.TOO_LARGE, f"request of {len(data)} bytes exceeds the limit of {self.max_bytes}")
+            raise ApiError(ErrorCode.TOO_LARGE, f"Yêu cầu dài {len(data)} byte, vượt giới hạn {self.max_bytes} byte.")
         principal = None if spec.public else await self.authenticate(headers)
-        try:
-            obj = json.loads(data) if data else {}
-        except UnicodeDecodeError:
-            raise ApiError(ErrorCode.BAD_REQUEST, "request body is not valid UTF-8") from None
-        except ValueError as exc:
-            raise ApiError(ErrorCode.BAD_REQUEST, f"request body is not JSON: {exc}") from None
+        try:  # size, depth, UTF-8, JSON, control characters, number bounds: never a 500
+            obj = parse_json(data, max_bytes=self.max_bytes, empty={})
+        except BadInput as exc:
+            raise _bad_input(exc) from None
         try:
             request = spec.request.model_validate(obj)
         except ValidationError as exc:
-            raise ApiError(ErrorCode.VALIDATION, f"invalid {spec.request.__name__}",
-                           [{"field": _loc(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()[:50]]) from None
+            raise ApiError(ErrorCode.VALIDATION, validation.summary(exc), validation.details(exc)) from None
         try:
             return await self.handlers[spec.name](request, principal)
         except DomainError as exc:
@@ -140,13 +153,17 @@ class ApiServer:
     async def authenticate(self, headers: dict[str, str] | None) -> Principal:
         try:
             if self.verifier is None:
-                raise Unauthenticated("this service verifies no tokens")
+                raise Unauthenticated("this service verifies no tokens", detail="Dịch vụ này chưa được cấu hình để "
+                                                                               "kiểm tra mã xác thực.")
             return await self.verifier.verify(bearer(headers))
         except Unauthenticated as exc:
+            log.debug("request unauthenticated", reason=str(exc))
             raise ApiError(ErrorCode.UNAUTHENTICATED, exc.vietnamese,
-                           [{"field": "Authorization", "message": str(exc), "type": exc.kind}]) from None
+                           [{"field": "Authorization", "message": exc.detail, "type": exc.kind}]) from None
 
     async def _error(self, req: Request, err: ApiError) -> None:
         body = error_reply(err.code, err.message, err.details).model_dump_json().encode()
+        retry = getattr(err, "retry_after_s", None)
         # Header values must be one line of bounded size.
-        await req.respond_error(str(STATUS[err.code]), " ".join(err.message.split())[:500], data=body)
+        await req.respond_error(str(STATUS[err.code]), " ".join(err.message.split())[:500], data=body,
+                                headers={"Retry-After": str(retry)} if retry else None)

@@ -28,6 +28,7 @@ from runtime.health import HealthServer
 from runtime.logging import configure_logging, get_logger
 from runtime.metrics import OUTBOX_PENDING
 from runtime.relay import OutboxRelay
+from runtime.replay import ReplayConsumer
 from runtime.settings import ServiceSettings
 from runtime.streams import ensure_streams
 from runtime.wiring import Wiring
@@ -64,6 +65,7 @@ class Runtime:
         self.js: Any = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[EventConsumer] = []
+        self.replays: list[ReplayConsumer] = []
         self.api: ApiServer | None = None
         self.health: HealthServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -86,11 +88,11 @@ class Runtime:
         await self.health.start()
         await migrate(self.engine, self.definition.migrations)
         self.nc = await nats.connect(
-            s.nats_url, name=f"congdoan-{s.service}-{s.instance}", max_reconnect_attempts=-1,
+            s.nats_servers, name=f"congdoan-{s.service}-{s.instance}", max_reconnect_attempts=-1,
             reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True, **s.nats_connect_options(),
             error_cb=self._nats_error, disconnected_cb=self._nats_disconnected, reconnected_cb=self._nats_reconnected)
         self.js = self.nc.jetstream(timeout=10)
-        await ensure_streams(self.js)
+        await ensure_streams(self.js, s.stream_replicas)
         if not s.clock_locked:  # the embedded/demo stack: follow the shared clock
             self.clock.set_offset(await read_shared_offset(self.js))
             self._spawn(follow_shared_clock(self.js, self.clock), "clock")
@@ -109,6 +111,10 @@ class Runtime:
             await consumer.start()
             self.consumers.append(consumer)
             self._spawn(consumer.run(), consumer.durable)
+            replays = ReplayConsumer(consumer, self.js, ack_wait_s=s.ack_wait_s)  # operators' replay asks
+            await replays.start()
+            self.replays.append(replays)
+            self._spawn(replays.run(), replays.durable)
         for job in self.wiring.background:
             self._spawn(job(), getattr(job, "__name__", "job"))
         self.api = ApiServer(self.nc, s.service, dict(self.wiring.endpoints), version=self.definition.version,
@@ -139,7 +145,7 @@ class Runtime:
             if self.api:
                 await self._step("requests", self.api.stop(grace), grace + 2)
             if self.consumers:  # at once: each waits at most for the batch in hand
-                await self._step("consumers", asyncio.gather(*(c.stop() for c in self.consumers)), grace)
+                await self._step("consumers", asyncio.gather(*(c.stop() for c in (*self.consumers, *self.replays))), grace)
             if self.relay:
                 await self._step("relay", self.relay.stop(), 7)
             for t in self._tasks:

@@ -43,8 +43,9 @@ OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"
 
 
 class Unauthenticated(Exception):
-    """No token, or one that does not verify: the request is answered 401 with this reason (in
-    English for programs, with a Vietnamese sentence for people)."""
+    """No token, or one that does not verify: the request is answered 401. The reason (English,
+    `str()`) goes to the log; the reply says it in Vietnamese — `vietnamese` for the whole, `detail`
+    for the Authorization header — with `kind` (missing, expired, invalid) as the stable type."""
 
     _VI = {
         "missing": "Cần đăng nhập: yêu cầu không kèm mã xác thực (Authorization: Bearer …).",
@@ -52,9 +53,14 @@ class Unauthenticated(Exception):
         "invalid": "Mã xác thực không hợp lệ; xin đăng nhập lại.",
     }
 
-    def __init__(self, reason: str, kind: str = "invalid") -> None:
+    def __init__(self, reason: str, kind: str = "invalid", detail: str | None = None) -> None:
         super().__init__(reason)
         self.kind = kind
+        self._detail = detail
+
+    @property
+    def detail(self) -> str:
+        return self._detail or self.vietnamese
 
     @property
     def vietnamese(self) -> str:
@@ -196,30 +202,31 @@ class TokenVerifier:
 
     async def verify(self, token: str | None) -> Principal:
         if not token:
-            raise Unauthenticated("missing bearer token", "missing")
+            raise Unauthenticated("missing bearer token", "missing",
+                                  "Yêu cầu không có tiêu đề Authorization: Bearer kèm mã xác thực.")
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"malformed token: {exc}") from None
+            raise Unauthenticated(f"malformed token: {exc}", detail="Mã xác thực không đúng định dạng JWT.") from None
         iss = unverified.get("iss")
         if iss == self.issuer:
             return self._verify_local(token, header)
         if self.oidc is not None and iss == self.oidc.issuer:
             return await self._verify_oidc(token)
-        raise Unauthenticated("token from an unknown issuer")
+        raise Unauthenticated("token from an unknown issuer", detail="Mã xác thực do một bên không được tin cậy phát hành.")
 
     def _verify_local(self, token: str, header: dict[str, Any]) -> Principal:
         key = self._local_keys().get(header.get("kid", ""))
         if key is None:
-            raise Unauthenticated("token signed by an unknown key")
+            raise Unauthenticated("token signed by an unknown key", detail="Mã xác thực được ký bằng một khóa không rõ.")
         claims = self._decode(token, key.key, ["EdDSA"], self.issuer, self.audience)
         sub = str(claims.get("sub") or "")
         if sub.startswith(SERVICE_PREFIX):
             return Principal("service", sub.removeprefix(SERVICE_PREFIX), frozenset(claims.get("roles") or ()),
                              self.issuer, float(claims["exp"]), str(claims.get("jti", "")))
         if not sub:
-            raise Unauthenticated("token names nobody")
+            raise Unauthenticated("token names nobody", detail="Mã xác thực không ghi danh tính người dùng.")
         return Principal("person", sub, frozenset(), self.issuer, float(claims["exp"]), str(claims.get("jti", "")))
 
     async def _verify_oidc(self, token: str) -> Principal:
@@ -228,11 +235,13 @@ class TokenVerifier:
         try:
             key = await asyncio.to_thread(oidc.client().get_signing_key_from_jwt, token)
         except jwt.PyJWKClientError as exc:
-            raise Unauthenticated(f"provider key not found: {exc}") from None
+            raise Unauthenticated(f"provider key not found: {exc}",
+                                  detail="Không tìm thấy khóa của nhà cung cấp đăng nhập để kiểm tra mã xác thực.") from None
         claims = self._decode(token, key.key, OIDC_ALGORITHMS, oidc.issuer, oidc.audience)
         person = claims.get(oidc.person_claim)
         if not isinstance(person, str) or not person:
-            raise Unauthenticated(f"token has no {oidc.person_claim} claim naming a person")
+            raise Unauthenticated(f"token has no {oidc.person_claim} claim naming a person",
+                                  detail=f"Mã xác thực không có trường {oidc.person_claim} ghi danh tính người dùng.")
         return Principal("person", person, frozenset(), oidc.issuer, float(claims["exp"]), str(claims.get("jti", "")))
 
     def _decode(self, token: str, key: Any, algorithms: list[str], issuer: str, audience: str) -> dict[str, Any]:
@@ -240,9 +249,10 @@ class TokenVerifier:
             return jwt.decode(token, key, algorithms=algorithms, issuer=issuer, audience=audience,
                               leeway=self.leeway_s, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("token expired", "expired") from None
+            raise Unauthenticated("token expired", "expired", "Mã xác thực đã hết hạn.") from None
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"token rejected: {exc}") from None
+            raise Unauthenticated(f"token rejected: {exc}", detail="Mã xác thực bị từ chối (chữ ký, bên phát hành, "
+                                                                   "đối tượng nhận hoặc thời hạn không đúng).") from None
 
 
 def bearer(headers: dict[str, str] | None) -> str | None:

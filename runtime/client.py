@@ -37,16 +37,17 @@ def subject(service: str, endpoint: str) -> str:
 
 
 async def raw_request(nc: Any, service: str, endpoint: str, body: dict[str, Any], *, token: str | None = None,
-                      timeout: float = 30) -> dict[str, Any]:
-    """One request; a service that just started may not have its endpoints on the server yet."""
+                      timeout: float = 30, attempts: int = 50) -> dict[str, Any]:
+    """One request; a service that just started may not have its endpoints on the server yet
+    (no responders: tried `attempts` times, 0.2 s apart)."""
     payload = json.dumps(body, ensure_ascii=False, default=str).encode()
     headers = auth_headers(token) if token else None
-    for attempt in range(50):
+    for attempt in range(attempts):
         try:
             msg = await nc.request(subject(service, endpoint), payload, timeout=timeout, headers=headers)
             break
         except nats.errors.NoRespondersError:
-            if attempt == 49:
+            if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.2)
     data = json.loads(msg.data) if msg.data else {}
@@ -59,6 +60,7 @@ class ApiClient:
     def __init__(self, nc: Any, reply: dict[str, Any], renew: Any) -> None:
         self.nc = nc
         self._renew = renew
+        self._lock = asyncio.Lock()  # one renewal at a time: a refresh token is good once
         self._take(reply)
 
     def _take(self, reply: dict[str, Any]) -> None:
@@ -85,9 +87,16 @@ class ApiClient:
         """A client of a token got elsewhere (the web front-end's session, a test), not renewed."""
         return cls(nc, {"access_token": token, "expires_in": expires_in}, None)
 
+    @property
+    def expires_in(self) -> float:
+        """Seconds the access token is still good for."""
+        return self._expires - time.monotonic()
+
     async def bearer(self) -> str:
         if self._renew is not None and time.monotonic() > self._expires - 60:
-            self._take(await self._renew(self))
+            async with self._lock:  # concurrent requests of one session renew once, not twice
+                if time.monotonic() > self._expires - 60:
+                    self._take(await self._renew(self))
         return self.token
 
     async def request(self, service: str, endpoint: str, body: dict[str, Any], timeout: float = 30) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -83,7 +84,8 @@ async def _bucket(js, create: bool = False):
     except BucketNotFoundError:  # the operator (clockctl, a test) creates it; readers see no offset
         if not create:
             return None
-        return await js.create_key_value(bucket=CLOCK_BUCKET, history=5)
+        replicas = int(os.environ.get("CONGDOAN_STREAM_REPLICAS") or 1)  # as the streams (runtime/streams.py)
+        return await js.create_key_value(bucket=CLOCK_BUCKET, history=5, replicas=replicas)
 
 
 async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None:

@@ -58,6 +58,12 @@ class NotFound(DomainError):
     code = ErrorCode.NOT_FOUND
 
 
+class TooLarge(DomainError):
+    """What the request asks for exceeds a limit the service sets (413), e.g. an import's size."""
+
+    code = ErrorCode.TOO_LARGE
+
+
 def api_error(e: DomainError) -> ApiError:
     """The one mapping from a broken rule to the reply a caller gets."""
     details = e.details if e.details is not None else ([{"field": e.field, "message": e.message}] if e.field else [])
@@ -75,3 +81,14 @@ def forbidden(message: str, field: str = "") -> Forbidden:
 
 def conflict(message: str, details: list[dict[str, Any]] | None = None, field: str = "") -> Conflict:
     return Conflict(message, field, details)
+
+
+class Unavailable(ApiError):
+    """503: a dependency (the database) does not answer now; the same request may succeed later.
+    The reply says when to try again: a `Retry-After` header (seconds) and a `retry_after` detail."""
+
+    def __init__(self, retry_after_s: int = 5, message: str | None = None) -> None:
+        message = message or f"Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Vui lòng thử lại sau {retry_after_s} giây."
+        super().__init__(ErrorCode.UNAVAILABLE, message,
+                         [{"field": "", "message": str(retry_after_s), "type": "retry_after"}])
+        self.retry_after_s = retry_after_s

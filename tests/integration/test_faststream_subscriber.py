@@ -9,6 +9,7 @@ import json
 from runtime.streams import ensure_streams
 from tests.conftest import wait_until
 from tests.integration.test_reliability import SUBJECT, submitted_event
+from tests.support import nats_options
 
 
 async def test_faststream_subscriber_gets_every_event_once_and_retries_failures(nc, nats_server):
@@ -25,7 +26,8 @@ async def test_faststream_subscriber_gets_every_event_once_and_retries_failures(
             raise ConnectionError("our database is down")
         got.append(event["data"]["unit_id"])
 
-    _, broker = make_app(nats_server.url, on_event, durable="test-outside")
+    # As another system connects: the NATS subscriber user (its own durable, no publishing).
+    _, broker = make_app(nats_server.url, on_event, durable="test-outside", **nats_options("subscriber"))
     await broker.start()
     try:
         for n in (1, 2, 3):

@@ -210,3 +210,49 @@ def test_each_user_connects_with_its_own_inbox() -> None:
     for user in ("plans", "client", "subscriber", "operator"):
         assert nats_options(user)["inbox_prefix"] == f"_INBOX.{user}"
         assert nats_options(user)["nkeys_seed"].endswith(f"/{user}.nk")
+
+
+async def test_a_subscriber_redirecting_deliveries_into_another_stream_forges_nothing(nc, nats_server, make_db_url):
+    """What subject permissions cannot stop (README "Security"): a subscriber's fetch request may
+    name any reply subject, e.g. an event subject of another stream, and JetStream delivers there.
+    Only an authentic event travels so, under its own subject and id: no consumer takes it."""
+    from tests.integration.test_awards import publish
+
+    js = nc.jetstream()
+    async with running("awards", nats_server.url, await make_db_url("awards")) as rt:
+        plans = await _as(nats_server.url, "plans")
+        try:
+            event_id = await publish(plans.jetstream(), "vn.congdoan.plans.unit.registered.v1", {
+                "unit_id": "prov", "code": "LĐLĐ-BĐ", "name": "Liên đoàn Lao động tỉnh Bình Định",
+                "kind": "provincial_federation", "effective_from": "2026-01-01"})
+        finally:
+            await plans.close()
+        await wait_until(lambda: _consumer_idle(js, "CONGDOAN_PLANS", "awards-from-plans"), what="the plans event")
+        sub = await _as(nats_server.url, "subscriber")
+        try:  # the plans event delivered onto the subject of "report submitted"
+            await sub.jetstream().add_consumer("CONGDOAN_PLANS", ConsumerConfig(durable_name="redirect"))
+            await sub.publish("$JS.API.CONSUMER.MSG.NEXT.CONGDOAN_PLANS.redirect", b'{"batch": 1}', reply=SUBJECT)
+            await sub.flush()
+
+            async def redirected() -> bool:
+                return (await js.stream_info("CONGDOAN_REPORTS")).state.messages >= 1
+
+            await wait_until(redirected, what="the redirected delivery")
+        finally:
+            await sub.close()
+        stray = await js.get_msg("CONGDOAN_REPORTS", 1)
+        assert stray.subject == "congdoan.evt.plans.unit.registered.v1" and stray.headers["Nats-Msg-Id"] == event_id
+        reports = await _as(nats_server.url, "reports")  # a real report behind it
+        try:
+            await reports.jetstream().publish(SUBJECT, json.dumps(submitted_event(1)).encode())
+        finally:
+            await reports.close()
+
+        async def real_one_handled() -> bool:
+            return await count(rt, "report_facts") == 1
+
+        await wait_until(real_one_handled, what="the real report")
+        await wait_until(lambda: _consumer_idle(js, "CONGDOAN_REPORTS", "awards-from-reports"), what="idle")
+        assert (await js.consumer_info("CONGDOAN_REPORTS", "awards-from-reports")).delivered.stream_seq == 2
+        assert await count(rt, "inbox") == 2  # the plans event once, the report once
+        assert (await js.stream_info("CONGDOAN_DLQ")).state.messages == 0

@@ -70,7 +70,7 @@ async def test_reorganisation_keeps_history_and_is_published(nc, nats_server, ma
             ("prov", None), ("B", "prov"), ("g1", "B"), ("g2", "B"), ("g3", "B")}
         # Closing: a unit with children cannot close; a leaf can.
         err = await fails(nc, "close_unit", {"unit_id": "B", "effective_from": "2026-01-01", "actor_id": "chair"}, "409")
-        assert "child unit" in err["message"]
+        assert "vẫn còn 3 đơn vị trực thuộc" in err["message"] and err["code"] == "conflict"
         await ok(nc, "close_unit", {"unit_id": "g3", "effective_from": "2026-01-01", "actor_id": "chair"})
 
         # The events other services project, in order: children move before the merged unit closes.
@@ -152,7 +152,7 @@ async def test_csv_import_is_all_or_nothing_with_bad_rows_by_line(nc, nats_serve
         err = await fails(nc, "import_units", {"import_id": "imp-2", "csv": CSV_BAD}, "422")
         lines = {d["field"].split(":")[0] for d in err["details"]}
         assert lines == {"line 2", "line 3", "line 4", "line 5", "line 6"}, err
-        assert "nothing was imported" in err["message"]
+        assert "chưa nhập đơn vị nào" in err["message"] and err["code"] == "validation_error"
         tree = await ok(nc, "list_units", {"root_id": "u-" + _sha("LDLD_X")})
         assert len(tree["items"]) == 5
         # The same file again: nothing new (a re-import is harmless).

@@ -19,7 +19,7 @@ from services.plans.domain.seed_plan import SEED_PLAN
 from services.plans.seed.demo import CHAIR_ID, PROVINCE_ID, demo_hierarchy
 from tests.conftest import wait_until
 from tests.integration.test_plans_support import events, fails, ok
-from tests.support import TEST_SECRETS, client, running
+from tests.support import TEST_NATS, TEST_SECRETS, client, running
 
 NOW = datetime(2026, 12, 10, 10, 0)
 DEMO_PASSWORD = "demo-sen-hong-2026"
@@ -30,6 +30,7 @@ async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_serve
     js = nc.jetstream()
     monkeypatch.setenv("CONGDOAN_CLIENT_ID", "loader")  # the CLI's machine identity
     monkeypatch.setenv("CONGDOAN_CLIENT_SECRET_FILE", str(TEST_SECRETS / "clients" / "loader.secret"))
+    monkeypatch.setenv("CONGDOAN_NATS_CREDS", str(TEST_NATS.seed_path("client")))  # the CLI's NATS user
     await set_shared_time(js, NOW)
     async with running("plans", nats_server.url, await make_db_url("plans")) as rt:
         out = await cli.load_demo(grassroots=20, log=lambda *_: None, api=client(nc), password=DEMO_PASSWORD)

@@ -164,7 +164,8 @@ async def test_requirement_from_plan_submission_review_and_reminders(nc, nats_se
         del v["participants"]
         err = error(*await call(nc, api("reports", "submit_report"), submit("g1", v)), "422")
         assert [d["field"] for d in err["details"]] == ["values.participants"]
-        assert "participants" in err["message"]
+        assert err["code"] == "validation_error" and err["message"].startswith("Báo cáo chưa đúng biểu mẫu")
+        assert err["details"][0]["message"].startswith("Thiếu trường bắt buộc") and "participants" in err["message"]
         err = error(*await call(nc, api("reports", "submit_report"), submit("g1", values(10, 11))), "422")
         assert err["details"][0]["field"] == "values.members_with_plans,members_total"
 
@@ -206,6 +207,13 @@ async def test_requirement_from_plan_submission_review_and_reminders(nc, nats_se
         view = ok(*await call(nc, api("reports", "get_report"), {"report_id": "rep-g1", "actor_id": "chair"}))
         assert [h["action"] for h in view["history"]] == ["accepted", "returned"]
         error(*await call(nc, api("reports", "get_report"), {"report_id": "rep-g1", "actor_id": "g4c"}), "403")
+        # A unit finds its own report (how a front-end shows the unit's form); not another unit's.
+        mine = ok(*await call(nc, api("reports", "list_reports"), {"requirement_id": REQ, "unit_id": "g1",
+                                                                   "actor_id": "g1c"}))
+        assert [(r["report_id"], r["status"]) for r in mine["items"]] == [("rep-g1", "returned")]
+        error(*await call(nc, api("reports", "list_reports"), {"requirement_id": REQ, "unit_id": "g1",
+                                                               "actor_id": "g4c"}), "403")
+        error(*await call(nc, api("reports", "list_reports"), {"requirement_id": REQ, "actor_id": "g1c"}), "403")
 
         # The reminders fire once per requirement and offset, fanned out to the units still missing.
         await set_time(js, rt, datetime(2026, 11, 23, 9, 0))  # the 7-day reminder (23/11 08:00)

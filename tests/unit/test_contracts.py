@@ -417,8 +417,8 @@ def test_endpoint_examples_validate(ep: EndpointSpec) -> None:
 
 def test_error_reply_schema() -> None:
     schema = load_schema(generate.ERROR_SCHEMA_PATH)
-    body = json.loads(error_reply(ErrorCode.VALIDATION, "invalid SubmitReport",
-                                  [{"field": "period", "message": "String should match pattern", "type": "string_pattern_mismatch"}]
+    body = json.loads(error_reply(ErrorCode.VALIDATION, "Yêu cầu không hợp lệ ở trường “period”: không đúng định dạng.",
+                                  [{"field": "period", "message": "Không đúng định dạng.", "type": "string_pattern_mismatch"}]
                                   ).model_dump_json())
     assert errors(schema, body) == []
     assert errors(schema, {"error": {"code": "teapot", "message": "x"}})

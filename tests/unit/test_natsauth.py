@@ -126,3 +126,21 @@ def test_connect_options_take_creds_then_user_password_then_the_embedded_seed(tm
     junk.write_text("hello")
     with pytest.raises(ValueError):
         connect_options("reports", creds=junk)
+
+
+def test_services_keep_real_time_unless_unlocked_and_take_their_own_credentials(tmp_path, monkeypatch):
+    from runtime.settings import load_settings
+
+    for var in ("CONGDOAN_CLOCK_LOCKED", "CONGDOAN_NATS_CREDS", "CONGDOAN_REPORTS_NATS_CREDS", "CONGDOAN_NATS_USER"):
+        monkeypatch.delenv(var, raising=False)
+    assert load_settings("reports").clock_locked is True
+    monkeypatch.setenv("CONGDOAN_CLOCK_LOCKED", "false")
+    assert load_settings("reports").clock_locked is False
+    users = NatsUsers(tmp_path / "secrets" / "nats")
+    users.ensure_builtin()
+    monkeypatch.setenv("CONGDOAN_DATA_DIR", str(tmp_path))
+    assert load_settings("reports").nats_connect_options()["nkeys_seed"] == str(users.seed_path("reports"))
+    monkeypatch.setenv("CONGDOAN_NATS_CREDS", str(users.seed_path("client")))
+    monkeypatch.setenv("CONGDOAN_REPORTS_NATS_CREDS", str(users.seed_path("reports")))
+    assert load_settings("reports").nats_connect_options()["nkeys_seed"] == str(users.seed_path("reports"))
+    assert load_settings("awards").nats_connect_options()["nkeys_seed"] == str(users.seed_path("client"))

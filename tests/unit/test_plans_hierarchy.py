@@ -53,23 +53,23 @@ def test_queries(tree):
 
 def test_nothing_exists_before_registration(tree):
     early = D0 - timedelta(days=1)
-    with pytest.raises(HierarchyError, match="not registered yet"):
+    with pytest.raises(HierarchyError, match="chưa được đăng ký vào ngày"):
         tree.parent_of("g1", early)
     assert not tree.is_active("g1", early)
     assert tree.units(early) == []
     assert not tree.is_ancestor("BD", "g1", early)
-    with pytest.raises(HierarchyError, match="unknown unit"):
+    with pytest.raises(HierarchyError, match="Không tìm thấy đơn vị"):
         tree.parent_of("nope", D1)
 
 
 def test_register_validation(tree):
-    with pytest.raises(HierarchyError, match="not registered"):
+    with pytest.raises(HierarchyError, match="chưa được đăng ký"):
         tree.register("x", "ghost", D1)
-    with pytest.raises(HierarchyError, match="after"):
+    with pytest.raises(HierarchyError, match="sau ngày"):
         tree.register("x", "BD", D0 - timedelta(days=1))  # parent did not exist yet
-    with pytest.raises(HierarchyError, match="own parent"):
+    with pytest.raises(HierarchyError, match="chính nó"):
         tree.register("x", "x", D1)
-    with pytest.raises(HierarchyError, match="already registered"):
+    with pytest.raises(HierarchyError, match="đã được đăng ký"):
         tree.register("g1", "KCN", D1)
     tree.register("g1", "QN", D0)  # an exact retry is harmless
     assert tree.versions("g1") == [UnitVersion("g1", "QN", D0, None)]
@@ -101,23 +101,23 @@ def test_move_to_root(tree):
 
 
 def test_move_validation(tree):
-    with pytest.raises(HierarchyError, match="cycle"):
+    with pytest.raises(HierarchyError, match="vòng lặp"):
         tree.move("BD", "g1", D1)  # under its own descendant
-    with pytest.raises(HierarchyError, match="own parent"):
+    with pytest.raises(HierarchyError, match="chính nó"):
         tree.move("BD", "BD", D1)
-    with pytest.raises(HierarchyError, match="registered only from"):
+    with pytest.raises(HierarchyError, match="chỉ được đăng ký từ"):
         tree.move("g1", "KCN", D0 - timedelta(days=1))
-    with pytest.raises(HierarchyError, match="not registered"):
+    with pytest.raises(HierarchyError, match="chưa được đăng ký"):
         tree.move("g1", "ghost", D1)
-    with pytest.raises(HierarchyError, match="unknown unit"):
+    with pytest.raises(HierarchyError, match="Không tìm thấy đơn vị"):
         tree.move("ghost", "BD", D1)
     tree.move("g1", "KCN", D2)
-    with pytest.raises(HierarchyError, match="date order"):
+    with pytest.raises(HierarchyError, match="thứ tự ngày"):
         tree.move("g1", "BD", D1)  # before its last change
     tree.close("g2", D2)
-    with pytest.raises(HierarchyError, match="closed"):
+    with pytest.raises(HierarchyError, match="giải thể"):
         tree.move("g2", "KCN", D3)  # moving a closed unit
-    with pytest.raises(HierarchyError, match="closed"):
+    with pytest.raises(HierarchyError, match="giải thể"):
         tree.move("g4", "g2", D1)  # under a unit that closes later
 
 
@@ -134,13 +134,13 @@ def test_cycle_is_found_on_a_later_date_recorded_earlier(tree):
     # Recorded first: from D3 KCN sits under g1.
     tree.move("KCN", "g1", D3)
     # Now, from D2, g1 goes under g3 (inside KCN). Fine on D2, a cycle from D3: refused.
-    with pytest.raises(HierarchyError, match=f"cycle.*{D3}"):
+    with pytest.raises(HierarchyError, match=f"vòng lặp.*{D3:%d/%m/%Y}"):
         tree.move("g1", "g3", D2)
     assert tree.parent_of("g1", D2) == "QN"
 
 
 def test_close(tree):
-    with pytest.raises(HierarchyError, match="child unit"):
+    with pytest.raises(HierarchyError, match="đơn vị trực thuộc"):
         tree.close("QN", D2)
     tree.move("g1", "BD", D2)
     tree.move("g2", "BD", D2)
@@ -149,13 +149,13 @@ def test_close(tree):
     assert not tree.is_active("QN", D2)
     assert tree.children("BD", D2) == ["KCN", "g1", "g2", "g4"]
     assert tree.children("QN", D1) == ["g1", "g2"]  # history kept
-    with pytest.raises(HierarchyError, match="not active"):
+    with pytest.raises(HierarchyError, match="không hoạt động"):
         tree.children("QN", D2)
     assert tree.successor("QN", D2) is None
     tree.close("QN", D2)  # retry: harmless
-    with pytest.raises(HierarchyError, match="closed"):
+    with pytest.raises(HierarchyError, match="giải thể"):
         tree.close("QN", D3)
-    with pytest.raises(HierarchyError, match="closed"):
+    with pytest.raises(HierarchyError, match="giải thể"):
         tree.register("x", "QN", D3)
 
 
@@ -167,7 +167,7 @@ def test_close_refuses_children_placed_later(tree):
 
 def test_close_on_registration_day_is_refused(tree):
     tree.register("x", "BD", D1)
-    with pytest.raises(HierarchyError, match="same day"):
+    with pytest.raises(HierarchyError, match="ngay trong ngày"):
         tree.close("x", D1)
 
 
@@ -182,7 +182,7 @@ def test_merge_moves_children_and_links_history(tree):
     assert tree.merged_into("QN") == ("KCN", D2)
     assert tree.merged_into("KCN") is None
     tree.merge("KCN", ["QN"], D2)  # retry: harmless
-    with pytest.raises(HierarchyError, match="merged into KCN"):
+    with pytest.raises(HierarchyError, match="đã sáp nhập vào KCN"):
         tree.move("QN", "BD", D3)
 
 
@@ -197,7 +197,7 @@ def test_successor_follows_chains_of_merges(tree):
     assert tree.successor("BD", REFORM) == "X"
     assert tree.successor("KCN", REFORM) == "KCN"  # moved, not merged: still itself
     assert tree.ancestors("g1", REFORM) == ["KCN", "X", "VN"]
-    with pytest.raises(HierarchyError, match="unknown"):
+    with pytest.raises(HierarchyError, match="Không tìm thấy"):
         tree.successor("ghost", D1)
     tree.register("late", "VN", D3)
     assert tree.successor("late", D1) is None  # not there yet
@@ -219,20 +219,20 @@ def test_merge_where_one_absorbed_unit_sits_under_another(tree):
 
 def test_merge_validation_leaves_the_tree_unchanged(tree):
     before = {u: tree.versions(u) for u in tree.units(D1)}
-    with pytest.raises(HierarchyError, match="into itself"):
+    with pytest.raises(HierarchyError, match="vào chính nó"):
         tree.merge("QN", ["QN"], D2)
-    with pytest.raises(HierarchyError, match="at least one"):
+    with pytest.raises(HierarchyError, match="ít nhất một"):
         tree.merge("QN", [], D2)
-    with pytest.raises(HierarchyError, match="repeat"):
+    with pytest.raises(HierarchyError, match="trùng nhau"):
         tree.merge("KCN", ["QN", "QN"], D2)
-    with pytest.raises(HierarchyError, match="subtree"):
+    with pytest.raises(HierarchyError, match="cấp dưới"):
         tree.merge("g1", ["QN"], D2)  # into its own descendant
-    with pytest.raises(HierarchyError, match="subtree"):
+    with pytest.raises(HierarchyError, match="cấp dưới"):
         tree.merge("g3", ["BD"], D2)  # deeper descendant
-    with pytest.raises(HierarchyError, match="unknown"):
+    with pytest.raises(HierarchyError, match="Không tìm thấy"):
         tree.merge("KCN", ["QN", "ghost"], D2)
     tree.register("late", "BD", D3)
-    with pytest.raises(HierarchyError, match="registered only from"):
+    with pytest.raises(HierarchyError, match="chỉ được đăng ký từ"):
         tree.merge("KCN", ["QN", "late"], D2)  # second absorbed unit fails after the first passed
     after = {u: tree.versions(u) for u in tree.units(D1)}
     assert before == after
@@ -241,7 +241,7 @@ def test_merge_validation_leaves_the_tree_unchanged(tree):
 
 def test_merge_refuses_children_placed_under_the_absorbed_unit_later(tree):
     tree.move("g4", "QN", D3)
-    with pytest.raises(HierarchyError, match="after the merge"):
+    with pytest.raises(HierarchyError, match="sau ngày sáp nhập"):
         tree.merge("KCN", ["QN"], D2)
 
 

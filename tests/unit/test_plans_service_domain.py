@@ -117,7 +117,7 @@ def test_parties_resolve_on_the_hierarchy_of_the_date():
     assert "cd-ldld-an-lao" not in resolve(plan.item("II.3.a"), "ldld-bd", org, date(2026, 7, 1))
     # A department the issuer does not have is an error, not a silent gap.
     org.kinds["ldld-bd-ban-tgnc"] = "affiliated_unit"
-    with pytest.raises(PlanError, match="no department BAN_TGNC"):
+    with pytest.raises(PlanError, match="không có ban BAN_TGNC"):
         resolve(plan.item("IV.1.1.a"), "ldld-bd", org, on)
 
 
@@ -196,13 +196,13 @@ def test_updates():
     c = apply_update("open", None, None, due, "in_progress", None, None, today)
     assert c.status == "in_progress" and not c.unchanged
     assert apply_update("in_progress", None, None, due, "in_progress", None, None, today).unchanged
-    with pytest.raises(TaskError, match="evidence"):
+    with pytest.raises(TaskError, match="minh chứng"):
         apply_update("in_progress", None, None, due, "done", "  ", None, today)
     done = apply_update("in_progress", None, None, due, "done", "Báo cáo số 1", None, today)
     assert (done.done_on, done.on_time) == (today, True)
     late = apply_update("open", None, None, due, "done", "x", None, date(2026, 12, 1))
     assert late.on_time is False
-    with pytest.raises(TaskError, match="future"):
+    with pytest.raises(TaskError, match="chưa đến"):
         apply_update("open", None, None, due, "done", "x", today + timedelta(days=1), today)
     with pytest.raises(TaskError) as err:
         apply_update("done", "x", today, due, "in_progress", None, None, today)
@@ -243,8 +243,8 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_kept():
     assert result.new == []
     assert [(e.line, e.field) for e in result.errors] == [
         (5, "parent_code"), (6, "parent_code"), (7, "parent_code"), (8, ""), (9, "code")]
-    assert "neither in the file nor registered" in result.errors[0].message
-    assert "grassroots_union cannot be placed under grassroots_union" in result.errors[1].message
+    assert "không có trong tệp và chưa được đăng ký" in result.errors[0].message
+    assert "Công đoàn cơ sở không thể trực thuộc công đoàn cơ sở." == result.errors[1].message
     missing = parse_units_csv("code,name\nA,B\n", D0, {}, {}, _rule)
     assert missing.errors[0].line == 1 and "kind" in missing.errors[0].message
     assert mint_unit_id("CĐCS_1") == mint_unit_id(unicodedata.normalize("NFD", "CĐCS_1"))

@@ -188,11 +188,11 @@ def test_roll_up_follows_the_hierarchy_as_it_stood_in_the_period_not_todays() ->
 
 
 def test_hierarchy_and_input_errors_are_named() -> None:
-    with pytest.raises(HierarchyError, match="parent x, which is not in the snapshot"):
+    with pytest.raises(HierarchyError, match="trực thuộc x, đơn vị không có trong cây tổ chức"):
         HierarchySnapshot.from_parents({"a": None, "b": "x"})
-    with pytest.raises(HierarchyError, match="cycle"):
+    with pytest.raises(HierarchyError, match="vòng lặp"):
         HierarchySnapshot.from_parents({"r": None, "a": "b", "b": "a"})
-    with pytest.raises(HierarchyError, match="two versions"):
+    with pytest.raises(HierarchyError, match="hai phiên bản"):
         HierarchySnapshot.from_history(history() + [UnitVersion("cd-kkt", "x", "upper_level_union", "ldld-bd",
                                                                 date(2026, 1, 1))], AS_OF)
     snap, expected, subs = province()

@@ -67,8 +67,7 @@ def test_a_missing_compulsory_field_is_a_clear_error_naming_the_field() -> None:
     errors = FORM.validate(values)
     assert [(e.field, e.code) for e in errors] == [("participants", "missing"), ("limitations", "missing")]
     msg = errors[0].message
-    assert "Thiếu trường bắt buộc" in msg and "Compulsory field" in msg
-    assert '"participants"' in msg and "Số lượt cán bộ, ĐVNLĐ tham gia học tập" in msg
+    assert msg == "Thiếu trường bắt buộc “Số lượt cán bộ, ĐVNLĐ tham gia học tập” (participants)."
     with pytest.raises(FormValidationError) as exc:
         FORM.clean(values)
     assert [e.field for e in exc.value.errors] == ["participants", "limitations"]
@@ -78,11 +77,11 @@ def test_a_missing_compulsory_field_is_a_clear_error_naming_the_field() -> None:
 @pytest.mark.parametrize(("key", "value", "code", "words"), [
     ("study_sessions", 2.5, "integer", "số nguyên"),
     ("study_sessions", -1, "min", "không nhỏ hơn 0"),
-    ("members_total", 20_000_000, "max", "at most"),
-    ("news_posts", "12", "type", "must be a number"),
+    ("members_total", 20_000_000, "max", "không lớn hơn"),
+    ("news_posts", "12", "type", "phải là một số, không phải '12'"),
     ("news_posts", True, "type", "phải là một số"),
-    ("news_posts", float("nan"), "type", "number"),
-    ("results", 42, "type", "must be text"),
+    ("news_posts", float("nan"), "type", "phải là một số"),
+    ("results", 42, "type", "phải là văn bản"),
     ("proposals", "x" * 10_001, "max_length", "10000"),
 ])
 def test_each_field_rule_names_the_field(key: str, value: object, code: str, words: str) -> None:
@@ -96,7 +95,7 @@ def test_cross_field_rule_names_both_fields() -> None:
     errors = FORM.validate(good_values(members_total=10, members_with_plans=12))
     assert [(e.field, e.code) for e in errors] == [("members_with_plans,members_total", "rule")]
     assert "members_with_plans" in errors[0].message and "members_total" in errors[0].message
-    assert "phải không lớn hơn" in errors[0].message and "must be at most" in errors[0].message
+    assert "phải không lớn hơn" in errors[0].message and errors[0].message.endswith(".")
     # a rule is not checked when one side is already wrong (the field error says it)
     errors = FORM.validate(good_values(members_total=None, members_with_plans=12))
     assert [e.code for e in errors] == ["missing"]
@@ -145,18 +144,20 @@ def test_another_campaign_brings_its_own_form_and_versions_coexist() -> None:
     assert reg.get("bc-01-kl-tw") is FORM
     with pytest.raises(KeyError, match="v7"):
         reg.get("bc-01-kl-tw", 7)
-    with pytest.raises(FormDefinitionError, match="new version"):
+    with pytest.raises(FormDefinitionError, match="phiên bản mới"):
         reg.register(FormDefinition.from_dict({**v1.to_dict(), "title": "khác"}))
     assert v2.validate({"trainings": 1, "workers": 5, "trained": 6, "results": "ok"})[0].code == "rule"
     assert [f.form_id for f in FormRegistry.from_directory()] == ["bc-01-kl-tw"]
 
 
 @pytest.mark.parametrize(("change", "words"), [
-    (lambda d: d["fields"].append({**d["fields"][0]}), "twice"),
-    (lambda d: d["fields"].append({"key": "x", "kind": "matrix", "label": "x"}), "unknown kind"),
+    (lambda d: d["fields"].append({**d["fields"][0]}), "bị trùng"),
+    (lambda d: d["fields"].append({"key": "x", "kind": "matrix", "label": "x"}), "không có loại trường “matrix”"),
+    (lambda d: d["fields"].append({"key": "y", "kind": "number", "label": "y", "colour": "red"}),
+     "không có thuộc tính “colour”"),
     (lambda d: d["fields"].append({"key": "s", "kind": "share", "label": "s", "numerator": "results",
-                                   "denominator": "members_total"}), "not a number field"),
-    (lambda d: d["rules"].append({"left": "results", "op": "<=", "right": "members_total"}), "not a number field"),
+                                   "denominator": "members_total"}), "không phải trường số"),
+    (lambda d: d["rules"].append({"left": "results", "op": "<=", "right": "members_total"}), "không phải trường số"),
     (lambda d: d["rules"].append({"left": "participants", "op": "=<", "right": 0}), "operator"),
     (lambda d: d["fields"][0].update(aggregation="avg"), "aggregation"),
     (lambda d: d.update(version=0), "version"),

@@ -60,13 +60,20 @@ def test_decode_accepts_a_valid_event():
     assert isinstance(ev.data, ReportSubmitted) and ev.data.unit_id == "u"
 
 
+def test_decode_ignores_data_fields_it_does_not_know():  # a producer one additive change ahead
+    ev = decode(json.dumps(_event(bogus=1)).encode(), SUBJECT, 10_000, HANDLERS)  # type: ignore[arg-type]
+    assert ev.data == decode(json.dumps(_event()).encode(), SUBJECT, 10_000, HANDLERS).data  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("payload,reason", [
     (b"{", "malformed"),
     (b"\xff\xfe", "malformed"),
     (b"[]", "invalid CloudEvent"),
     (json.dumps({**_event(), "specversion": "0.3"}).encode(), "invalid CloudEvent"),
     (json.dumps(_event(revision="x")).encode(), "invalid data"),
-    (json.dumps(_event(bogus=1)).encode(), "invalid data"),
+    (json.dumps(_event(unit_id=None)).encode(), "invalid data"),
+    (b"[" * 4_000 + b"]" * 4_000, "malformed: nested deeper"),
+    (json.dumps(_event(unit_id="u\x00")).encode(), "invalid: control character in data.unit_id"),
     (json.dumps({**_event(), "type": "vn.congdoan.x.y.z.v1"}).encode(), "unknown event type"),
     (b"x" * 20_000, "oversized"),
 ])
@@ -95,16 +102,30 @@ async def test_api_validation_errors_are_structured():
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b'{"unit_id": "u1", "full_name": 3, "roles": ["king"]}', signed)
     assert e.value.code == "validation_error"
-    assert {d["field"] for d in e.value.details} == {"full_name", "roles.0"}
+    # The fields at fault, each problem in Vietnamese with pydantic's type kept for programs.
+    assert e.value.message == "Yêu cầu không hợp lệ ở 2 trường: “full_name”, “roles.0”."
+    assert {d["field"]: (d["type"], d["message"]) for d in e.value.details} == {
+        "full_name": ("string_type", "Cần một chuỗi ký tự."),
+        "roles.0": ("enum", "Giá trị phải là một trong: 'chairperson', 'executive_member', 'head_of_unit', 'cadre', "
+                            "'member' hoặc 'administrator'.")}
+    with pytest.raises(ApiError) as e:
+        await server.handle(spec, b'{"unit_id": "u1"}', signed)
+    assert e.value.message == "Yêu cầu không hợp lệ ở trường “full_name”: thiếu trường bắt buộc."
+    assert e.value.details == [{"field": "full_name", "message": "Thiếu trường bắt buộc.", "type": "missing"}]
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b"x" * 1001, signed)
-    assert e.value.code == "payload_too_large"
+    assert e.value.code == "payload_too_large" and e.value.message == "Yêu cầu dài 1001 byte, vượt giới hạn 1000 byte."
     with pytest.raises(ApiError) as e:
         await server.handle(spec, b"\xff", signed)
-    assert e.value.code == "bad_request"
+    assert e.value.code == "bad_request" and e.value.message == "Nội dung yêu cầu không phải văn bản UTF-8 hợp lệ."
+    with pytest.raises(ApiError) as e:
+        await server.handle(spec, b'{"unit_id": ', signed)
+    assert e.value.code == "bad_request" and e.value.message.startswith("Nội dung yêu cầu không phải JSON hợp lệ")
     with pytest.raises(ApiError) as e:  # the token is checked before the body is even parsed
         await server.handle(spec, b'{"unit_id": "u1"}')
     assert e.value.code == "unauthenticated"
+    assert e.value.details == [{"field": "Authorization", "type": "missing",
+                                "message": "Yêu cầu không có tiêu đề Authorization: Bearer kèm mã xác thực."}]
 
 
 def test_api_refuses_endpoints_missing_from_the_catalogue():

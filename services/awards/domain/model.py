@@ -111,10 +111,10 @@ class Round:
     def check_taking_nominations(self, today: date) -> None:
         window = f"{vn_date(self.opens_on)} – {vn_date(self.closes_on)}"
         if today < self.opens_on:
-            raise Conflict(f"Đợt khen thưởng “{self.name}” chưa bắt đầu nhận hồ sơ đề nghị (thời gian: {window})",
+            raise Conflict(f"Đợt khen thưởng “{self.name}” chưa bắt đầu nhận hồ sơ đề nghị (thời gian: {window}).",
                            "round_id")
         if today > self.closes_on:
-            raise Conflict(f"Đợt khen thưởng “{self.name}” đã hết thời gian nhận hồ sơ đề nghị (thời gian: {window})",
+            raise Conflict(f"Đợt khen thưởng “{self.name}” đã hết thời gian nhận hồ sơ đề nghị (thời gian: {window}).",
                            "round_id")
 
     def categories_for(self, nominee_kind: str) -> list[str]:
@@ -124,19 +124,19 @@ class Round:
         allowed = self.categories_for(nominee_kind)
         who = "tập thể" if nominee_kind == "collective" else "cá nhân"
         if allowed and category is None:
-            raise Invalid(f"Cần chọn danh hiệu/nội dung đề nghị cho {who}: " + "; ".join(allowed), "category")
+            raise Invalid(f"Cần chọn danh hiệu/nội dung đề nghị cho {who}: " + "; ".join(allowed) + ".", "category")
         if allowed and category not in allowed:
-            raise Invalid(f"“{category}” không thuộc các nội dung khen thưởng {who} của đợt: " + "; ".join(allowed),
+            raise Invalid(f"“{category}” không thuộc các nội dung khen thưởng {who} của đợt: " + "; ".join(allowed) + ".",
                           "category")
 
     def check_form(self, nominee_kind: str, form: AwardForm | None, code: str, field_name: str = "form") -> AwardForm:
         if form is None or not form.active:
-            raise Invalid(f"Không có hình thức khen thưởng mã “{code}” trong danh mục", field_name)
+            raise Invalid(f"Không có hình thức khen thưởng mã “{code}” trong danh mục.", field_name)
         if form.code not in self.forms:
-            raise Invalid(f"Hình thức “{form.name}” không thuộc các hình thức của đợt khen thưởng", field_name)
+            raise Invalid(f"Hình thức “{form.name}” không thuộc các hình thức của đợt khen thưởng.", field_name)
         if not form.allows(nominee_kind):
             who = "tập thể" if nominee_kind == "collective" else "cá nhân"
-            raise Invalid(f"Hình thức “{form.name}” không áp dụng cho {who}", field_name)
+            raise Invalid(f"Hình thức “{form.name}” không áp dụng cho {who}.", field_name)
         return form
 
 
@@ -146,11 +146,11 @@ def new_round(*, round_id: str, name: str, level: str, issuer_unit_id: str, open
               individual_categories: list[str], forms: list[str], quotas: dict[str, int], opened_at: datetime,
               opened_by: str | None, source_plan_id: str | None = None, source_item_id: str | None = None) -> Round:
     if closes_on < opens_on:
-        raise Invalid(f"Ngày kết thúc ({vn_date(closes_on)}) trước ngày bắt đầu ({vn_date(opens_on)})", "closes_on")
+        raise Invalid(f"Ngày kết thúc ({vn_date(closes_on)}) trước ngày bắt đầu ({vn_date(opens_on)}).", "closes_on")
     if anchor_on is not None and not opens_on <= anchor_on <= closes_on:
-        raise Invalid(f"Ngày trọng tâm {vn_date(anchor_on)} nằm ngoài thời gian của đợt", "anchor_on")
+        raise Invalid(f"Ngày trọng tâm {vn_date(anchor_on)} nằm ngoài thời gian của đợt.", "anchor_on")
     if not forms:
-        raise Invalid("Đợt khen thưởng cần ít nhất một hình thức khen thưởng", "forms")
+        raise Invalid("Đợt khen thưởng cần ít nhất một hình thức khen thưởng.", "forms")
     return Round(round_id=round_id, name=name, level=level, issuer_unit_id=issuer_unit_id, year=opens_on.year,
                  opens_on=opens_on, closes_on=closes_on, anchor_on=anchor_on,
                  report_period=report_period or default_report_period(opens_on),
@@ -170,7 +170,7 @@ def check_quotas(quotas: dict[str, int], used: dict[str, int], adding: dict[str,
             continue
         if used.get(unit_id, 0) + n > quotas[unit_id]:
             raise Conflict(f"Vượt chỉ tiêu khen thưởng của {names.get(unit_id, unit_id)}: chỉ tiêu {quotas[unit_id]}, "
-                           f"đã có {used.get(unit_id, 0)} {what}, thêm {n}", f"quotas.{unit_id}")
+                           f"đã có {used.get(unit_id, 0)} {what}, thêm {n}.", f"quotas.{unit_id}")
 
 
 # --- nominations ---------------------------------------------------------------------------
@@ -244,7 +244,7 @@ class Nomination:
                 note: str | None) -> None:
         self._must_wait_at(unit_id)
         if parent_id is None:
-            raise Conflict(f"Đơn vị {unit_id} không còn thuộc phạm vi của đơn vị ban hành đợt khen thưởng",
+            raise Conflict(f"Đơn vị {unit_id} không còn thuộc phạm vi của đơn vị ban hành đợt khen thưởng.",
                            "unit_id")
         self.at_unit_id = parent_id
         self.status = "under_review" if parent_id == issuer_unit_id else "submitted"
@@ -259,11 +259,11 @@ class Nomination:
     def _must_wait_at(self, unit_id: str) -> None:
         if self.status != "submitted" or self.at_unit_id != unit_id:
             raise Conflict(f"Hồ sơ {self.nomination_id} không chờ {unit_id} xét, trình "
-                           f"(trạng thái: {STATUS_LABELS[self.status]})", "nomination_ids")
+                           f"(trạng thái: {STATUS_LABELS[self.status]}).", "nomination_ids")
 
     def withdraw(self, actor_id: str, at: datetime, reason: str | None) -> None:
         if self.status not in ("submitted", "under_review"):
-            raise Conflict(f"Không thể rút hồ sơ {self.nomination_id}: {STATUS_LABELS[self.status]}", "nomination_id")
+            raise Conflict(f"Không thể rút hồ sơ {self.nomination_id}: {STATUS_LABELS[self.status]}.", "nomination_id")
         self.status = "withdrawn"
         self.at_unit_id = None
         self.step(at, "withdrawn", actor_id, self.by_unit_id, reason)
@@ -274,22 +274,22 @@ class Nomination:
         if self.status not in COUNCIL_MAY_ACT:
             if self.status == "submitted":
                 raise Conflict(f"Hồ sơ {self.nomination_id} chưa được cấp trên trình lên Hội đồng "
-                               f"(đang chờ {self.at_unit_id})", "nomination_id")
-            raise Conflict(f"Hội đồng không thể xét hồ sơ {self.nomination_id}: {STATUS_LABELS[self.status]}",
+                               f"(đang chờ {self.at_unit_id}).", "nomination_id")
+            raise Conflict(f"Hội đồng không thể xét hồ sơ {self.nomination_id}: {STATUS_LABELS[self.status]}.",
                            "nomination_id")
         council_form: str | None
         if result == "rejected":
             council_form = None
         else:
             if reasons:
-                raise Conflict(f"Đối tượng chưa đủ điều kiện khen thưởng: {'; '.join(reasons)}", "result")
+                raise Conflict(f"Đối tượng chưa đủ điều kiện khen thưởng: {'; '.join(reasons)}.", "result")
             if result == "escalated":
                 if form is None:
-                    raise Invalid("Đề nghị hình thức cao hơn cần ghi hình thức đề nghị", "form")
+                    raise Invalid("Đề nghị hình thức cao hơn cần ghi hình thức đề nghị.", "form")
                 if form.rank <= current.rank:
-                    raise Invalid(f"“{form.name}” không cao hơn hình thức đã đề nghị “{current.name}”", "form")
+                    raise Invalid(f"“{form.name}” không cao hơn hình thức đã đề nghị “{current.name}”.", "form")
                 if not form.allows(self.nominee_kind):
-                    raise Invalid(f"Hình thức “{form.name}” không áp dụng cho đối tượng này", "form")
+                    raise Invalid(f"Hình thức “{form.name}” không áp dụng cho đối tượng này.", "form")
                 council_form = form.code
             else:
                 council_form = self.form
@@ -308,7 +308,7 @@ class Nomination:
     def grant(self, decision_id: str, award_id: str, actor_id: str, unit_id: str, at: datetime) -> None:
         if self.status not in ("approved", "escalated"):
             raise Conflict(f"Hồ sơ {self.nomination_id} chưa được Hội đồng đồng ý "
-                           f"(trạng thái: {STATUS_LABELS[self.status]})", "nomination_ids")
+                           f"(trạng thái: {STATUS_LABELS[self.status]}).", "nomination_ids")
         self.status = "awarded"
         self.decision_id = decision_id
         self.award_id = award_id

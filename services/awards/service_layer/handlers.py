@@ -339,11 +339,11 @@ async def _check_quota_units(uow: AwardsUnitOfWork, issuer_unit_id: str, quotas:
     out: dict[str, int] = {}
     for i, q in enumerate(quotas):
         if q.unit_id in out:
-            raise Invalid(f"Đơn vị {q.unit_id} được giao chỉ tiêu hai lần", f"quotas.{i}.unit_id")
+            raise Invalid(f"Đơn vị {q.unit_id} được giao chỉ tiêu hai lần.", f"quotas.{i}.unit_id")
         if await uow.directory.unit(q.unit_id) is None:
             raise _not_found(f"đơn vị {q.unit_id}", f"quotas.{i}.unit_id")
         if not await uow.directory.within(q.unit_id, issuer_unit_id, on):
-            raise Invalid(f"Đơn vị {q.unit_id} không thuộc phạm vi của đơn vị ban hành {issuer_unit_id}",
+            raise Invalid(f"Đơn vị {q.unit_id} không thuộc phạm vi của đơn vị ban hành {issuer_unit_id}.",
                                      f"quotas.{i}.unit_id")
         out[q.unit_id] = q.quota
     return out
@@ -355,19 +355,19 @@ async def open_round(cmd: api.OpenRound, who: Principal, uow: AwardsUnitOfWork) 
         actor = await _authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, "issuer_unit_id")
         issuer = await uow.directory.unit(cmd.issuer_unit_id)
         if closed_by(issuer, today):
-            raise Conflict(f"Đơn vị {cmd.issuer_unit_id} đã ngừng hoạt động", "issuer_unit_id")
+            raise Conflict(f"Đơn vị {cmd.issuer_unit_id} đã ngừng hoạt động.", "issuer_unit_id")
         round_id = cmd.round_id or _mint("round")
         existing = await uow.rounds.get(round_id)
         if existing is not None:
             if (existing.name, existing.issuer_unit_id, existing.opens_on, existing.closes_on) == (
                     cmd.name, cmd.issuer_unit_id, cmd.opens_on, cmd.closes_on):
                 return await _round_reply(uow, existing, duplicate=True)
-            raise Conflict(f"Mã đợt {round_id} đã dùng cho đợt “{existing.name}”", "round_id")
+            raise Conflict(f"Mã đợt {round_id} đã dùng cho đợt “{existing.name}”.", "round_id")
         forms = await uow.rounds.forms()
         codes = list(cmd.forms) or _default_forms(forms, issuer.kind)
         for i, code in enumerate(codes):
             if code not in forms or not forms[code].active:
-                raise Invalid(f"Không có hình thức khen thưởng mã “{code}” trong danh mục", f"forms.{i}")
+                raise Invalid(f"Không có hình thức khen thưởng mã “{code}” trong danh mục.", f"forms.{i}")
         quotas = await _check_quota_units(uow, cmd.issuer_unit_id, cmd.quotas, today)
         rnd = new_round(
             round_id=round_id, name=cmd.name, level=cmd.level or level_for_kind(issuer.kind),
@@ -397,7 +397,7 @@ async def set_round_quotas(cmd: api.SetRoundQuotas, who: Principal, uow: AwardsU
             if used.get(unit_id, 0) > quota:
                 raise Conflict(
                     f"Chỉ tiêu mới của {names.get(unit_id, unit_id)} ({quota}) thấp hơn số hồ sơ đã đề nghị "
-                    f"({used[unit_id]})", f"quotas.{unit_id}")
+                    f"({used[unit_id]}).", f"quotas.{unit_id}")
         rnd.quotas = new
         await uow.rounds.save_quotas(rnd)
         reply = await _round_reply(uow, rnd)
@@ -480,16 +480,16 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
                 if existing.round_id == rnd.round_id and existing.same_request(
                         cmd.by_unit_id, kind, cmd.nominee_id, cmd.form, cmd.category, cmd.achievements):
                     return (await _nomination_replies(uow, [existing], duplicate=True))[0]
-                raise Conflict(f"Mã hồ sơ {cmd.nomination_id} đã dùng cho một hồ sơ khác",
+                raise Conflict(f"Mã hồ sơ {cmd.nomination_id} đã dùng cho một hồ sơ khác.",
                                           "nomination_id")
         rnd.check_taking_nominations(today)
         by_unit = await uow.directory.unit(cmd.by_unit_id)
         if closed_by(by_unit, today):
-            raise Conflict(f"Đơn vị {by_unit.name} đã ngừng hoạt động", "by_unit_id")
+            raise Conflict(f"Đơn vị {by_unit.name} đã ngừng hoạt động.", "by_unit_id")
         route = await uow.directory.route(cmd.by_unit_id, rnd.issuer_unit_id, today)
         if route is None:
             raise _forbidden(f"{by_unit.name} không thuộc phạm vi đợt khen thưởng “{rnd.name}” "
-                             f"(đơn vị ban hành: {rnd.issuer_unit_id})", "by_unit_id")
+                             f"(đơn vị ban hành: {rnd.issuer_unit_id}).", "by_unit_id")
         # The nominee: a unit of the nominating unit's subtree, or a person of one.
         if kind == "collective":
             nominee = await uow.directory.unit(cmd.nominee_id)
@@ -503,7 +503,7 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
             nominee_unit_id, nominee_name = nominee.unit_id, nominee.full_name
         if not await uow.directory.within(nominee_unit_id, cmd.by_unit_id, today):
             raise _forbidden(f"{nominee_name} không thuộc {by_unit.name}: một đơn vị chỉ đề nghị khen thưởng "
-                             f"tập thể, cá nhân thuộc đơn vị mình", "nominee_id")
+                             f"tập thể, cá nhân thuộc đơn vị mình.", "nominee_id")
         forms = await uow.rounds.forms()
         rnd.check_form(kind, forms.get(cmd.form), cmd.form)
         rnd.check_category(kind, cmd.category)
@@ -520,7 +520,7 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
             raise Conflict(
                 f"{nominee_name} đã được đề nghị trong đợt “{rnd.name}” (hồ sơ {holder.nomination_id} của "
                 f"{holder_unit}, trạng thái: {STATUS_LABELS[holder.status]}); mỗi đối tượng chỉ được đề nghị "
-                f"một lần trong một đợt", "nominee_id")
+                f"một lần trong một đợt.", "nominee_id")
         quota_units = [u for u in route if u in rnd.quotas]
         check_quotas(rnd.quotas, await uow.nominations.quota_counts(rnd.round_id, quota_units),
                      {u: 1 for u in quota_units}, await uow.directory.unit_names(quota_units))
@@ -540,7 +540,7 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
         try:
             await uow.nominations.add(nom)
         except sa.exc.IntegrityError:  # a concurrent nomination of the same nominee got in first
-            raise Conflict(f"{nominee_name} đã được đề nghị trong đợt “{rnd.name}”", "nominee_id") from None
+            raise Conflict(f"{nominee_name} đã được đề nghị trong đợt “{rnd.name}”.", "nominee_id") from None
         await uow.emit(ev.NominationSubmitted(
             nomination_id=nom.nomination_id, round_id=rnd.round_id, by_unit_id=nom.by_unit_id, nominee_kind=kind,
             nominee_id=nom.nominee_id, form=_form_name(forms, nom.form), eligible=not reasons, reasons=reasons,
@@ -569,7 +569,7 @@ async def forward_nominations(cmd: api.ForwardNominations, who: Principal, uow: 
         today = _today(uow)
         actor = await _authorize(uow, who, Action.ACT, cmd.unit_id, today)
         if len(set(cmd.nomination_ids)) != len(cmd.nomination_ids):
-            raise Invalid("Danh sách hồ sơ có mã trùng nhau", "nomination_ids")
+            raise Invalid("Danh sách hồ sơ có mã trùng nhau.", "nomination_ids")
         noms = await uow.nominations.get_many(cmd.nomination_ids, for_update=True)
         missing = [i for i in cmd.nomination_ids if i not in noms]
         if missing:
@@ -619,7 +619,7 @@ async def record_council_result(cmd: api.RecordCouncilResult, who: Principal, uo
         forms = await uow.rounds.forms()
         result = str(cmd.result)
         if cmd.form is not None and cmd.form not in forms:
-            raise Invalid(f"Không có hình thức khen thưởng mã “{cmd.form}” trong danh mục", "form")
+            raise Invalid(f"Không có hình thức khen thưởng mã “{cmd.form}” trong danh mục.", "form")
         reasons = [] if result == "rejected" else (await _reasons(uow, rnd, nom.nominee_kind, [nom.nominee_id]))[
             nom.nominee_id]
         decided_on = cmd.decided_on or _today(uow)
@@ -663,20 +663,20 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
         if existing is not None:
             if existing.same_request(cmd.round_id, cmd.number, cmd.decision_date, cmd.signer, cmd.nomination_ids):
                 return await _decision_reply(uow, existing, duplicate=True)
-            raise Conflict(f"Mã quyết định {decision_id} đã dùng cho quyết định số {existing.number}",
+            raise Conflict(f"Mã quyết định {decision_id} đã dùng cho quyết định số {existing.number}.",
                                       "decision_id")
         other = await uow.decisions.by_number(rnd.issuer_unit_id, cmd.number)
         if other is not None:
-            raise Conflict(f"Số quyết định {cmd.number} đã được dùng (quyết định {other.decision_id})",
+            raise Conflict(f"Số quyết định {cmd.number} đã được dùng (quyết định {other.decision_id}).",
                                       "number")
         if len(set(cmd.nomination_ids)) != len(cmd.nomination_ids):
-            raise Invalid("Danh sách khen thưởng có hồ sơ trùng nhau", "nomination_ids")
+            raise Invalid("Danh sách khen thưởng có hồ sơ trùng nhau.", "nomination_ids")
         noms = await uow.nominations.get_many(cmd.nomination_ids, for_update=True)
         for i, nid in enumerate(cmd.nomination_ids):
             if nid not in noms:
                 raise _not_found(f"hồ sơ đề nghị {nid}", f"nomination_ids.{i}")
             if noms[nid].round_id != rnd.round_id:
-                raise Invalid(f"Hồ sơ {nid} thuộc đợt khen thưởng khác", f"nomination_ids.{i}")
+                raise Invalid(f"Hồ sơ {nid} thuộc đợt khen thưởng khác.", f"nomination_ids.{i}")
         # The quotas hold at the decision too: what is awarded through a unit stays within its quota.
         adding = Counter(u for n in noms.values() for u in n.route if u in rnd.quotas)
         check_quotas(rnd.quotas, await uow.nominations.quota_counts(rnd.round_id, adding, statuses={"awarded"}),
@@ -731,20 +731,20 @@ async def register_exemplary_model(cmd: api.RegisterExemplaryModel, who: Princip
         if existing is not None:
             if existing.same_request(cmd.unit_id, cmd.person_id, cmd.title, cmd.story, cmd.year, cmd.award_id):
                 return (await _model_replies(uow, [existing], duplicate=True))[0]
-            raise Conflict(f"Mã điển hình {model_id} đã dùng cho “{existing.title}”", "model_id")
+            raise Conflict(f"Mã điển hình {model_id} đã dùng cho “{existing.title}”.", "model_id")
         if cmd.person_id is not None:
             person = await uow.directory.person(cmd.person_id)
             if person is None:
                 raise _not_found(f"cá nhân {cmd.person_id}", "person_id")
             if not await uow.directory.within(person.unit_id, cmd.unit_id, today):
-                raise Invalid(f"{person.full_name} không thuộc đơn vị {cmd.unit_id}", "person_id")
+                raise Invalid(f"{person.full_name} không thuộc đơn vị {cmd.unit_id}.", "person_id")
         if cmd.award_id is not None:
             award = await uow.decisions.award(cmd.award_id)
             if award is None:
                 raise _not_found(f"khen thưởng {cmd.award_id}", "award_id")
             subject = cmd.person_id if award.nominee_kind == "individual" else cmd.unit_id
             if award.nominee_id != subject:
-                raise Invalid(f"Khen thưởng {cmd.award_id} không phải của đối tượng này", "award_id")
+                raise Invalid(f"Khen thưởng {cmd.award_id} không phải của đối tượng này.", "award_id")
         model = ExemplaryModel(model_id, cmd.unit_id, cmd.person_id, cmd.title, cmd.story, cmd.year, cmd.award_id,
                                uow.now(), actor.label)
         await uow.models.add(model)
@@ -779,7 +779,7 @@ async def list_exemplary_models(q: api.ListExemplaryModels, who: Principal, uow:
 
 async def get_award_history(q: api.GetAwardHistory, who: Principal, uow: AwardsUnitOfWork) -> api.AwardHistory:
     if (q.unit_id is None) == (q.person_id is None):
-        raise Invalid("Cần ghi đúng một trong hai: unit_id (đơn vị) hoặc person_id (cá nhân)",
+        raise Invalid("Cần ghi đúng một trong hai: unit_id (đơn vị) hoặc person_id (cá nhân).",
                                  "unit_id" if q.unit_id is None else "person_id")
     async with uow:
         today = _today(uow)

@@ -174,29 +174,29 @@ class Target:
 
 def check_url(url: str, allow: AllowList) -> Target:
     """The checks that need no name resolution: shape, scheme, an address literal's range."""
-    def invalid(why: str, vi: str) -> TargetRefused:
+    def bad_url(why: str, vi: str) -> TargetRefused:  # why: for the log; vi: for the person
         return TargetRefused(INVALID_URL, f"invalid webhook URL: {why}", f"Địa chỉ webhook không hợp lệ: {vi}.")
 
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise invalid("cannot be parsed", "không đọc được địa chỉ (kiểm tra cổng và dấu ngoặc)") from None
+        raise bad_url("cannot be parsed", "không đọc được địa chỉ (kiểm tra cổng và dấu ngoặc)") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise invalid(f"scheme {scheme or '(none)'}", "chỉ dùng https://")
+        raise bad_url(f"scheme {scheme or '(none)'}", "chỉ dùng https://")
     host = normal_host(parts.hostname or "")
     if not host:
-        raise invalid("no host", "thiếu tên máy chủ")
+        raise bad_url("no host", "thiếu tên máy chủ")
     if parts.username is not None or parts.password is not None:
-        raise invalid("user name or password in the URL",
+        raise bad_url("user name or password in the URL",
                       "không ghi tên đăng nhập hay mật khẩu trong địa chỉ (chữ ký webhook đã xác thực người gửi)")
     address = parse_address(host)
     if address is None:
         try:
             host.encode("idna")
         except UnicodeError:
-            raise invalid(f"host {host!r}", "tên máy chủ không hợp lệ") from None
+            raise bad_url(f"host {host!r}", "tên máy chủ không hợp lệ") from None
     if scheme == "http" and not allow.admits_host(host):
         raise TargetRefused(HTTPS_REQUIRED, f"webhook URL must be https: {host} is not allow-listed for http",
                             "Địa chỉ webhook phải bắt đầu bằng https:// (http:// chỉ dùng được với máy chủ "

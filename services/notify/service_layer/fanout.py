@@ -29,6 +29,7 @@ from typing import Any
 
 from contracts.catalogue import EVENTS_BY_TYPE
 from contracts.envelope import CloudEvent, RawCloudEvent
+from contracts.events.notify import CreatedNotification, NotificationsCreated
 from runtime.clock import TZ
 from runtime.logging import get_logger
 from services.notify.adapters.orm import deliveries, notifications
@@ -52,6 +53,8 @@ from services.notify.service_layer.policy import Policy
 from services.notify.service_layer.unit_of_work import NotifyUnitOfWork
 
 log = get_logger("notify.fanout")
+
+CREATED_CHUNK = 200  # notifications per notifications.created event
 
 EventHandler = Callable[[CloudEvent[Any], NotifyUnitOfWork, Policy], Awaitable[None]]
 
@@ -163,6 +166,13 @@ async def flush(uow: NotifyUnitOfWork, policy: Policy,
                                    last_error=None, created_at=now, sent_at=None, digest_id=None)
     await repo.insert_ignore_many(notifications, list(n_rows.values()))
     await repo.insert_ignore_many(deliveries, list(d_rows.values()))
+    if n_rows:
+        # Who has something new in their inbox, for live front-ends (a re-handled event may name
+        # notifications already there: a front-end only re-reads the inbox).
+        created = [CreatedNotification(notification_id=r["notification_id"], recipient_id=r["recipient_id"],
+                                       kind=r["kind"]) for r in n_rows.values()]
+        await uow.emit_many([(NotificationsCreated(items=created[i:i + CREATED_CHUNK]), None)
+                             for i in range(0, len(created), CREATED_CHUNK)])
     if held:
         await repo.hold(held)
         HELD.inc(len(held))

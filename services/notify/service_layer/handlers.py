@@ -34,7 +34,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from contracts.api import notify as api
-from contracts.api.common import ErrorCode
 from contracts.envelope import CloudEvent
 from contracts.events import awards as awards_ev
 from contracts.events import plans as plans_ev
@@ -43,7 +42,7 @@ from contracts.types import NomineeKind, PartyKind
 from runtime.access import Action
 from runtime.auth import Principal
 from runtime.directory import Directory, Retry
-from runtime.errors import ApiError, not_found
+from runtime.errors import Invalid, NotFound, not_found
 from services.notify.domain.model import (
     Audience,
     EmailMode,
@@ -318,8 +317,8 @@ async def unread_count(q: api.UnreadCount, who: Principal, uow: NotifyUnitOfWork
 
 async def mark_read(cmd: api.MarkRead, who: Principal, uow: NotifyUnitOfWork) -> api.MarkReadReply:
     if not cmd.all and not cmd.notification_ids:
-        raise ApiError(ErrorCode.VALIDATION, "give notification_ids, or all: true",
-                       [{"field": "notification_ids", "message": "empty, and all is false"}])
+        raise Invalid("Cần ghi các thông báo cần đánh dấu đã đọc (notification_ids), hoặc chọn tất cả (all: true).",
+                      "notification_ids")
     async with uow:
         person_id = await _me(uow, who)
         ids = None if cmd.all else list(dict.fromkeys(cmd.notification_ids))
@@ -327,9 +326,10 @@ async def mark_read(cmd: api.MarkRead, who: Principal, uow: NotifyUnitOfWork) ->
             owned = await uow.notify.owned(person_id, ids)
             unknown = [i for i, n in enumerate(ids) if n not in owned]
             if unknown:
-                raise ApiError(ErrorCode.NOT_FOUND, f"{len(unknown)} notification(s) not in the inbox of {person_id}",
+                raise NotFound(f"{len(unknown)} thông báo không có trong hộp thư của {person_id}.", "notification_ids",
                                [{"field": f"notification_ids.{cmd.notification_ids.index(ids[i])}",
-                                 "message": f"no notification {ids[i]} for {person_id}"} for i in unknown[:50]])
+                                 "message": f"Không có thông báo {ids[i]} trong hộp thư của {person_id}."}
+                                for i in unknown[:50]])
         marked = await uow.notify.mark_read(person_id, ids, uow.now())
         await uow.commit()
         return api.MarkReadReply(marked=marked, unread=await uow.notify.unread(person_id))
@@ -338,7 +338,7 @@ async def mark_read(cmd: api.MarkRead, who: Principal, uow: NotifyUnitOfWork) ->
 async def _known_person(uow: NotifyUnitOfWork, person_id: str) -> Any:
     person = await Directory(uow.session).person(person_id)
     if person is None:
-        raise not_found(f"person {person_id}")
+        raise not_found(f"cá nhân {person_id}", "person_id")
     return person
 
 
@@ -374,8 +374,8 @@ async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUn
         prefs = (await uow.notify.preferences([person_id])).get(person_id) or Preferences(person_id=person_id)
         if "email" in given:
             if cmd.email is None:
-                raise ApiError(ErrorCode.VALIDATION, "email may not be null",
-                               [{"field": "email", "message": "one of auto, immediate, digest, off"}])
+                raise Invalid("Cần chọn cách nhận thư điện tử, một trong: auto (tự động), immediate (gửi ngay), "
+                              "digest (gộp theo ngày), off (không nhận).", "email")
             prefs.email_mode = EmailMode(cmd.email.value)
         if "email_address" in given:
             prefs.email_address = cmd.email_address
@@ -393,8 +393,8 @@ async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUn
                 prefs.webhook_url = cmd.webhook_url
         if cmd.rotate_webhook_secret:
             if not prefs.webhook_url:
-                raise ApiError(ErrorCode.VALIDATION, "no webhook to rotate the secret of",
-                               [{"field": "rotate_webhook_secret", "message": "set webhook_url first"}])
+                raise Invalid("Chưa có webhook nên không có khóa bí mật để đổi; hãy đặt địa chỉ webhook (webhook_url) "
+                              "trước.", "rotate_webhook_secret")
             secret = webhooks.new_secret_for(prefs)
         prefs.updated_at = uow.now()
         await uow.notify.save_preferences(prefs)
@@ -418,8 +418,7 @@ async def delivery_log(q: api.DeliveryLog, who: Principal, uow: NotifyUnitOfWork
                 at_us, did = q.page.cursor.split("|", 1)
                 before = (datetime.fromtimestamp(int(at_us) / 1_000_000, UTC), did)
             except ValueError:
-                raise ApiError(ErrorCode.VALIDATION, "invalid cursor",
-                               [{"field": "page.cursor", "message": "use next_cursor of the previous page"}]) from None
+                raise Invalid("Con trỏ trang không hợp lệ: hãy dùng next_cursor của trang trước.", "page.cursor") from None
         rows = await uow.notify.delivery_log(person_id, q.channel.value if q.channel else None,
                                              q.status.value if q.status else None, q.page.limit + 1, before)
         more = len(rows) > q.page.limit

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.api.common import ErrorCode
-from runtime.errors import ApiError
+from runtime.errors import Invalid
 from runtime.logging import get_logger
 from services.notify.adapters.secret_box import SecretBox, SecretUnreadable
 from services.notify.adapters.webhook import WebhookGuard
@@ -34,8 +33,7 @@ class Webhooks:
         except TargetRefused as exc:
             log.info("webhook target refused", code=exc.code, host=exc.host, address=exc.address,
                      category=exc.category)
-            raise ApiError(ErrorCode.VALIDATION, exc.message_vi,
-                           [{"field": field, "message": exc.message_vi, "type": exc.code}]) from None
+            raise Invalid(exc.message_vi, field, [{"field": field, "message": exc.message_vi, "type": exc.code}]) from None
 
     def new_secret_for(self, prefs: Preferences) -> str:
         """Make a secret, keep it sealed in `prefs`; the plain secret is returned, for the one

@@ -25,9 +25,21 @@ from collections import deque
 from dataclasses import dataclass, replace
 from datetime import date
 
+from runtime import errors
 
-class HierarchyError(Exception):
-    """A change to the organisation tree broke a rule, or a query named a unit that is not there."""
+
+class HierarchyError(errors.Conflict):
+    """A change to the organisation tree broke a rule, or a query named a unit that is not there
+    (409 unless the use case says otherwise; the message is Vietnamese)."""
+
+
+def _d(day: date | None) -> str:
+    return f"{day:%d/%m/%Y}" if day else "?"
+
+
+# What a change is called in a message: "Không thể {verb} đơn vị …".
+_VERBS = {"move": "chuyển", "close": "giải thể", "merge": "sáp nhập"}
+_ROLES = {"parent": "Đơn vị cấp trên", "survivor": "Đơn vị tiếp nhận"}
 
 
 @dataclass(frozen=True)
@@ -90,11 +102,12 @@ class Hierarchy:
             first = self._versions[unit][0]
             if first.valid_from == on and first.parent_id == parent:
                 return  # a retry
-            raise HierarchyError(f"unit {unit} is already registered (from {first.valid_from}, "
-                                 f"under {first.parent_id}); ids are never reused")
+            where = f"trực thuộc {first.parent_id}" if first.parent_id else "là đơn vị cấp cao nhất"
+            raise HierarchyError(f"Mã đơn vị {unit} đã được đăng ký (từ ngày {_d(first.valid_from)}, {where}); "
+                                 f"mã đơn vị không được dùng lại.")
         if parent is not None:
             if parent == unit:
-                raise HierarchyError(f"unit {unit} cannot be its own parent")
+                raise HierarchyError(f"Đơn vị {unit} không thể trực thuộc chính nó.")
             self._require_open_parent(parent, on, child=unit)
         self._versions[unit] = [UnitVersion(unit, parent, on)]
         if parent is not None:
@@ -108,12 +121,12 @@ class Hierarchy:
             return  # already there: nothing to record
         if new_parent is not None:
             if new_parent == unit:
-                raise HierarchyError(f"unit {unit} cannot be its own parent")
+                raise HierarchyError(f"Đơn vị {unit} không thể trực thuộc chính nó.")
             self._require_open_parent(new_parent, on, child=unit)
             cycle_on = self._cycle_date(unit, new_parent, on, None)
             if cycle_on is not None:
-                raise HierarchyError(f"moving {unit} under {new_parent} on {on} makes a cycle: "
-                                     f"{new_parent} is inside {unit}'s subtree on {cycle_on}")
+                raise HierarchyError(f"Chuyển {unit} về trực thuộc {new_parent} từ ngày {_d(on)} tạo thành vòng lặp: "
+                                     f"ngày {_d(cycle_on)}, {new_parent} là đơn vị cấp dưới của {unit}.")
         self._set_parent_from(unit, new_parent, on)
         self._changed(on)
 
@@ -126,8 +139,8 @@ class Hierarchy:
         busy = self._children_from(unit, on)
         if busy:
             shown = ", ".join(sorted(busy)[:5]) + (" …" if len(busy) > 5 else "")
-            raise HierarchyError(f"unit {unit} still has {len(busy)} child unit(s) on or after {on} ({shown}); "
-                                 f"move, merge or close them first")
+            raise HierarchyError(f"Đơn vị {unit} vẫn còn {len(busy)} đơn vị trực thuộc từ ngày {_d(on)} ({shown}); "
+                                 f"cần chuyển, sáp nhập hoặc giải thể các đơn vị đó trước.")
         self._end_at(unit, on)
         self._changed(on)
 
@@ -137,11 +150,11 @@ class Hierarchy:
         Everything is checked before anything changes, so a refused merge leaves the tree as it was.
         """
         if not absorbed:
-            raise HierarchyError("a merge needs at least one absorbed unit")
+            raise HierarchyError("Sáp nhập cần ít nhất một đơn vị được sáp nhập.")
         if len(set(absorbed)) != len(absorbed):
-            raise HierarchyError(f"absorbed units repeat: {absorbed}")
+            raise HierarchyError(f"Danh sách đơn vị được sáp nhập có mã trùng nhau: {', '.join(absorbed)}.")
         if survivor in absorbed:
-            raise HierarchyError(f"unit {survivor} cannot be merged into itself")
+            raise HierarchyError(f"Không thể sáp nhập đơn vị {survivor} vào chính nó.")
         pending = [a for a in absorbed if not self._already_ended(a, on, merged_into=survivor)]
         if not pending:
             return  # a retry
@@ -152,7 +165,7 @@ class Hierarchy:
         absorbed_set = set(pending)
         for anc in [survivor, *self._ancestors_at(survivor, on)]:
             if anc in absorbed_set:
-                raise HierarchyError(f"cannot merge {anc} into {survivor}: {survivor} is inside {anc}'s subtree")
+                raise HierarchyError(f"Không thể sáp nhập {anc} vào {survivor}: {survivor} là đơn vị cấp dưới của {anc}.")
         # Children of absorbed units (other than units being absorbed) move to the survivor on `on`.
         moves: list[tuple[str, UnitVersion]] = []
         for a in pending:
@@ -163,14 +176,15 @@ class Hierarchy:
                     if v.parent_id != a:
                         continue
                     if v.valid_from > on:
-                        raise HierarchyError(f"unit {child} is placed under {a} from {v.valid_from}, after the "
-                                             f"merge on {on}; correct that first")
+                        raise HierarchyError(f"Đơn vị {child} được đặt trực thuộc {a} từ ngày {_d(v.valid_from)}, sau ngày "
+                                             f"sáp nhập {_d(on)}; cần sửa điều đó trước.")
                     if v.covers(on):
                         moves.append((child, v))
         for child, v in moves:
             cycle_on = self._cycle_date(child, survivor, on, v.valid_to)
             if cycle_on is not None:
-                raise HierarchyError(f"merge would put {child} under {survivor}, a cycle on {cycle_on}")
+                raise HierarchyError(f"Sáp nhập sẽ đặt {child} trực thuộc {survivor}, tạo thành vòng lặp "
+                                     f"vào ngày {_d(cycle_on)}.")
         # All checks passed: apply.
         for child, v in moves:
             self._reparent_span(child, v, survivor, on)
@@ -241,7 +255,7 @@ class Hierarchy:
             if merged is None or merged[1] > as_of:
                 return None
             if current in seen:  # cannot happen with checked merges; guard anyway
-                raise HierarchyError(f"merge loop at {current}")
+                raise HierarchyError(f"Vòng lặp sáp nhập tại đơn vị {current}.")
             seen.add(current)
             current = merged[0]
 
@@ -256,7 +270,7 @@ class Hierarchy:
         try:
             return self._versions[unit]
         except KeyError:
-            raise HierarchyError(f"unknown unit {unit}") from None
+            raise HierarchyError(f"Không tìm thấy đơn vị {unit} trong cây tổ chức.") from None
 
     def _version_at(self, unit: str, on: date) -> UnitVersion | None:
         vs = self._versions.get(unit)
@@ -273,8 +287,10 @@ class Hierarchy:
         v = self._version_at(unit, on)
         if v is None:
             if on < vs[0].valid_from:
-                raise HierarchyError(f"unit {unit} is not registered yet on {on} (from {vs[0].valid_from})")
-            raise HierarchyError(f"unit {unit} is not active on {on} (ended {vs[-1].valid_to})")
+                raise HierarchyError(f"Đơn vị {unit} chưa được đăng ký vào ngày {_d(on)} "
+                                     f"(đăng ký từ ngày {_d(vs[0].valid_from)}).")
+            raise HierarchyError(f"Đơn vị {unit} không hoạt động vào ngày {_d(on)} "
+                                 f"(đã ngừng hoạt động từ ngày {_d(vs[-1].valid_to)}).")
         return v
 
     def _ancestors_at(self, unit: str, on: date) -> list[str]:
@@ -283,34 +299,37 @@ class Hierarchy:
         while v is not None and v.parent_id is not None:
             out.append(v.parent_id)
             if len(out) > len(self._versions):  # only a bug could make a loop; never spin forever
-                raise HierarchyError(f"cycle above {unit} on {on}")
+                raise HierarchyError(f"Vòng lặp trong các đơn vị cấp trên của {unit} vào ngày {_d(on)}.")
             v = self._version_at(v.parent_id, on)
         return out
 
     def _require_open_parent(self, parent: str, on: date, child: str | None, role: str = "parent") -> None:
         vs = self._versions.get(parent)
+        who = _ROLES[role]
         if vs is None:
-            raise HierarchyError(f"{role} {parent} is not registered")
+            raise HierarchyError(f"{who} {parent} chưa được đăng ký.")
         if on < vs[0].valid_from:
-            raise HierarchyError(f"{role} {parent} is registered from {vs[0].valid_from}, after {on}")
+            raise HierarchyError(f"{who} {parent} chỉ được đăng ký từ ngày {_d(vs[0].valid_from)}, sau ngày {_d(on)}.")
         if vs[-1].valid_to is not None:
             where = self._merged_into.get(parent)
-            how = f"merged into {where[0]}" if where else "closed"
-            raise HierarchyError(f"{role} {parent} is {how} from {vs[-1].valid_to}"
-                                 + (f"; {child} cannot go under it" if child else ""))
+            how = f"đã sáp nhập vào {where[0]}" if where else "đã giải thể"
+            raise HierarchyError(f"{who} {parent} {how} từ ngày {_d(vs[-1].valid_to)}"
+                                 + (f"; {child} không thể trực thuộc đơn vị này." if child else "."))
 
     def _open_version_for_change(self, unit: str, on: date, what: str) -> UnitVersion:
         vs = self._known(unit)
         last = vs[-1]
+        verb = _VERBS[what]
         if on < vs[0].valid_from:
-            raise HierarchyError(f"cannot {what} {unit} on {on}: it is registered only from {vs[0].valid_from}")
+            raise HierarchyError(f"Không thể {verb} đơn vị {unit} vào ngày {_d(on)}: đơn vị chỉ được đăng ký "
+                                 f"từ ngày {_d(vs[0].valid_from)}.")
         if last.valid_to is not None:
             where = self._merged_into.get(unit)
-            how = f"merged into {where[0]}" if where else "closed"
-            raise HierarchyError(f"cannot {what} {unit}: it is {how} from {last.valid_to}")
+            how = f"đã sáp nhập vào {where[0]}" if where else "đã giải thể"
+            raise HierarchyError(f"Không thể {verb} đơn vị {unit}: đơn vị {how} từ ngày {_d(last.valid_to)}.")
         if on < last.valid_from:
-            raise HierarchyError(f"cannot {what} {unit} on {on}: its last change is on {last.valid_from}; "
-                                 f"changes to a unit are recorded in date order")
+            raise HierarchyError(f"Không thể {verb} đơn vị {unit} vào ngày {_d(on)}: lần thay đổi gần nhất của đơn vị "
+                                 f"là ngày {_d(last.valid_from)}; các thay đổi của một đơn vị được ghi theo thứ tự ngày.")
         return last
 
     def _already_ended(self, unit: str, on: date, merged_into: str | None) -> bool:
@@ -387,7 +406,7 @@ class Hierarchy:
         vs = self._versions[unit]
         if len(vs) == 1 and vs[0].valid_from == on:
             # It would never have existed; drop the registration instead (a correction).
-            raise HierarchyError(f"unit {unit} is registered on {on}; it cannot end the same day")
+            raise HierarchyError(f"Đơn vị {unit} được đăng ký ngày {_d(on)}; không thể kết thúc ngay trong ngày đó.")
 
     def _end_at(self, unit: str, on: date) -> None:
         vs = self._versions[unit]

@@ -83,13 +83,14 @@ def _date(text: str) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             pass
-    raise ValueError(f"{text!r} is not a date (2026-01-01 or 01/01/2026)")
+    raise ValueError(f"“{text}” không phải một ngày (ghi 01/01/2026 hoặc 2026-01-01).")
 
 
 def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, Existing],
                     existing_by_id: dict[str, Existing],
                     parent_rule: Callable[[str, str | None], str | None]) -> ImportResult:
-    """Check every row. `parent_rule(kind, parent_kind)` returns an error message or None."""
+    """Check every row (messages in Vietnamese). `parent_rule(kind, parent_kind)` returns an error
+    message or None."""
     errors: list[RowError] = []
 
     def err(line: int, field: str, message: str) -> None:
@@ -102,16 +103,18 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        return ImportResult([], 0, [RowError(1, "", "the file is empty")])
-    except csv.Error as exc:
-        return ImportResult([], 0, [RowError(1, "", f"not CSV: {exc}")])
+        return ImportResult([], 0, [RowError(1, "", "Tệp trống.")])
+    except csv.Error:
+        return ImportResult([], 0, [RowError(1, "", "Tệp không đúng định dạng CSV.")])
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
     if missing or unknown or len(set(header)) != len(header):
-        msg = "; ".join(filter(None, [f"missing columns {missing}" if missing else "",
-                                      f"unknown columns {unknown}" if unknown else "",
-                                      "a column appears twice" if len(set(header)) != len(header) else ""]))
-        return ImportResult([], 0, [RowError(1, "header", msg + f" (expected {list(REQUIRED + OPTIONAL)})")])
+        msg = "; ".join(filter(None, [f"thiếu cột {', '.join(missing)}" if missing else "",
+                                      f"có cột không dùng: {', '.join(unknown)}" if unknown else "",
+                                      "có cột bị lặp" if len(set(header)) != len(header) else ""]))
+        return ImportResult([], 0, [RowError(1, "header", f"Dòng tiêu đề: {msg} (các cột: "
+                                                          f"{', '.join(REQUIRED + OPTIONAL)}; bắt buộc: "
+                                                          f"{', '.join(REQUIRED)}).")])
 
     rows: list[tuple[int, dict[str, str]]] = []
     try:
@@ -122,11 +125,11 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                err(line, "", f"{len(values)} values for {len(header)} columns")
+                err(line, "", f"Dòng có {len(values)} giá trị trong khi tệp có {len(header)} cột.")
                 continue
             rows.append((line, {h: _nfc(v) for h, v in zip(header, values)}))
-    except csv.Error as exc:
-        err(reader.line_num, "", f"not CSV: {exc}")
+    except csv.Error:
+        err(reader.line_num, "", "Tệp không đúng định dạng CSV từ dòng này.")
 
     by_code: dict[str, NewUnit] = {}
     by_id: dict[str, NewUnit] = {}
@@ -136,17 +139,18 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
         code, name, kind = r["code"], r["name"], r["kind"]
         bad = False
         if not code or len(code) > 64:
-            err(line, "code", "a code of 1 to 64 characters is required")
+            err(line, "code", "Cần ký hiệu đơn vị dài từ 1 đến 64 ký tự.")
             bad = True
         if not name or len(name) > 500:
-            err(line, "name", "a name of 1 to 500 characters is required")
+            err(line, "name", "Cần tên đơn vị dài từ 1 đến 500 ký tự.")
             bad = True
         if kind not in KINDS:
-            err(line, "kind", f"unknown kind {kind!r} (one of {sorted(KINDS)})")
+            err(line, "kind", f"Không có loại đơn vị “{kind}” (một trong: {', '.join(sorted(KINDS))}).")
             bad = True
         unit_id = r.get("unit_id") or (mint_unit_id(code) if code else "")
         if unit_id and not ID_RE.match(unit_id):
-            err(line, "unit_id", f"{unit_id!r} is not a valid id (ASCII letters, digits, _.:-/; at most 100)")
+            err(line, "unit_id", f"Mã đơn vị “{unit_id}” không hợp lệ (chỉ gồm chữ cái không dấu, chữ số và _.:-/, "
+                                 f"tối đa 100 ký tự).")
             bad = True
         try:
             eff = _date(r["effective_from"]) if r.get("effective_from") else default_from
@@ -155,23 +159,23 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
             bad = True
             eff = default_from
         if r.get("parent_code") and r.get("parent_id"):
-            err(line, "parent_code", "give parent_code or parent_id, not both")
+            err(line, "parent_code", "Chỉ ghi một trong hai cột parent_code hoặc parent_id.")
             bad = True
         if bad:
             continue
         if code in by_code:
-            err(line, "code", f"code {code} already on line {by_code[code].line}")
+            err(line, "code", f"Ký hiệu {code} đã có ở dòng {by_code[code].line}.")
             continue
         if unit_id in by_id:
-            err(line, "unit_id", f"unit_id {unit_id} already on line {by_id[unit_id].line}")
+            err(line, "unit_id", f"Mã đơn vị {unit_id} đã có ở dòng {by_id[unit_id].line}.")
             continue
         ex = existing_by_code.get(code)
         if ex is not None and ex.unit_id != unit_id:
-            err(line, "code", f"code {code} belongs to unit {ex.unit_id} already")
+            err(line, "code", f"Ký hiệu {code} đã thuộc về đơn vị {ex.unit_id}.")
             continue
         ex_id = existing_by_id.get(unit_id)
         if ex_id is not None and ex_id.code != code:
-            err(line, "unit_id", f"unit {unit_id} is registered with code {ex_id.code}")
+            err(line, "unit_id", f"Đơn vị {unit_id} đã được đăng ký với ký hiệu {ex_id.code}.")
             continue
         reference = ("parent_code", r["parent_code"]) if r.get("parent_code") else (
             ("parent_id", r["parent_id"]) if r.get("parent_id") else ("", ""))
@@ -195,22 +199,24 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
             if in_file is not None:
                 parent_id, parent_kind = in_file.unit_id, in_file.kind
                 if in_file.effective_from > nu.effective_from:
-                    err(nu.line, "effective_from", f"the parent {ref} starts on {in_file.effective_from:%d/%m/%Y}, "
-                                                   f"after this unit ({nu.effective_from:%d/%m/%Y})")
+                    err(nu.line, "effective_from", f"Đơn vị cấp trên {ref} bắt đầu từ ngày "
+                                                   f"{in_file.effective_from:%d/%m/%Y}, sau ngày của đơn vị này "
+                                                   f"({nu.effective_from:%d/%m/%Y}).")
                     continue
             elif ex is not None:
                 if ex.closed:
-                    err(nu.line, col, f"parent {ref} is closed")
+                    err(nu.line, col, f"Đơn vị cấp trên {ref} đã ngừng hoạt động.")
                     continue
                 if ex.registered_on > nu.effective_from:
-                    err(nu.line, "effective_from", f"the parent {ref} is registered from {ex.registered_on:%d/%m/%Y}")
+                    err(nu.line, "effective_from", f"Đơn vị cấp trên {ref} chỉ được đăng ký từ ngày "
+                                                   f"{ex.registered_on:%d/%m/%Y}.")
                     continue
                 parent_id, parent_kind = ex.unit_id, ex.kind
             else:
-                err(nu.line, col, f"parent {ref} is neither in the file nor registered")
+                err(nu.line, col, f"Đơn vị cấp trên {ref} không có trong tệp và chưa được đăng ký.")
                 continue
             if parent_id == unit_id:
-                err(nu.line, col, "a unit cannot be its own parent")
+                err(nu.line, col, "Đơn vị không thể trực thuộc chính nó.")
                 continue
         problem = parent_rule(nu.kind, parent_kind)
         if problem:
@@ -219,8 +225,8 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
         resolved[unit_id] = NewUnit(nu.line, unit_id, nu.code, nu.name, nu.kind, parent_id, nu.effective_from)
     for line, r, ex in unchanged_rows:
         if (r["name"], r["kind"]) != (ex.name, ex.kind):
-            err(line, "name", f"unit {ex.unit_id} ({ex.code}) is registered with other details; "
-                              f"change it through the directory, not by import")
+            err(line, "name", f"Đơn vị {ex.unit_id} ({ex.code}) đã được đăng ký với thông tin khác; "
+                              f"hãy sửa trong danh mục đơn vị, không sửa bằng cách nhập tệp.")
 
     # Parents first; a cycle inside the file leaves its units unplaced.
     ordered: list[NewUnit] = []
@@ -230,7 +236,7 @@ def parse_units_csv(text: str, default_from: date, existing_by_code: dict[str, E
         ready = [u for u in pending.values() if u.parent_id is None or u.parent_id not in pending]
         if not ready:
             for u in sorted(pending.values(), key=lambda u: u.line):
-                err(u.line, "parent_code", "the parents in the file form a cycle")
+                err(u.line, "parent_code", "Các đơn vị cấp trên ghi trong tệp tạo thành vòng lặp.")
             break
         for u in sorted(ready, key=lambda u: u.line):
             ordered.append(u)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from contracts.api.common import ErrorCode
+from runtime import errors
+
 REQUIRED_ROLES = frozenset({"executive_member", "head_of_unit"})
 
 RATING_LABELS = {
@@ -35,11 +38,13 @@ STATUS_LABELS = {"missing": "Chưa xây dựng", "submitted": "Đã xây dựng,
                  "assessed": "Đã tự đánh giá"}
 
 
-class IndividualPlanError(Exception):
+class IndividualPlanError(errors.DomainError):
+    """An individual plan refuses: 422, or 409 (`conflict`) when its state forbids it."""
+
     def __init__(self, message: str, field: str = "", conflict: bool = False) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
         self.conflict = conflict
+        self.code = ErrorCode.CONFLICT if conflict else ErrorCode.VALIDATION
 
 
 def must_keep_one(roles: list[str] | tuple[str, ...] | set[str]) -> bool:
@@ -55,19 +60,20 @@ def individual_plan_id(person_id: str, year: int) -> str:
 
 def check_submit(status: str | None, year: int, today: date) -> None:
     if status == "assessed":
-        raise IndividualPlanError(f"the {year} plan is already self-assessed; add to next year's instead", "year",
-                                  conflict=True)
+        raise IndividualPlanError(f"Kế hoạch cá nhân năm {year} đã tự đánh giá; hãy bổ sung vào kế hoạch năm sau.",
+                                  "year", conflict=True)
     if year > today.year + 1:
-        raise IndividualPlanError(f"a plan for {year} cannot be written in {today.year}", "year")
+        raise IndividualPlanError(f"Chưa thể xây dựng kế hoạch cá nhân năm {year} trong năm {today.year}.", "year")
 
 
 def check_assess(status: str | None, year: int, today: date) -> None:
     if status is None:
-        raise IndividualPlanError(f"there is no individual plan for {year} to assess", "year", conflict=True)
+        raise IndividualPlanError(f"Chưa có kế hoạch cá nhân năm {year} để tự đánh giá.", "year", conflict=True)
     if status == "assessed":
-        raise IndividualPlanError(f"the {year} plan is already self-assessed", "year", conflict=True)
+        raise IndividualPlanError(f"Kế hoạch cá nhân năm {year} đã tự đánh giá.", "year", conflict=True)
     if year > today.year:
-        raise IndividualPlanError(f"the {year} plan cannot be assessed before {year} starts", "year")
+        raise IndividualPlanError(f"Chưa thể tự đánh giá kế hoạch cá nhân năm {year} trước khi năm {year} bắt đầu.",
+                                  "year")
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from contracts.types import Role, UnitKind
+from runtime import errors
 
 
-class DirectoryError(Exception):
-    """A rule of the directory was broken."""
+class DirectoryError(errors.Invalid):
+    """A rule of the directory was broken (422; the message is Vietnamese)."""
 
 
 @dataclass
@@ -48,18 +49,41 @@ ALLOWED_PARENTS: dict[str, set[str | None]] = {
 }
 
 
+# A unit kind as a person reads it, in the middle of a sentence.
+KIND_LABELS: dict[str, str] = {
+    UnitKind.NATIONAL_FEDERATION: "Tổng Liên đoàn Lao động Việt Nam",
+    UnitKind.PROVINCIAL_FEDERATION: "liên đoàn lao động tỉnh",
+    UnitKind.DEPARTMENT: "ban",
+    UnitKind.AFFILIATED_UNIT: "đơn vị sự nghiệp trực thuộc",
+    UnitKind.UPPER_LEVEL_UNION: "công đoàn cấp trên cơ sở",
+    UnitKind.GRASSROOTS_UNION: "công đoàn cơ sở",
+    UnitKind.EXTERNAL_BODY: "cơ quan ngoài hệ thống công đoàn",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
 def parent_problem(kind: str, parent_kind: str | None) -> str | None:
-    """Why a unit of `kind` cannot sit under a unit of `parent_kind` (None: it can)."""
-    if parent_kind not in ALLOWED_PARENTS.get(kind, set()):
-        return f"a {kind} cannot be placed under {parent_kind or 'nothing'}"
-    return None
-
-
-def check_parent(kind: str, parent: Unit | None) -> None:
+    """Why a unit of `kind` cannot sit under a unit of `parent_kind`, in Vietnamese (None: it can)."""
     allowed = ALLOWED_PARENTS.get(kind, set())
-    parent_kind = parent.kind if parent else None
-    if parent_kind not in allowed:
-        raise DirectoryError(f"a {kind} cannot be placed under {parent_kind or 'nothing'}")
+    if parent_kind in allowed:
+        return None
+    label = kind_label(kind)
+    label = label[:1].upper() + label[1:]
+    if parent_kind is None:
+        return f"{label} phải trực thuộc một đơn vị cấp trên."
+    if allowed == {None}:
+        return f"{label} không trực thuộc đơn vị nào, nên không thể đặt dưới {kind_label(parent_kind)}."
+    return f"{label} không thể trực thuộc {kind_label(parent_kind)}."
 
 
-__all__ = ["Unit", "Person", "DirectoryError", "check_parent", "parent_problem", "ALLOWED_PARENTS", "Role"]
+def check_parent(kind: str, parent: Unit | None, field: str = "parent_id") -> None:
+    problem = parent_problem(kind, parent.kind if parent else None)
+    if problem:
+        raise DirectoryError(problem, field)
+
+
+__all__ = ["Unit", "Person", "DirectoryError", "check_parent", "parent_problem", "kind_label", "KIND_LABELS",
+           "ALLOWED_PARENTS", "Role"]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from runtime import errors
 from services.plans.domain.hierarchy import Hierarchy, HierarchyError
 from services.plans.domain.timing import (
     VN_TZ,
@@ -51,17 +52,16 @@ from services.plans.domain.timing import (
 )
 
 DRAFT, ISSUED, CLOSED = "draft", "issued", "closed"
+# A plan's status as a person reads it, after "Kế hoạch … ".
+STATUS_LABELS = {DRAFT: "còn là dự thảo", ISSUED: "đã ban hành", CLOSED: "đã kết thúc"}
 TASK_PARTY_KINDS = {"issuer", "unit", "department", "units_of_kind", "people_of_role"}
 OTHER_PARTY_KINDS = {"standing_committee", "external", "party_cell"}
 APPROACHING_AT = time(8, 0)  # reminders go out at 08:00 local time on the day
 
 
-class PlanError(Exception):
-    """A plan document or a plan operation broke a rule. `field` names the offending field."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+class PlanError(errors.Invalid):
+    """A plan document or a plan operation broke a rule (422 unless the use case says otherwise).
+    `field` names the offending field; the message is Vietnamese."""
 
 
 # --- the document ------------------------------------------------------------------------------
@@ -112,13 +112,13 @@ def _party(p: dict[str, Any], where: str) -> Party:
     kind = p["kind"]
     under = p.get("under") or "issuer"
     if kind == "unit" and not p.get("unit_id"):
-        raise PlanError("a unit party needs unit_id", f"{where}.unit_id")
+        raise PlanError("Cần ghi mã đơn vị thực hiện (unit_id).", f"{where}.unit_id")
     if kind == "department" and not p.get("code"):
-        raise PlanError("a department party needs its code (e.g. BAN_TGNC)", f"{where}.code")
+        raise PlanError("Cần ghi mã ban thực hiện (code, ví dụ BAN_TGNC).", f"{where}.code")
     if kind == "units_of_kind" and not p.get("unit_kinds"):
-        raise PlanError("a units_of_kind party needs unit_kinds", f"{where}.unit_kinds")
+        raise PlanError("Cần ghi loại đơn vị thực hiện (unit_kinds).", f"{where}.unit_kinds")
     if kind == "people_of_role" and not p.get("roles"):
-        raise PlanError("a people_of_role party needs roles", f"{where}.roles")
+        raise PlanError("Cần ghi chức danh của những người thực hiện (roles).", f"{where}.roles")
     return Party(kind=kind, unit_id=p.get("unit_id"), code=p.get("code"),
                  unit_kinds=tuple(p.get("unit_kinds") or ()), roles=tuple(p.get("roles") or ()), under=under,
                  name=p.get("name"))
@@ -132,7 +132,9 @@ def item_timing(spec: dict[str, Any] | None, text: str | None, where: str) -> Ti
         if text:
             return parse_timing(text)
     except TimingError as exc:
-        raise PlanError(f"timing: {exc}", f"{where}.timing" if spec else f"{where}.timing_text") from None
+        reason = str(exc)
+        raise PlanError(f"Thời hạn thực hiện không hợp lệ: {reason[:1].lower()}{reason[1:]}",
+                        f"{where}.timing" if spec else f"{where}.timing_text") from None
     return Ongoing()
 
 
@@ -144,11 +146,12 @@ def parse_document(doc: dict[str, Any]) -> PlanDoc:
         for ii, it in enumerate(section.get("items") or []):
             where = f"document.sections.{si}.items.{ii}"
             if it["item_id"] in seen:
-                raise PlanError(f"item id {it['item_id']} appears twice", f"{where}.item_id")
+                raise PlanError(f"Mã nội dung {it['item_id']} bị trùng trong kế hoạch.", f"{where}.item_id")
             seen.add(it["item_id"])
             responsible = tuple(_party(p, f"{where}.responsible.{pi}") for pi, p in enumerate(it["responsible"]))
             if not any(p.kind in TASK_PARTY_KINDS for p in responsible):
-                raise PlanError("no responsible party is a union unit or people of a role", f"{where}.responsible")
+                raise PlanError("Nội dung cần ít nhất một đơn vị thực hiện là đơn vị công đoàn "
+                                "hoặc những người giữ một chức danh.", f"{where}.responsible")
             for ri, p in enumerate(it.get("reports_to") or []):
                 _party(p, f"{where}.reports_to.{ri}")
             items.append(Item(item_id=it["item_id"], section=section["code"], content=it["content"],
@@ -158,11 +161,11 @@ def parse_document(doc: dict[str, Any]) -> PlanDoc:
         for ii, it in enumerate(section.get("items") or []):
             for ref in it.get("see_also") or []:
                 if ref not in seen:
-                    raise PlanError(f"see_also names {ref}, which is not an item of this plan",
+                    raise PlanError(f"Mục “xem thêm” ghi {ref}, không phải nội dung nào của kế hoạch này.",
                                     f"document.sections.{si}.items.{ii}.see_also")
     first, until = doc.get("first_year"), doc.get("until_year")
     if first is not None and until is not None and until < first:
-        raise PlanError(f"until_year {until} is before first_year {first}", "document.until_year")
+        raise PlanError(f"Năm kết thúc {until} trước năm bắt đầu {first}.", "document.until_year")
     issued_on = doc.get("issued_on")
     return PlanDoc(number=doc["number"], title=doc["title"], issuer_unit_id=doc["issuer_unit_id"],
                    parent_plan_id=doc.get("parent_plan_id"),
@@ -226,18 +229,19 @@ def resolve(item: Item, issuer: str, org: Org, on: date) -> list[str]:
     for p in item.responsible:
         under = issuer if p.under in ("issuer", None) else p.under
         if p.kind in ("units_of_kind", "people_of_role", "department") and not h.is_active(under, on):
-            raise PlanError(f"item {item.item_id}: unit {under} is not active on {on:%d/%m/%Y}")
+            raise PlanError(f"Nội dung {item.item_id}: đơn vị {under} không hoạt động vào ngày {on:%d/%m/%Y}.")
         if p.kind == "issuer":
             out.add(issuer)
         elif p.kind == "unit":
             if not h.is_registered(p.unit_id) or not h.is_active(p.unit_id, on):  # type: ignore[arg-type]
-                raise PlanError(f"item {item.item_id}: unit {p.unit_id} is not active on {on:%d/%m/%Y}")
+                raise PlanError(f"Nội dung {item.item_id}: đơn vị {p.unit_id} không hoạt động vào ngày {on:%d/%m/%Y}.")
             out.add(p.unit_id)  # type: ignore[arg-type]
         elif p.kind == "department":
             found = [c for c in h.children(under, on)
                      if org.kinds.get(c) == "department" and _code_matches(org.codes.get(c, ""), p.code or "")]
             if not found:
-                raise PlanError(f"item {item.item_id}: no department {p.code} under {under} on {on:%d/%m/%Y}")
+                raise PlanError(f"Nội dung {item.item_id}: không có ban {p.code} trực thuộc {under} "
+                                f"vào ngày {on:%d/%m/%Y}.")
             out.update(found)
         elif p.kind == "units_of_kind":
             kinds = set(p.unit_kinds)
@@ -365,7 +369,7 @@ def contract_timing(t: Timing, text: str | None) -> dict[str, Any]:
     if isinstance(t, YearlyWindow):
         return {"kind": "yearly_window", **base, "month": t.start_month, "day": t.start_day, "end_month": t.end_month,
                 "end_day": t.end_day}
-    raise PlanError(f"no contract form for timing {t!r}")
+    raise PlanError(f"Thời hạn {t!r} chưa có dạng tương ứng trong hợp đồng sự kiện.")
 
 
 def contract_party(p: Party, issuer: str) -> dict[str, Any] | None:
@@ -397,7 +401,7 @@ def plan_issued_data(plan_id: str, revision: int, doc: PlanDoc, issued_on: date)
 
 
 __all__ = [
-    "DRAFT", "ISSUED", "CLOSED", "PlanError", "Party", "Item", "PlanDoc", "parse_document", "basis_line",
+    "DRAFT", "ISSUED", "CLOSED", "STATUS_LABELS", "PlanError", "Party", "Item", "PlanDoc", "parse_document", "basis_line",
     "first_year_of", "horizon_end", "Org", "resolve", "Planned", "occurrence_id", "wanted", "cascade",
     "check_resolvable", "reminder_key", "reminders_for", "parse_offsets", "contract_timing", "contract_party",
     "plan_issued_data", "HierarchyError",

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from contracts.api.common import ErrorCode
+from runtime import errors
 from services.plans.domain.timing import is_on_time
 
 OPEN, IN_PROGRESS, DONE, WITHDRAWN = "open", "in_progress", "done", "withdrawn"
@@ -37,11 +39,13 @@ CATEGORY_LABELS = {
 }
 
 
-class TaskError(Exception):
+class TaskError(errors.DomainError):
+    """An update a task occurrence refuses: 422, or 409 (`conflict`) when its state forbids it."""
+
     def __init__(self, message: str, field: str = "", conflict: bool = False) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
         self.conflict = conflict
+        self.code = ErrorCode.CONFLICT if conflict else ErrorCode.VALIDATION
 
 
 def category(status: str, due: date | None, on_time: bool | None, today: date, period: str | None = None) -> str:
@@ -100,22 +104,23 @@ def apply_update(current_status: str, current_evidence: str | None, current_done
                  start: date | None = None) -> Change:
     """The new state of an occurrence after a unit's update, or TaskError."""
     if current_status == WITHDRAWN:
-        raise TaskError("this task occurrence was withdrawn (plan revised or closed, or unit closed)", "occurrence_id",
-                        conflict=True)
+        raise TaskError("Nhiệm vụ này đã được thu hồi (kế hoạch được điều chỉnh hoặc kết thúc, hoặc đơn vị "
+                        "đã ngừng hoạt động).", "occurrence_id", conflict=True)
     evidence = evidence.strip() if evidence else None
     if new_status == IN_PROGRESS:
         if current_status == DONE:
-            raise TaskError("the task is already done; it cannot go back to in progress", "status", conflict=True)
+            raise TaskError("Nhiệm vụ đã hoàn thành, không thể chuyển lại thành đang thực hiện.", "status",
+                            conflict=True)
         if current_status == IN_PROGRESS and evidence in (None, current_evidence):
             return Change(IN_PROGRESS, None, None, current_evidence, unchanged=True)
         return Change(IN_PROGRESS, None, None, evidence or current_evidence)
     if new_status != DONE:
-        raise TaskError(f"unknown status {new_status}", "status")
+        raise TaskError(f"Không có trạng thái nhiệm vụ “{new_status}”.", "status")
     if not evidence:
-        raise TaskError("a task is done with evidence: a note or a link", "evidence")
+        raise TaskError("Nhiệm vụ hoàn thành cần có minh chứng: một ghi chú hoặc một đường dẫn.", "evidence")
     day = done_on or today
     if day > today:
-        raise TaskError(f"done_on {day:%d/%m/%Y} is in the future", "done_on")
+        raise TaskError(f"Ngày hoàn thành {day:%d/%m/%Y} chưa đến.", "done_on")
     if current_status == DONE:
         if evidence == current_evidence and (done_on is None or done_on == current_done_on):
             return Change(DONE, current_done_on, is_on_time(current_done_on, due) if current_done_on else None,

@@ -49,7 +49,7 @@ class Occurrence:
 def local_date(moment: datetime) -> date:
     """The Vietnamese calendar day of an instant. Naive datetimes are refused: their day is a guess."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TimingError("a naive datetime has no day in Vietnam; give it a timezone")
+        raise TimingError("Thời điểm không có múi giờ nên không xác định được ngày ở Việt Nam.")
     return moment.astimezone(VN_TZ).date()
 
 
@@ -77,14 +77,14 @@ def _day_in_year(year: int, month: int, day: int) -> date:
 
 def _check_month_day(month: int, day: int) -> None:
     if not 1 <= month <= 12:
-        raise TimingError(f"month {month} is not 1..12")
+        raise TimingError(f"Không có tháng {month} (tháng từ 1 đến 12).")
     if not 1 <= day <= calendar.monthrange(2024, month)[1]:  # 2024: a leap year allows 29/2
-        raise TimingError(f"day {day} does not exist in month {month}")
+        raise TimingError(f"Tháng {month} không có ngày {day}.")
 
 
 def _years(from_year: int, to_year: int) -> range:
     if from_year > to_year:
-        raise TimingError(f"from_year {from_year} is after to_year {to_year}")
+        raise TimingError(f"Năm bắt đầu {from_year} sau năm kết thúc {to_year}.")
     return range(from_year, to_year + 1)
 
 
@@ -176,7 +176,7 @@ class OnceByQuarterEnd(Timing):
 
     def __post_init__(self) -> None:
         if not 1 <= self.quarter <= 4:
-            raise TimingError(f"quarter {self.quarter} is not 1..4")
+            raise TimingError(f"Không có quý {self.quarter} (quý từ 1 đến 4).")
 
     def occurrences(self, from_year: int, to_year: int) -> list[Occurrence]:
         if self.year not in _years(from_year, to_year):
@@ -264,14 +264,14 @@ class YearlyWindow(Timing):
         _check_month_day(self.start_month, self.start_day)
         _check_month_day(self.end_month, self.end_day)
         if (self.end_month, self.end_day) < (self.start_month, self.start_day):
-            raise TimingError("a yearly window must not cross the new year")
+            raise TimingError("Khoảng thời gian hằng năm không được kéo sang năm sau.")
         if (self.anchor_month is None) != (self.anchor_day is None):
-            raise TimingError("an anchor needs both month and day")
+            raise TimingError("Ngày trọng tâm cần có cả ngày và tháng.")
         if self.anchor_month is not None:
             _check_month_day(self.anchor_month, self.anchor_day)  # type: ignore[arg-type]
             if not ((self.start_month, self.start_day) <= (self.anchor_month, self.anchor_day)
                     <= (self.end_month, self.end_day)):
-                raise TimingError("the anchor day must lie inside the window")
+                raise TimingError("Ngày trọng tâm phải nằm trong khoảng thời gian.")
 
     def occurrences(self, from_year: int, to_year: int) -> list[Occurrence]:
         out = []
@@ -307,7 +307,7 @@ def to_dict(timing: Timing) -> dict[str, Any]:
 def from_dict(data: dict[str, Any]) -> Timing:
     """Rebuild a timing from its JSON form; unknown kinds and fields are refused, not ignored."""
     if not isinstance(data, dict) or "kind" not in data:
-        raise TimingError("a stored timing must be an object with a 'kind'")
+        raise TimingError("Thời hạn phải là một đối tượng có trường “kind”.")
     kind = data["kind"]
     fields = {k: v for k, v in data.items() if k != "kind"}
     try:
@@ -342,23 +342,23 @@ def from_dict(data: dict[str, Any]) -> Timing:
     except (TypeError, ValueError) as exc:
         if isinstance(exc, TimingError):
             raise
-        raise TimingError(f"bad {kind} timing: {exc}") from None
-    raise TimingError(f"unknown timing kind {kind!r}")
+        raise TimingError(f"Thời hạn loại “{kind}” có giá trị không hợp lệ.") from None
+    raise TimingError(f"Không có loại thời hạn “{kind}”.")
 
 
 def _only(fields: dict[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     extra = set(fields) - allowed
     if extra:
-        raise TimingError(f"unexpected fields {sorted(extra)}")
+        raise TimingError(f"Có trường không dùng cho loại thời hạn này: {', '.join(sorted(extra))}.")
     missing = set(required) - set(fields)
     if missing:
-        raise TimingError(f"missing fields {sorted(missing)}")
+        raise TimingError(f"Thiếu trường: {', '.join(sorted(missing))}.")
 
 
 def _int(value: Any) -> int:
     # bool is an int in Python; a stored True is a bug, not month 1.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TimingError(f"expected an integer, got {value!r}")
+        raise TimingError(f"Cần một số nguyên, không phải {value!r}.")
     return value
 
 
@@ -424,7 +424,7 @@ def parse_timing(text: str) -> Timing:
     yearly, and "trước ngày 30/11 hàng năm" is yearly by 30/11.
     """
     if not isinstance(text, str) or not text.strip():
-        raise TimingError("empty timing phrase")
+        raise TimingError("Chưa ghi thời hạn.")
     s = _fold(text)
     try:
         if _P_WORKERS.search(s):
@@ -450,8 +450,9 @@ def parse_timing(text: str) -> Timing:
     except ValueError as exc:  # date(2021, 2, 30) and the like
         if isinstance(exc, TimingError):
             raise
-        raise TimingError(f"impossible date in {text!r}: {exc}") from None
-    raise TimingError(f"no timing understood in {text!r}")
+        raise TimingError(f"Ngày ghi trong “{text}” không có thật.") from None
+    raise TimingError(f"Không hiểu thời hạn “{text}” (cách ghi được hiểu, ví dụ: “thường xuyên”, "
+                      f"“trước ngày 30/11 hằng năm”, “quý IV/2021”, “tháng 12/2021”).")
 
 
 __all__ = [

@@ -1,6 +1,6 @@
 """What every use case of the plans service shares: configuration, authorisation (the one policy of
-runtime/access.py, judged on plans' directory), paging, and turning domain errors into structured
-API errors."""
+runtime/access.py, judged on plans' directory), paging, and the shorthands for the rule kinds of
+runtime/errors.py (messages in Vietnamese)."""
 
 from __future__ import annotations
 
@@ -53,9 +53,9 @@ def offset_of(cursor: str | None) -> int:
     try:
         value = int(cursor)
     except ValueError:
-        raise invalid(f"cursor {cursor!r} is not one this service gave out", "page.cursor") from None
+        raise invalid(f"Con trỏ trang “{cursor}” không hợp lệ: dịch vụ không cấp con trỏ này.", "page.cursor") from None
     if value < 0:
-        raise invalid("cursor must not be negative", "page.cursor")
+        raise invalid("Con trỏ trang không được là số âm.", "page.cursor")
     return value
 
 

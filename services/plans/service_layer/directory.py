@@ -9,14 +9,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from contracts.api import plans as api
-from contracts.api.common import ErrorCode
 from contracts.events import plans as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import ApiError, DomainError, conflict, not_found
+from runtime.errors import DomainError, Invalid, TooLarge, conflict, not_found
 from services.plans.domain.hierarchy import HierarchyError
 from services.plans.domain.imports import parse_units_csv
-from services.plans.domain.model import DirectoryError, Person, Unit, check_parent, parent_problem
+from services.plans.domain.model import Person, Unit, check_parent, parent_problem
 from services.plans.service_layer.common import (
     DEFAULT_CONFIG,
     PlansConfig,
@@ -52,23 +51,21 @@ async def register_unit(cmd: api.RegisterUnit, who: Principal, uow: PlansUnitOfW
         if existing is not None:
             if existing.same_as(unit):
                 return _unit_reply(existing)  # a retry: same answer, no second event
-            raise conflict(f"unit {unit.unit_id} exists with other details")
+            raise conflict(f"Mã đơn vị {unit.unit_id} đã dùng cho một đơn vị có thông tin khác.", field="unit_id")
         if await uow.directory.unit_by_code(unit.code) is not None:
-            raise conflict(f"unit code {unit.code!r} is taken", [{"field": "code", "message": "already used"}])
+            raise conflict(f"Ký hiệu đơn vị “{unit.code}” đã được dùng.", field="code")
         parent = None
         if unit.parent_id:
             parent = await uow.directory.unit_row(unit.parent_id)
             if parent is None:
-                raise not_found(f"parent unit {unit.parent_id}")
+                raise not_found(f"đơn vị cấp trên {unit.parent_id}", "parent_id")
             if parent.closed_on is not None:
-                raise refused(f"parent unit {unit.parent_id} is closed from {parent.closed_on:%d/%m/%Y}", "parent_id")
+                raise refused(f"Đơn vị cấp trên {unit.parent_id} đã ngừng hoạt động từ ngày {parent.closed_on:%d/%m/%Y}.",
+                              "parent_id")
             if parent.registered_on > unit.effective_from:
-                raise refused(f"parent unit {unit.parent_id} exists only from {parent.registered_on:%d/%m/%Y}",
+                raise refused(f"Đơn vị cấp trên {unit.parent_id} chỉ có từ ngày {parent.registered_on:%d/%m/%Y}.",
                               "effective_from")
-        try:
-            check_parent(unit.kind, parent)
-        except DirectoryError as exc:
-            raise ApiError(ErrorCode.VALIDATION, str(exc), [{"field": "parent_id", "message": str(exc)}]) from None
+        check_parent(unit.kind, parent, "parent_id")  # a DirectoryError: 422
         await uow.directory.insert_units([{"unit_id": unit.unit_id, "code": unit.code, "name": unit.name,
                                            "kind": unit.kind, "parent_id": unit.parent_id,
                                            "effective_from": unit.effective_from}])
@@ -102,10 +99,10 @@ async def register_person(cmd: api.RegisterPerson, who: Principal, uow: PlansUni
             if (existing.unit_id, existing.full_name, existing.roles, existing.email) == (
                     person.unit_id, person.full_name, person.roles, person.email):
                 return _person_reply(existing)
-            raise conflict(f"person {person.person_id} exists with other details")
+            raise conflict(f"Mã cá nhân {person.person_id} đã dùng cho một người có thông tin khác.", field="person_id")
         unit = await uow.directory.unit_row(person.unit_id)
         if unit.closed_on is not None and unit.closed_on <= today(uow):
-            raise refused(f"unit {person.unit_id} is closed", "unit_id")
+            raise refused(f"Đơn vị {person.unit_id} đã ngừng hoạt động.", "unit_id")
         await uow.directory.add_person(person)
         await uow.emit(ev.PersonRegistered(
             person_id=person.person_id, unit_id=person.unit_id, full_name=person.full_name, roles=person.roles,
@@ -119,7 +116,7 @@ async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfW
     async with uow:
         row = await uow.directory.person_row(cmd.person_id)
         if row is None:
-            raise not_found(f"person {cmd.person_id}")
+            raise not_found(f"cá nhân {cmd.person_id}", "person_id")
         await authorize(uow, who, Action.ADMINISTER, row.unit_id, field="person_id")
         unit_id: str = cmd.unit_id or row.unit_id
         values: dict[str, Any] = {"unit_id": unit_id, "full_name": cmd.full_name or row.full_name,
@@ -131,7 +128,7 @@ async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfW
             await authorize(uow, who, Action.ADMINISTER, unit_id)
             target = await uow.directory.unit_row(unit_id)
             if target.closed_on is not None and target.closed_on <= today(uow):
-                raise refused(f"unit {values['unit_id']} is closed", "unit_id")
+                raise refused(f"Đơn vị {values['unit_id']} đã ngừng hoạt động.", "unit_id")
         current = {"unit_id": row.unit_id, "full_name": row.full_name, "roles": list(row.roles), "email": row.email,
                    "phone": row.phone, "active": bool(row.active)}
         if values != current:
@@ -148,12 +145,13 @@ def _hierarchy_error(exc: HierarchyError, field: str) -> DomainError:
 
 
 def _after_last_change(versions, unit_id: str, on: date, what: str) -> None:
+    """`what`: the change, in Vietnamese ("chuyển", "sáp nhập", "giải thể")."""
     last = versions[-1]
     if last.valid_to is not None:
-        raise refused(f"unit {unit_id} is closed from {last.valid_to:%d/%m/%Y}", "unit_id")
+        raise refused(f"Đơn vị {unit_id} đã ngừng hoạt động từ ngày {last.valid_to:%d/%m/%Y}.", "unit_id")
     if on <= last.valid_from:
-        raise refused(f"cannot {what} unit {unit_id} on {on:%d/%m/%Y}: its last change is on "
-                      f"{last.valid_from:%d/%m/%Y}, and a unit's changes are recorded one a day, in date order",
+        raise refused(f"Không thể {what} đơn vị {unit_id} vào ngày {on:%d/%m/%Y}: lần thay đổi gần nhất của đơn vị là "
+                      f"ngày {last.valid_from:%d/%m/%Y}, mà mỗi ngày chỉ ghi một thay đổi, theo thứ tự ngày.",
                       "effective_from")
 
 
@@ -169,7 +167,7 @@ async def move_unit(cmd: api.MoveUnit, who: Principal, uow: PlansUnitOfWork,
         if current.valid_to is None and current.parent_id == cmd.to_parent_id and current.valid_from <= on:
             return api.MoveReply(unit_id=cmd.unit_id, from_parent_id=current.parent_id, to_parent_id=cmd.to_parent_id,
                                  effective_from=current.valid_from, unchanged=True)
-        _after_last_change(versions, cmd.unit_id, on, "move")
+        _after_last_change(versions, cmd.unit_id, on, "chuyển")
         problem = _kind_rule(info[cmd.unit_id].kind, info[cmd.to_parent_id].kind)
         if problem:
             raise invalid(problem, "to_parent_id")
@@ -203,15 +201,15 @@ async def merge_units(cmd: api.MergeUnits, who: Principal, uow: PlansUnitOfWork,
                                   moved_children=[], withdrawn_tasks=0)  # a retry
         moves: list[tuple[str, str]] = []
         for a in cmd.absorbed_ids:
-            _after_last_change(h.versions(a), a, on, "merge")
+            _after_last_change(h.versions(a), a, on, "sáp nhập")
             if h.is_active(a, on):
                 for child in h.children(a, on):
                     if child in cmd.absorbed_ids:
                         continue
-                    _after_last_change(h.versions(child), child, on, "move (merge)")
+                    _after_last_change(h.versions(child), child, on, "chuyển (khi sáp nhập)")
                     problem = _kind_rule(info[child].kind, info[cmd.survivor_id].kind)
                     if problem:
-                        raise invalid(f"unit {child} of {a}: {problem}", "survivor_id")
+                        raise invalid(f"Đơn vị {child} trực thuộc {a}: {problem[:1].lower()}{problem[1:]}", "survivor_id")
                     moves.append((child, a))
         try:
             h.merge(cmd.survivor_id, list(cmd.absorbed_ids), on)
@@ -244,7 +242,7 @@ async def close_unit(cmd: api.CloseUnit, who: Principal, uow: PlansUnitOfWork,
         row = info[cmd.unit_id]
         if row.closed_on == on and row.merged_into is None:
             return api.CloseReply(unit_id=cmd.unit_id, effective_from=on, withdrawn_tasks=0)
-        _after_last_change(h.versions(cmd.unit_id), cmd.unit_id, on, "close")
+        _after_last_change(h.versions(cmd.unit_id), cmd.unit_id, on, "giải thể")
         try:
             h.close(cmd.unit_id, on)
         except HierarchyError as exc:
@@ -265,7 +263,7 @@ async def get_unit(cmd: api.GetUnit, who: Principal, uow: PlansUnitOfWork,
         on = cmd.as_of or today(uow)
         row = await uow.directory.unit_row(cmd.unit_id)
         if row is None:
-            raise not_found(f"unit {cmd.unit_id}")
+            raise not_found(f"đơn vị {cmd.unit_id}", "unit_id")
         # Read by the unit and the levels above it, where it was on that date.
         await authorize(uow, who, Action.READ, cmd.unit_id, on=on)
         versions = await uow.directory.versions(cmd.unit_id)
@@ -291,7 +289,7 @@ async def list_units(cmd: api.ListUnits, who: Principal, uow: PlansUnitOfWork,
         rows: list[api.UnitRow] = []
         if root:
             if not h.is_active(root, on):
-                raise not_found(f"unit {root} on {on:%d/%m/%Y}")
+                raise not_found(f"đơn vị {root} vào ngày {on:%d/%m/%Y}", "root_id")
             starts = [(root, 0)]
         else:
             starts = [(u, 0) for u in h.units(on) if h.parent_of(u, on) is None]
@@ -332,7 +330,7 @@ async def list_people(cmd: api.ListPeople, who: Principal, uow: PlansUnitOfWork,
 async def import_units(cmd: api.ImportUnits, who: Principal, uow: PlansUnitOfWork,
                        cfg: PlansConfig = DEFAULT_CONFIG) -> api.ImportReply:
     if cmd.part > cmd.parts:
-        raise invalid(f"part {cmd.part} of {cmd.parts}?", "part")
+        raise invalid(f"Phần {cmd.part} vượt quá tổng số {cmd.parts} phần.", "part")
     async with uow:
         actor = await actor_of(uow, who)
         if actor.is_person and not actor.active:
@@ -340,17 +338,17 @@ async def import_units(cmd: api.ImportUnits, who: Principal, uow: PlansUnitOfWor
         await uow.imports.drop_stale(uow.now() - timedelta(days=1))
         staged = await uow.imports.parts(cmd.import_id)
         if any(p.parts != cmd.parts for p in staged):
-            raise refused(f"import {cmd.import_id} was started with {staged[0].parts} parts", "parts")
+            raise refused(f"Lượt nhập {cmd.import_id} đã bắt đầu với {staged[0].parts} phần.", "parts")
         mine = next((p for p in staged if p.part == cmd.part), None)
         if mine is not None and mine.csv != cmd.csv:
-            raise refused(f"part {cmd.part} of import {cmd.import_id} was already sent with other content", "csv")
+            raise refused(f"Phần {cmd.part} của lượt nhập {cmd.import_id} đã được gửi với nội dung khác.", "csv")
         if mine is None:
             size = sum(len(p.csv.encode()) for p in staged) + len(cmd.csv.encode())
             if size > cfg.max_import_bytes:
                 await uow.imports.drop(cmd.import_id)
                 await uow.commit()
-                raise ApiError(ErrorCode.TOO_LARGE, f"import {cmd.import_id} exceeds {cfg.max_import_bytes} bytes; "
-                                                    f"nothing was imported")
+                raise TooLarge(f"Lượt nhập {cmd.import_id} vượt quá {cfg.max_import_bytes} byte; chưa nhập đơn vị nào.",
+                               "csv")
             await uow.imports.add_part(cmd.import_id, cmd.part, cmd.parts, cmd.csv, uow.now())
             staged = await uow.imports.parts(cmd.import_id)
         received = [p.part for p in staged]
@@ -363,10 +361,9 @@ async def import_units(cmd: api.ImportUnits, who: Principal, uow: PlansUnitOfWor
         if result.errors:
             await uow.imports.drop(cmd.import_id)
             await uow.commit()
-            raise ApiError(ErrorCode.VALIDATION,
-                           f"{len(result.errors)} bad row(s) in import {cmd.import_id}; nothing was imported",
-                           [{"field": f"line {e.line}" + (f": {e.field}" if e.field else ""), "message": e.message}
-                            for e in result.errors])
+            raise Invalid(f"Lượt nhập {cmd.import_id} có {len(result.errors)} dòng sai; chưa nhập đơn vị nào.", "csv",
+                          [{"field": f"line {e.line}" + (f": {e.field}" if e.field else ""), "message": e.message}
+                           for e in result.errors])
         for parent in sorted(p for p in result.parents if p):
             await authorize(uow, who, Action.ADMINISTER, parent, field="csv")
         if None in result.parents:  # roots: a directory_admin identity only

@@ -10,11 +10,10 @@ from contracts.api import plans as api
 from contracts.events import plans as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import DomainError, not_found
+from runtime.errors import not_found
 from services.plans.adapters.export import xlsx_bytes
 from services.plans.domain.individual import (
     ExportRow,
-    IndividualPlanError,
     check_assess,
     check_submit,
     individual_plan_id,
@@ -26,7 +25,6 @@ from services.plans.service_layer.common import (
     DEFAULT_CONFIG,
     PlansConfig,
     authorize,
-    invalid,
     next_cursor,
     offset_of,
     refused,
@@ -35,17 +33,13 @@ from services.plans.service_layer.common import (
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
 
 
-def _error(exc: IndividualPlanError) -> DomainError:
-    return refused(str(exc), exc.field) if exc.conflict else invalid(str(exc), exc.field)
-
-
 async def _person_for(uow: PlansUnitOfWork, who: Principal, person_id: str) -> Any:
     """The person, when the caller may write, assess or read their individual plan: the person
     themself, or a leader of their unit or a unit above (runtime/access.py ASSESS) — a colleague
     does not read or write someone else's commitments."""
     person = await uow.directory.person_row(person_id)
     if person is None:
-        raise not_found(f"person {person_id}")
+        raise not_found(f"cá nhân {person_id}", "person_id")
     await authorize(uow, who, Action.ASSESS, person.unit_id, owner=person_id, field="person_id")
     return person
 
@@ -69,15 +63,12 @@ async def submit_individual_plan(cmd: api.SubmitIndividualPlan, who: Principal, 
     async with uow:
         person = await _person_for(uow, who, cmd.person_id)
         if not person.active:
-            raise refused(f"person {cmd.person_id} is inactive", "person_id")
+            raise refused(f"{person.full_name} ({cmd.person_id}) đã ngừng hoạt động.", "person_id")
         if cmd.parent_plan_id and await uow.plans.get(cmd.parent_plan_id) is None:
-            raise not_found(f"plan {cmd.parent_plan_id}")
+            raise not_found(f"kế hoạch {cmd.parent_plan_id}", "parent_plan_id")
         row = await uow.individual.get(cmd.person_id, cmd.year)
         on = today(uow)
-        try:
-            check_submit(("assessed" if row.assessed_on else "submitted") if row else None, cmd.year, on)
-        except IndividualPlanError as exc:
-            raise _error(exc) from None
+        check_submit(("assessed" if row.assessed_on else "submitted") if row else None, cmd.year, on)
         commitments = list(cmd.commitments)
         if row is None:
             ident = individual_plan_id(cmd.person_id, cmd.year)
@@ -106,10 +97,7 @@ async def assess_individual_plan(cmd: api.AssessIndividualPlan, who: Principal, 
         if row is not None and row.assessed_on and (row.results, row.rating, list(row.supplement)) == (
                 cmd.results, cmd.rating.value, list(cmd.supplement)):
             return _view(person, row, await uow.individual.get(cmd.person_id, cmd.year - 1), cmd.year)  # a retry
-        try:
-            check_assess(("assessed" if row.assessed_on else "submitted") if row else None, cmd.year, on)
-        except IndividualPlanError as exc:
-            raise _error(exc) from None
+        check_assess(("assessed" if row.assessed_on else "submitted") if row else None, cmd.year, on)
         await uow.individual.update(row.individual_plan_id, results=cmd.results, rating=cmd.rating.value,
                                     assessed_on=on, supplement=list(cmd.supplement), updated_at=uow.now())
         await uow.emit(ev.IndividualPlanAssessed(

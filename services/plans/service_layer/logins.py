@@ -2,6 +2,9 @@
 a password; an administrator gives a login or resets a password; a machine identity exchanges its
 client credentials for a token. Logins live with the directory (README "Security").
 
+The refusals of logging in keep their own codes (unauthenticated, too_many_attempts,
+password_change_required: ApiError); every other refusal is a rule kind of runtime/errors.py.
+
 Password and secret hashing (argon2, ~50 ms) runs on a worker thread so that one login does not
 stall the service's other requests.
 """
@@ -20,7 +23,7 @@ from contracts.api.common import ErrorCode
 from runtime.access import Action
 from runtime.auth import ClientRegistry, Principal, TokenIssuer, dummy_hash, hash_secret, needs_rehash, verify_secret
 from runtime.clock import wall_now
-from runtime.errors import ApiError, conflict, not_found
+from runtime.errors import ApiError, Invalid, conflict, forbidden, not_found
 from services.plans.domain.logins import Login, RefreshRecord, normalize_username, password_problems, wait_after
 from services.plans.service_layer.common import authorize, today
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
@@ -72,7 +75,7 @@ async def _check_password(uow: PlansUnitOfWork, username: str, password: str) ->
         wait = int((login.locked_until - now).total_seconds()) + 1
         raise ApiError(ErrorCode.TOO_MANY_ATTEMPTS,
                        f"Đăng nhập sai nhiều lần; xin thử lại sau {wait} giây.",
-                       [{"field": "username", "message": f"retry after {wait} s", "type": "retry_after"}])
+                       [{"field": "username", "message": f"Thử lại sau {wait} giây.", "type": "retry_after"}])
     ok = await asyncio.to_thread(verify_secret, login.password_hash if login else dummy_hash(), password)
     if login is None:
         raise _unauthenticated()
@@ -90,12 +93,11 @@ async def login(cmd: api.Login, who: Principal | None, uow: PlansUnitOfWork, ide
         found = await _check_password(uow, cmd.username, cmd.password)
         person = await _person(uow, found.person_id)
         if person is None:
-            raise ApiError(ErrorCode.FORBIDDEN, "Tài khoản đã ngừng hoạt động.",
-                           [{"field": "username", "message": "inactive person"}])
+            raise forbidden("Tài khoản đã ngừng hoạt động.", "username")
         if found.must_change:
             raise ApiError(ErrorCode.PASSWORD_CHANGE_REQUIRED,
                            "Đồng chí cần đổi mật khẩu tạm thời trước khi đăng nhập.",
-                           [{"field": "password", "message": "change_password first"}])
+                           [{"field": "password", "message": "Cần đổi mật khẩu tạm thời trước."}])
         found.failed_attempts, found.locked_until, found.last_login_at = 0, None, wall_now()
         if needs_rehash(found.password_hash):
             found.password_hash = await asyncio.to_thread(hash_secret, cmd.password)
@@ -146,8 +148,7 @@ async def change_password(cmd: api.ChangePassword, who: Principal | None, uow: P
         if cmd.new_password == cmd.current_password:
             problems.append("Mật khẩu mới phải khác mật khẩu hiện tại.")
         if problems:
-            raise ApiError(ErrorCode.VALIDATION, " ".join(problems),
-                           [{"field": "new_password", "message": p} for p in problems])
+            raise Invalid(" ".join(problems), "new_password", [{"field": "new_password", "message": p} for p in problems])
         now = wall_now()
         found.password_hash = await asyncio.to_thread(hash_secret, cmd.new_password)
         found.must_change, found.failed_attempts, found.locked_until = False, 0, None
@@ -173,7 +174,7 @@ def _temporary_password() -> str:
 async def _administered(uow: PlansUnitOfWork, who: Principal, person_id: str):
     row = await uow.directory.person_row(person_id)
     if row is None:
-        raise not_found(f"person {person_id}")
+        raise not_found(f"cá nhân {person_id}", "person_id")
     actor = await authorize(uow, who, Action.ADMINISTER, row.unit_id, field="person_id")
     return row, actor
 
@@ -184,12 +185,11 @@ async def set_login(cmd: api.SetLogin, who: Principal, uow: PlansUnitOfWork, ide
         username = normalize_username(cmd.username)
         taken = await uow.logins.by_username(username)
         if taken is not None and taken.person_id != cmd.person_id:
-            raise conflict(f"Tên đăng nhập {username} đã có người dùng.", [{"field": "username", "message": "taken"}])
+            raise conflict(f"Tên đăng nhập {username} đã có người dùng.", field="username")
         if cmd.password is not None:
             problems = password_problems(cmd.password, username)
             if problems:
-                raise ApiError(ErrorCode.VALIDATION, " ".join(problems),
-                               [{"field": "password", "message": p} for p in problems])
+                raise Invalid(" ".join(problems), "password", [{"field": "password", "message": p} for p in problems])
         temporary = None if cmd.password is not None else _temporary_password()
         now = wall_now()
         existing = await uow.logins.by_person(cmd.person_id)
@@ -210,7 +210,7 @@ async def reset_password(cmd: api.ResetPassword, who: Principal, uow: PlansUnitO
         _, actor = await _administered(uow, who, cmd.person_id)
         login = await uow.logins.by_person(cmd.person_id)
         if login is None:
-            raise not_found(f"login of {cmd.person_id} (give one with set_login)")
+            raise not_found(f"tài khoản đăng nhập của {cmd.person_id} (cần cấp tài khoản trước)", "person_id")
         temporary = _temporary_password()
         now = wall_now()
         login.password_hash = await asyncio.to_thread(hash_secret, temporary)
@@ -228,7 +228,7 @@ async def get_login(cmd: api.GetLogin, who: Principal, uow: PlansUnitOfWork, ide
             await _administered(uow, who, cmd.person_id)
         login = await uow.logins.by_person(cmd.person_id)
         if login is None:
-            raise not_found(f"login of {cmd.person_id}")
+            raise not_found(f"tài khoản đăng nhập của {cmd.person_id}", "person_id")
         return _view(login)
 
 
@@ -238,7 +238,7 @@ async def service_token(cmd: api.ServiceToken, who: Principal | None, uow: Plans
     ok = await asyncio.to_thread(verify_secret, client.secret_hash if client else dummy_hash(), cmd.client_secret)
     if client is None or not ok:
         raise ApiError(ErrorCode.UNAUTHENTICATED, "Định danh dịch vụ hoặc khóa bí mật không đúng.",
-                       [{"field": "client_secret", "message": "unknown client or wrong secret"}])
+                       [{"field": "client_secret", "message": "Định danh dịch vụ hoặc khóa bí mật không đúng."}])
     token, ttl = ident.issuer.issue("service", client.client_id, roles=client.roles)
     return api.TokenReply(access_token=token, expires_in=ttl, roles=sorted(client.roles))
 

@@ -22,6 +22,7 @@ from services.plans.domain.plans import (
     CLOSED,
     DRAFT,
     ISSUED,
+    STATUS_LABELS,
     Org,
     PlanDoc,
     PlanError,
@@ -58,13 +59,6 @@ log = get_logger("plans.cascade")
 MAX_REFS_PER_EVENT = 2000  # TasksAssigned.occurrences max_length
 
 
-def _parse(document: dict[str, Any]) -> PlanDoc:
-    try:
-        return parse_document(document)
-    except PlanError as exc:
-        raise invalid(str(exc), exc.field) from None
-
-
 async def build_org(uow: PlansUnitOfWork) -> Org:
     h, info = await uow.directory.load_hierarchy()
     return Org(hierarchy=h, kinds={u: r.kind for u, r in info.items()}, codes={u: r.code for u, r in info.items()},
@@ -84,7 +78,7 @@ async def _view(uow: PlansUnitOfWork, row: Any, revision: int | None = None) -> 
     if revision is not None and revision != row.current_revision:
         rev = await uow.plans.revision(row.plan_id, revision)
         if rev is None:
-            raise not_found(f"revision {revision} of plan {row.plan_id}")
+            raise not_found(f"phiên bản {revision} của kế hoạch {row.plan_id}", "revision")
         document, shown = rev.document, revision
     return api.PlanView(plan_id=row.plan_id, status=row.status, revision=shown, current_revision=row.current_revision,
                         number=document["number"], title=document["title"], issuer_unit_id=row.issuer_unit_id,
@@ -123,9 +117,10 @@ async def _check_parent_plan(uow: PlansUnitOfWork, parent_plan_id: str | None, f
         return None
     parent = await uow.plans.get(parent_plan_id)
     if parent is None:
-        raise not_found(f"parent plan {parent_plan_id}")
+        raise not_found(f"kế hoạch cấp trên {parent_plan_id}", field)
     if parent.status != ISSUED:
-        raise refused(f"parent plan {parent_plan_id} is {parent.status}, not issued", field)
+        raise refused(f"Kế hoạch cấp trên {parent_plan_id} {STATUS_LABELS.get(parent.status, parent.status)}, "
+                      f"không phải kế hoạch đang ban hành.", field)
     return parent
 
 
@@ -134,7 +129,7 @@ async def _check_parent_plan(uow: PlansUnitOfWork, parent_plan_id: str | None, f
 async def create_plan(cmd: api.CreatePlan, who: Principal, uow: PlansUnitOfWork,
                       cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
     document = cmd.document.model_dump(mode="json")
-    _parse(document)
+    parse_document(document)  # a PlanError: 422, naming the field
     async with uow:
         # Drafting is the unit's acting people's (or a plan_issuer identity's) work; issuing is its leaders'.
         actor = await _drafter(uow, who, cmd.document.issuer_unit_id)
@@ -146,7 +141,7 @@ async def create_plan(cmd: api.CreatePlan, who: Principal, uow: PlansUnitOfWork,
             if existing.status != DRAFT and (await uow.plans.revision(plan_id, 1)).document == _with_date(
                     document, existing.issued_on):
                 return await _view(uow, existing)  # a retry after the plan was issued
-            raise conflict(f"plan {plan_id} exists with another document", [{"field": "plan_id", "message": "taken"}])
+            raise conflict(f"Mã kế hoạch {plan_id} đã dùng cho một kế hoạch có nội dung khác.", field="plan_id")
         await _check_parent_plan(uow, cmd.document.parent_plan_id, "document.parent_plan_id")
         now = uow.now()
         await uow.plans.add(plan_id=plan_id, kind="plan", number=cmd.document.number, title=cmd.document.title,
@@ -165,16 +160,18 @@ def _with_date(document: dict[str, Any], issued_on: date | None) -> dict[str, An
 async def update_plan(cmd: api.UpdatePlan, who: Principal, uow: PlansUnitOfWork,
                       cfg: PlansConfig = DEFAULT_CONFIG) -> api.PlanView:
     document = cmd.document.model_dump(mode="json")
-    _parse(document)
+    parse_document(document)  # a PlanError: 422, naming the field
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
-            raise not_found(f"plan {cmd.plan_id}")
+            raise not_found(f"kế hoạch {cmd.plan_id}", "plan_id")
         await _drafter(uow, who, row.issuer_unit_id)
         if row.status != DRAFT:
-            raise refused(f"plan {cmd.plan_id} is {row.status}: an issued plan changes through revise_plan", "plan_id")
+            raise refused(f"Kế hoạch {cmd.plan_id} {STATUS_LABELS.get(row.status, row.status)}, không còn là dự thảo: "
+                          f"kế hoạch đã ban hành chỉ được điều chỉnh bằng một phiên bản mới.", "plan_id")
         if cmd.document.issuer_unit_id != row.issuer_unit_id:
-            raise refused("the issuer of a plan does not change; create another plan", "document.issuer_unit_id")
+            raise refused("Không thể đổi đơn vị ban hành của kế hoạch; hãy lập một kế hoạch khác.",
+                          "document.issuer_unit_id")
         await _check_parent_plan(uow, cmd.document.parent_plan_id, "document.parent_plan_id")
         await uow.plans.update(cmd.plan_id, document=document, number=cmd.document.number, title=cmd.document.title,
                                parent_plan_id=cmd.document.parent_plan_id, updated_at=uow.now())
@@ -326,19 +323,21 @@ async def issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
-            raise not_found(f"plan {cmd.plan_id}")
+            raise not_found(f"kế hoạch {cmd.plan_id}", "plan_id")
         actor = await authorize(uow, who, Action.ISSUE, row.issuer_unit_id, field="plan_id")
         if row.status != DRAFT:
             if row.kind == "plan" and row.current_revision >= 1 and (cmd.issued_on in (None, row.issued_on)):
                 return _issue_reply(row.plan_id, row.current_revision, row.issued_on, Stats(), duplicate=True)
-            raise refused(f"plan {cmd.plan_id} is already {row.status}", "plan_id")
-        doc = _parse(row.document)
+            raise refused(f"Kế hoạch {cmd.plan_id} {STATUS_LABELS.get(row.status, row.status)}, không ban hành lại được.",
+                          "plan_id")
+        doc = parse_document(row.document)
         on = today(uow)
         issued_on = cmd.issued_on or doc.issued_on or on
         parent = await _check_parent_plan(uow, doc.parent_plan_id, "document.parent_plan_id")
         org = await build_org(uow)
         if not org.hierarchy.is_registered(doc.issuer_unit_id) or not org.hierarchy.is_active(doc.issuer_unit_id, issued_on):
-            raise refused(f"the issuer {doc.issuer_unit_id} does not exist on {issued_on:%d/%m/%Y}", "issued_on")
+            raise refused(f"Đơn vị ban hành {doc.issuer_unit_id} không hoạt động vào ngày {issued_on:%d/%m/%Y}.",
+                          "issued_on")
         try:
             check_resolvable(doc, org, issued_on)
         except PlanError as exc:
@@ -377,18 +376,23 @@ async def _implementation_registered(uow: PlansUnitOfWork, cfg: PlansConfig, pla
 async def revise_plan(cmd: api.RevisePlan, who: Principal, uow: PlansUnitOfWork,
                       cfg: PlansConfig = DEFAULT_CONFIG) -> api.IssueReply:
     document = cmd.document.model_dump(mode="json")
-    doc = _parse(document)
+    doc = parse_document(document)
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
-            raise not_found(f"plan {cmd.plan_id}")
+            raise not_found(f"kế hoạch {cmd.plan_id}", "plan_id")
         actor = await authorize(uow, who, Action.ISSUE, row.issuer_unit_id, field="plan_id")
-        if row.status != ISSUED or row.kind != "plan":
-            raise refused(f"plan {cmd.plan_id} is {row.status}; only an issued plan is revised", "plan_id")
+        if row.kind != "plan":
+            raise refused(f"Kế hoạch {cmd.plan_id} là kế hoạch thực hiện đã đăng ký, không điều chỉnh bằng phiên bản mới.",
+                          "plan_id")
+        if row.status != ISSUED:
+            raise refused(f"Chỉ điều chỉnh được kế hoạch đang ban hành; kế hoạch {cmd.plan_id} "
+                          f"{STATUS_LABELS.get(row.status, row.status)}.", "plan_id")
         if doc.issuer_unit_id != row.issuer_unit_id:
-            raise refused("the issuer of a plan does not change; create another plan", "document.issuer_unit_id")
+            raise refused("Không thể đổi đơn vị ban hành của kế hoạch; hãy lập một kế hoạch khác.",
+                          "document.issuer_unit_id")
         if doc.parent_plan_id != row.parent_plan_id:
-            raise refused("the parent plan of a plan does not change", "document.parent_plan_id")
+            raise refused("Không thể đổi kế hoạch cấp trên của kế hoạch.", "document.parent_plan_id")
         on = today(uow)
         current = await uow.plans.revision(row.plan_id, row.current_revision)
         revised_on = cmd.issued_on or on
@@ -397,12 +401,13 @@ async def revise_plan(cmd: api.RevisePlan, who: Principal, uow: PlansUnitOfWork,
                                              current.document == _with_date(document, current.issued_on)):
             return _issue_reply(row.plan_id, row.current_revision, current.issued_on, Stats(), duplicate=True)
         if revised_on < current.issued_on:
-            raise refused(f"a revision cannot predate revision {row.current_revision} "
-                          f"({current.issued_on:%d/%m/%Y})", "issued_on")
+            raise refused(f"Phiên bản mới không thể có ngày trước phiên bản {row.current_revision} "
+                          f"({current.issued_on:%d/%m/%Y}).", "issued_on")
         revision = row.current_revision + 1
         org = await build_org(uow)
         if not org.hierarchy.is_active(doc.issuer_unit_id, revised_on):
-            raise refused(f"the issuer {doc.issuer_unit_id} does not exist on {revised_on:%d/%m/%Y}", "issued_on")
+            raise refused(f"Đơn vị ban hành {doc.issuer_unit_id} không hoạt động vào ngày {revised_on:%d/%m/%Y}.",
+                          "issued_on")
         to_year = horizon_end(doc, row.issued_on, on)
         stats = await materialize(uow, cfg, plan_id=row.plan_id, number=doc.number, revision=revision, doc=doc, org=org,
                                   on=revised_on, from_year=max(first_year_of(doc, row.issued_on), revised_on.year),
@@ -423,15 +428,16 @@ async def close_plan(cmd: api.ClosePlan, who: Principal, uow: PlansUnitOfWork,
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:
-            raise not_found(f"plan {cmd.plan_id}")
+            raise not_found(f"kế hoạch {cmd.plan_id}", "plan_id")
         await authorize(uow, who, Action.ISSUE, row.issuer_unit_id, field="plan_id")
         if row.status == CLOSED:
             return api.ClosePlanReply(plan_id=row.plan_id, closed_on=row.closed_on, withdrawn=0)
         if row.status == DRAFT:
-            raise refused(f"plan {cmd.plan_id} is a draft; only an issued plan is closed", "plan_id")
+            raise refused(f"Kế hoạch {cmd.plan_id} còn là dự thảo; chỉ kết thúc được kế hoạch đã ban hành.", "plan_id")
         closed_on = cmd.closed_on or today(uow)
         if closed_on < row.issued_on:
-            raise refused(f"a plan issued on {row.issued_on:%d/%m/%Y} cannot close before", "closed_on")
+            raise refused(f"Kế hoạch ban hành ngày {row.issued_on:%d/%m/%Y} không thể kết thúc trước ngày đó.",
+                          "closed_on")
         rows = [r for r in await uow.tasks.not_done(plan_id=row.plan_id)
                 if (r.due_date > closed_on if r.due_date else int(r.period[:4]) > closed_on.year)]
         withdrawn = await withdraw(uow, rows, "plan_closed", cfg.deadline_offsets)
@@ -451,7 +457,7 @@ async def register_implementation_plan(cmd: api.RegisterImplementationPlan, who:
         actor = await authorize(uow, who, Action.ACT, cmd.unit_id)
         on = cmd.registered_on or today(uow)
         if on > today(uow):
-            raise invalid(f"registered_on {on:%d/%m/%Y} is in the future", "registered_on")
+            raise invalid(f"Ngày đăng ký {on:%d/%m/%Y} chưa đến.", "registered_on")
         year = cmd.year or on.year
         plan_id = cmd.plan_id or "impl-" + hashlib.sha1(f"{cmd.unit_id}|{cmd.parent_plan_id}|{year}".encode()).hexdigest()[:20]
         existing = await uow.plans.get(plan_id)
@@ -462,11 +468,11 @@ async def register_implementation_plan(cmd: api.RegisterImplementationPlan, who:
                                                    unit_id=cmd.unit_id, number=existing.number,
                                                    year=existing.year or year, registered_on=existing.issued_on,
                                                    on_time=True, completed=[], duplicate=True)
-            raise conflict(f"plan {plan_id} exists with other details", [{"field": "plan_id", "message": "taken"}])
+            raise conflict(f"Mã kế hoạch {plan_id} đã dùng cho một kế hoạch khác.", field="plan_id")
         parent = await _check_parent_plan(uow, cmd.parent_plan_id, "parent_plan_id")
         unit = await uow.directory.unit_row(cmd.unit_id)
         if unit.closed_on is not None and unit.closed_on <= on:
-            raise refused(f"unit {cmd.unit_id} is closed", "unit_id")
+            raise refused(f"Đơn vị {cmd.unit_id} đã ngừng hoạt động.", "unit_id")
         title = cmd.title or f"Kế hoạch thực hiện {parent.number} năm {year}"
         document = {"number": cmd.number, "number_is_placeholder": False, "title": title,
                     "issuer_unit_id": cmd.unit_id, "issuer_name": unit.name, "issuing_body": None,
@@ -498,7 +504,7 @@ async def get_plan(cmd: api.GetPlan, who: Principal, uow: PlansUnitOfWork,
     async with uow:
         row = await uow.plans.get(cmd.plan_id)
         if row is None:
-            raise not_found(f"plan {cmd.plan_id}")
+            raise not_found(f"kế hoạch {cmd.plan_id}", "plan_id")
         # A plan is seen by its issuer, the units it cascades to (below), and the levels above.
         await authorize(uow, who, Action.READ_ISSUED, row.issuer_unit_id, field="plan_id")
         return await _view(uow, row, cmd.revision)

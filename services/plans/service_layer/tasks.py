@@ -10,7 +10,7 @@ from contracts.api import plans as api
 from contracts.events import plans as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import DomainError, not_found
+from runtime.errors import not_found
 from services.plans.domain.hierarchy import Hierarchy
 from services.plans.domain.plans import reminder_key
 from services.plans.domain.tasks import (
@@ -18,7 +18,6 @@ from services.plans.domain.tasks import (
     DONE,
     WITHDRAWN,
     Tally,
-    TaskError,
     apply_update,
     category,
     check_done_on,
@@ -32,14 +31,9 @@ from services.plans.service_layer.common import (
     invalid,
     next_cursor,
     offset_of,
-    refused,
     today,
 )
 from services.plans.service_layer.unit_of_work import PlansUnitOfWork
-
-
-def _task_error(exc: TaskError) -> DomainError:
-    return refused(str(exc), exc.field) if exc.conflict else invalid(str(exc), exc.field)
 
 
 async def cancel_reminders(uow: PlansUnitOfWork, rows: list[Any], offsets: tuple[int, ...]) -> None:
@@ -130,18 +124,15 @@ async def update_task(cmd: api.UpdateTask, who: Principal, uow: PlansUnitOfWork,
     async with uow:
         row = await uow.tasks.get(cmd.occurrence_id, for_update=True)
         if row is None:
-            raise not_found(f"task occurrence {cmd.occurrence_id}")
+            raise not_found(f"nhiệm vụ {cmd.occurrence_id}", "occurrence_id")
         actor = await authorize(uow, who, Action.ACT, row.unit_id, field="occurrence_id")
         on = today(uow)
-        try:
-            if cmd.status == DONE and row.status != DONE:  # the day it was done: the rule of completion dates
-                plan = await uow.plans.get(row.plan_id)
-                check_done_on(cmd.done_on or on, on, period=row.period, start=row.start_date,
-                              issued_on=plan.issued_on if plan is not None else None, due=row.due_date)
-            change = apply_update(row.status, row.evidence, row.done_on, row.due_date, cmd.status, cmd.evidence,
-                                  cmd.done_on, on)
-        except TaskError as exc:
-            raise _task_error(exc) from None
+        if cmd.status == DONE and row.status != DONE:  # the day it was done: the rule of completion dates
+            plan = await uow.plans.get(row.plan_id)
+            check_done_on(cmd.done_on or on, on, period=row.period, start=row.start_date,
+                          issued_on=plan.issued_on if plan is not None else None, due=row.due_date)
+        change = apply_update(row.status, row.evidence, row.done_on, row.due_date, cmd.status, cmd.evidence,
+                              cmd.done_on, on)
         contents = await item_contents(uow, {(row.plan_id, row.revision)})
         content = contents.get((row.plan_id, row.revision), {}).get(row.item_id, "")
         if change.unchanged:
@@ -207,10 +198,10 @@ async def get_rollup(cmd: api.GetRollup, who: Principal, uow: PlansUnitOfWork,
         if cmd.plan_id:
             plan = await uow.plans.get(cmd.plan_id)
             if plan is None:
-                raise not_found(f"plan {cmd.plan_id}")
+                raise not_found(f"kế hoạch {cmd.plan_id}", "plan_id")
             root = root or plan.issuer_unit_id
         if root is None:
-            raise invalid("give root_unit_id or plan_id", "root_unit_id")
+            raise invalid("Cần ghi đơn vị gốc (root_unit_id) hoặc kế hoạch (plan_id).", "root_unit_id")
         await authorize(uow, who, Action.READ, root, field="root_unit_id")
         on = today(uow)
         h, info = await uow.directory.load_hierarchy()

@@ -236,8 +236,10 @@ class ReportsRepository:
     # --- lists and figures
 
     async def page(self, requirement_id: str, receiving_unit_id: str | None, status: str | None, limit: int,
-                   cursor: str | None) -> list[Report]:
+                   cursor: str | None, unit_id: str | None = None) -> list[Report]:
         q = sa.select(*REPORT_COLS).where(reports.c.requirement_id == requirement_id)
+        if unit_id:
+            q = q.where(reports.c.unit_id == unit_id)
         if receiving_unit_id:
             q = q.where(reports.c.receiving_unit_id == receiving_unit_id)
         if status:

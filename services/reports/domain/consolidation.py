@@ -85,19 +85,19 @@ class HierarchySnapshot:
         self.kinds = kinds if kinds is not None else [""] * n
         self.codes = codes if codes is not None else list(ids)  # the units' codes, as people write them
         if len(self.names) != n or len(self.kinds) != n or len(self.codes) != n or len(parent_ids) != n:
-            raise HierarchyError("ids, parents, names, kinds and codes must have the same length")
+            raise HierarchyError("Danh sách mã, đơn vị cấp trên, tên, loại và ký hiệu đơn vị phải dài bằng nhau.")
         index = dict(zip(ids, range(n)))
         if len(index) != n:
             seen: set[str] = set()
             dup = next(u for u in ids if u in seen or seen.add(u))  # type: ignore[func-returns-value]
-            raise HierarchyError(f"unit {dup} appears twice in the snapshot")
+            raise HierarchyError(f"Đơn vị {dup} xuất hiện hai lần trong cây tổ chức.")
         self.index = index
         get = index.get
         parent = [get(pid, -2) if pid is not None else -1 for pid in parent_ids]
         if -2 in parent:
             i = parent.index(-2)
-            raise HierarchyError(f"unit {ids[i]} has parent {parent_ids[i]}, which is not in the snapshot"
-                                 + (f" of {as_of.isoformat()}" if as_of else ""))
+            raise HierarchyError(f"Đơn vị {ids[i]} trực thuộc {parent_ids[i]}, đơn vị không có trong cây tổ chức"
+                                 + (f" ngày {as_of:%d/%m/%Y}" if as_of else "") + ".")
         self.parent = parent
         roots = [i for i, p in enumerate(parent) if p < 0]
         self.roots = roots
@@ -130,7 +130,7 @@ class HierarchySnapshot:
         if len(pre) != n:
             visited = set(pre)
             stuck = [ids[i] for i in range(n) if i not in visited][:5]
-            raise HierarchyError(f"the parent links form a cycle (units {', '.join(stuck)}…)")
+            raise HierarchyError(f"Quan hệ cấp trên tạo thành vòng lặp (các đơn vị {', '.join(stuck)}…).")
         self.pre = pre
         tin = [0] * n
         for k, i in enumerate(pre):
@@ -172,7 +172,7 @@ class HierarchySnapshot:
         for v in versions:
             if v.valid_on(as_of):
                 if v.unit_id in chosen:
-                    raise HierarchyError(f"unit {v.unit_id} has two versions valid on {as_of.isoformat()}")
+                    raise HierarchyError(f"Đơn vị {v.unit_id} có hai phiên bản cùng hiệu lực ngày {as_of:%d/%m/%Y}.")
                 chosen[v.unit_id] = v
         return cls.from_units(chosen.values(), as_of)
 
@@ -521,9 +521,9 @@ def consolidate(form: FormDefinition, snapshot: HierarchySnapshot, expected: Ite
     found = list(map(index.get, expected))
     if None in found:
         unknown = [u for u, i in zip(expected, found) if i is None]
-        raise HierarchyError(f"{len(unknown)} expected unit(s) are not in the hierarchy snapshot"
-                             f"{' of ' + snapshot.as_of.isoformat() if snapshot.as_of else ''}: "
-                             + ", ".join(unknown[:5]) + ("…" if len(unknown) > 5 else ""))
+        raise HierarchyError(f"{len(unknown)} đơn vị phải báo cáo không có trong cây tổ chức"
+                             f"{f' ngày {snapshot.as_of:%d/%m/%Y}' if snapshot.as_of else ''}: "
+                             + ", ".join(unknown[:5]) + ("…" if len(unknown) > 5 else "") + ".")
     for k in map(tin.__getitem__, found):  # type: ignore[arg-type]
         state[k] = _MISSING
     if root is None and len(snapshot.roots) == 1:

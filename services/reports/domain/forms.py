@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,7 +38,6 @@ _OPS: dict[str, Any] = {
     "==": lambda a, b: a == b,
 }
 _OPS_VI = {"<=": "không lớn hơn", "<": "nhỏ hơn", ">=": "không nhỏ hơn", ">": "lớn hơn", "==": "bằng"}
-_OPS_EN = {"<=": "at most", "<": "less than", ">=": "at least", ">": "greater than", "==": "equal to"}
 
 
 def nfc(text: str) -> str:
@@ -49,10 +49,20 @@ class FormDefinitionError(ValueError):
     """The form document itself is wrong (unknown kind, duplicate key, rule on an unknown field…)."""
 
 
+def _attr_problem(exc: TypeError) -> str:
+    """What Python's complaint about a field's or rule's attributes means, in Vietnamese."""
+    text = str(exc)
+    if m := re.search(r"unexpected keyword argument '(\w+)'", text):
+        return f"không có thuộc tính “{m.group(1)}”"
+    if m := re.search(r"missing \d+ required [\w-]+ arguments?: (.*)", text):
+        return "thiếu thuộc tính " + ", ".join(f"“{n}”" for n in re.findall(r"'(\w+)'", m.group(1)))
+    return "thuộc tính không hợp lệ"
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one field of a submission. ``field`` is the field key (or keys joined by
-    ``,`` for a cross-field rule); ``message`` is Vietnamese, then `` / ``, then English."""
+    ``,`` for a cross-field rule); ``message`` is a Vietnamese sentence, ``code`` the stable type."""
 
     field: str
     message: str
@@ -67,9 +77,8 @@ class FormValidationError(ValueError):
 
     def __init__(self, form: FormDefinition, errors: list[FieldError]) -> None:
         self.form_id, self.version, self.errors = form.form_id, form.version, errors
-        lines = "; ".join(str(e) for e in errors)
-        super().__init__(f"báo cáo không hợp lệ theo biểu mẫu {form.form_id} v{form.version} / "
-                         f"report does not satisfy form {form.form_id} v{form.version}: {lines}")
+        super().__init__(f"Báo cáo chưa đúng biểu mẫu {form.form_id} v{form.version} ({len(errors)} lỗi). "
+                         + " ".join(e.message for e in errors))
 
 
 # --------------------------------------------------------------------------------------------- fields
@@ -181,33 +190,35 @@ class FormDefinition:
         by_key: dict[str, FormField] = {}
         for f in self.fields:
             if not f.key or not f.key.replace("_", "").isalnum() or not f.key.isascii():
-                raise FormDefinitionError(f"field key {f.key!r}: use ASCII letters, digits and '_'")
+                raise FormDefinitionError(f"Mã trường “{f.key}” chỉ được gồm chữ cái không dấu, chữ số và dấu gạch dưới.")
             if f.key in by_key:
-                raise FormDefinitionError(f"field key {f.key!r} appears twice")
+                raise FormDefinitionError(f"Mã trường “{f.key}” bị trùng (xuất hiện hai lần).")
             by_key[f.key] = f
         object.__setattr__(self, "_by_key", by_key)
         if not isinstance(self.version, int) or isinstance(self.version, bool) or self.version < 1:
-            raise FormDefinitionError(f"version must be a positive integer, not {self.version!r}")
+            raise FormDefinitionError(f"Phiên bản (version) của biểu mẫu phải là số nguyên dương, không phải {self.version!r}.")
         for f in self.fields:
             if isinstance(f, NumberField):
                 if f.aggregation != "sum":
-                    raise FormDefinitionError(f"field {f.key!r}: aggregation {f.aggregation!r} is not known "
-                                              "(number fields are summed: 'sum'; shares are kind 'share')")
+                    raise FormDefinitionError(f"Trường “{f.key}”: không có cách tổng hợp (aggregation) “{f.aggregation}” "
+                                              "(trường số được cộng dồn: “sum”; tỷ lệ là loại trường “share”).")
                 if f.min is not None and f.max is not None and f.min > f.max:
-                    raise FormDefinitionError(f"field {f.key!r}: min {f.min} > max {f.max}")
+                    raise FormDefinitionError(f"Trường “{f.key}”: giá trị nhỏ nhất {f.min} lớn hơn giá trị lớn nhất {f.max}.")
             elif isinstance(f, ShareField):
                 for part in (f.numerator, f.denominator):
                     if not isinstance(by_key.get(part), NumberField):
-                        raise FormDefinitionError(f"share {f.key!r}: {part!r} is not a number field of the form")
+                        raise FormDefinitionError(f"Tỷ lệ “{f.key}”: “{part}” không phải trường số của biểu mẫu.")
             elif isinstance(f, TextField) and f.max_length < 1:
-                raise FormDefinitionError(f"field {f.key!r}: max_length must be positive")
+                raise FormDefinitionError(f"Trường “{f.key}”: độ dài tối đa (max_length) phải là số dương.")
         for r in self.rules:
             if r.op not in _OPS:
-                raise FormDefinitionError(f"rule {r.left} {r.op} {r.right}: operator must be one of {sorted(_OPS)}")
+                raise FormDefinitionError(f"Quy tắc {r.left} {r.op} {r.right}: phép so sánh (operator) phải là một trong "
+                                          f"{', '.join(sorted(_OPS))}.")
             sides = [r.left] + ([r.right] if isinstance(r.right, str) else [])
             for side in sides:
                 if not isinstance(by_key.get(side), NumberField):
-                    raise FormDefinitionError(f"rule {r.left} {r.op} {r.right}: {side!r} is not a number field")
+                    raise FormDefinitionError(f"Quy tắc {r.left} {r.op} {r.right}: “{side}” không phải trường số "
+                                              f"(number field).")
 
     # --- views
 
@@ -262,9 +273,8 @@ class FormDefinition:
         out: dict[str, Any] = {}
         for key in values:
             if key not in self._by_key:
-                errors.append(FieldError(str(key), f'Trường "{key}" không có trong biểu mẫu {self.form_id} '
-                                         f'v{self.version} / Field "{key}" is not part of form '
-                                         f"{self.form_id} v{self.version}", "unknown"))
+                errors.append(FieldError(str(key), f"Biểu mẫu {self.form_id} v{self.version} không có trường “{key}”.",
+                                         "unknown"))
         for f in self.fields:
             if isinstance(f, ShareField):
                 continue
@@ -275,9 +285,7 @@ class FormDefinition:
                     raw = None
             if raw is None or raw == "":
                 if f.compulsory:
-                    errors.append(FieldError(f.key, f'Thiếu trường bắt buộc "{f.label}" ({f.key}) / '
-                                             f'Compulsory field "{f.key}" ({f.label_en or f.label}) is missing',
-                                             "missing"))
+                    errors.append(FieldError(f.key, f"Thiếu trường bắt buộc “{f.label}” ({f.key}).", "missing"))
                 continue
             if isinstance(f, NumberField):
                 number = self._number(f, raw, errors)
@@ -295,41 +303,37 @@ class FormDefinition:
         return out
 
     def _number(self, f: NumberField, raw: Any, errors: list[FieldError]) -> int | float | None:
-        name_vi, name_en = f'"{f.label}" ({f.key})', f'"{f.key}" ({f.label_en or f.label})'
+        name_vi = f"“{f.label}” ({f.key})"
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (isinstance(raw, float) and not math.isfinite(raw)):
-            errors.append(FieldError(f.key, f"Trường {name_vi} phải là một số, không phải {raw!r} / "
-                                     f"Field {name_en} must be a number, not {raw!r}", "type"))
+            errors.append(FieldError(f.key, f"Trường {name_vi} phải là một số, không phải {raw!r}.", "type"))
             return None
         if f.integer:
             if isinstance(raw, float):
                 if not raw.is_integer():
-                    errors.append(FieldError(f.key, f"Trường {name_vi} phải là số nguyên, không phải {raw} / "
-                                             f"Field {name_en} must be a whole number, not {raw}", "integer"))
+                    errors.append(FieldError(f.key, f"Trường {name_vi} phải là số nguyên, không phải {raw}.", "integer"))
                     return None
                 raw = int(raw)
         if f.min is not None and raw < f.min:
-            errors.append(FieldError(f.key, f"Trường {name_vi} phải không nhỏ hơn {_num(f.min)} (đang là {_num(raw)}) / "
-                                     f"Field {name_en} must be at least {_num(f.min)} (got {_num(raw)})", "min"))
+            errors.append(FieldError(f.key, f"Trường {name_vi} phải không nhỏ hơn {_num(f.min)} (đang là {_num(raw)}).",
+                                     "min"))
             return None
         if f.max is not None and raw > f.max:
-            errors.append(FieldError(f.key, f"Trường {name_vi} phải không lớn hơn {_num(f.max)} (đang là {_num(raw)}) / "
-                                     f"Field {name_en} must be at most {_num(f.max)} (got {_num(raw)})", "max"))
+            errors.append(FieldError(f.key, f"Trường {name_vi} phải không lớn hơn {_num(f.max)} (đang là {_num(raw)}).",
+                                     "max"))
             return None
         return raw
 
     def _text(self, f: TextField, raw: Any, errors: list[FieldError], out: dict[str, Any]) -> None:
-        name_vi, name_en = f'"{f.label}" ({f.key})', f'"{f.key}" ({f.label_en or f.label})'
+        name_vi = f"“{f.label}” ({f.key})"
         if not isinstance(raw, str):
-            errors.append(FieldError(f.key, f"Trường {name_vi} phải là văn bản / Field {name_en} must be text", "type"))
+            errors.append(FieldError(f.key, f"Trường {name_vi} phải là văn bản.", "type"))
             return
         if len(raw) > f.max_length:
-            errors.append(FieldError(f.key, f"Trường {name_vi} dài {len(raw)} ký tự, vượt quá {f.max_length} / "
-                                     f"Field {name_en} has {len(raw)} characters, more than {f.max_length}",
+            errors.append(FieldError(f.key, f"Trường {name_vi} dài {len(raw)} ký tự, vượt quá {f.max_length} ký tự.",
                                      "max_length"))
             return
         if len(raw) < f.min_length:
-            errors.append(FieldError(f.key, f"Trường {name_vi} cần ít nhất {f.min_length} ký tự / "
-                                     f"Field {name_en} needs at least {f.min_length} characters", "min_length"))
+            errors.append(FieldError(f.key, f"Trường {name_vi} cần ít nhất {f.min_length} ký tự.", "min_length"))
             return
         out[f.key] = raw
 
@@ -337,12 +341,11 @@ class FormDefinition:
         lf = self._by_key[r.left]
         if isinstance(r.right, str):
             rf = self._by_key[r.right]
-            rv, re_ = f'"{rf.label}" ({r.right} = {_num(right)})', f'"{r.right}" ({_num(right)})'
+            rv = f"“{rf.label}” ({r.right} = {_num(right)})"
         else:
-            rv = re_ = _num(right)
-        vi = r.message or f'"{lf.label}" ({r.left} = {_num(left)}) phải {_OPS_VI[r.op]} {rv}'
-        en = r.message_en or f'"{r.left}" ({_num(left)}) must be {_OPS_EN[r.op]} {re_}'
-        return f"{vi} / {en}"
+            rv = _num(right)
+        vi = r.message or f"“{lf.label}” ({r.left} = {_num(left)}) phải {_OPS_VI[r.op]} {rv}"
+        return vi if vi.rstrip().endswith((".", "!", "?")) else f"{vi}."
 
     # --- serialisation
 
@@ -358,17 +361,17 @@ class FormDefinition:
     def from_dict(cls, data: Mapping[str, Any]) -> FormDefinition:
         schema = data.get("schema", FORM_SCHEMA)
         if schema != FORM_SCHEMA:
-            raise FormDefinitionError(f"unknown form schema {schema!r} (expected {FORM_SCHEMA!r})")
+            raise FormDefinitionError(f"Không nhận ra lược đồ biểu mẫu (schema) “{schema}”; cần “{FORM_SCHEMA}”.")
         for required in ("form_id", "version", "title", "fields"):
             if required not in data:
-                raise FormDefinitionError(f"form definition lacks {required!r}")
+                raise FormDefinitionError(f"Định nghĩa biểu mẫu thiếu trường “{required}”.")
         fields: list[FormField] = []
         for i, raw in enumerate(data["fields"]):
             kind = raw.get("kind")
             cls_ = _KINDS.get(kind)
             if cls_ is None:
-                raise FormDefinitionError(f"field #{i} ({raw.get('key')!r}): unknown kind {kind!r}, "
-                                          f"expected one of {sorted(_KINDS)}")
+                raise FormDefinitionError(f"Trường thứ {i + 1} (“{raw.get('key')}”): không có loại trường “{kind}”; "
+                                          f"các loại dùng được: {', '.join(sorted(_KINDS))}.")
             attrs = {k: v for k, v in raw.items() if k != "kind"}
             if cls_ is ShareField:
                 attrs.pop("aggregation", None)
@@ -376,13 +379,13 @@ class FormDefinition:
             try:
                 fields.append(cls_(**attrs))
             except TypeError as e:
-                raise FormDefinitionError(f"field #{i} ({raw.get('key')!r}): {e}") from None
+                raise FormDefinitionError(f"Trường thứ {i + 1} (“{raw.get('key')}”): {_attr_problem(e)}.") from None
         rules = []
         for raw in data.get("rules", ()):
             try:
                 rules.append(CrossFieldRule(**{k: nfc(v) if isinstance(v, str) else v for k, v in raw.items()}))
             except TypeError as e:
-                raise FormDefinitionError(f"rule {raw!r}: {e}") from None
+                raise FormDefinitionError(f"Quy tắc {raw!r}: {_attr_problem(e)}.") from None
         return cls(form_id=data["form_id"], version=data["version"], title=nfc(data["title"]),
                    title_en=data.get("title_en", ""), description=nfc(data.get("description", "")),
                    fields=tuple(fields), rules=tuple(rules))
@@ -415,8 +418,8 @@ class FormRegistry:
     def register(self, form: FormDefinition) -> FormDefinition:
         key = (form.form_id, form.version)
         if key in self._forms and self._forms[key] != form:
-            raise FormDefinitionError(f"form {form.form_id} v{form.version} is already registered with "
-                                      "another content: publish a new version instead")
+            raise FormDefinitionError(f"Biểu mẫu {form.form_id} v{form.version} đã được đăng ký với nội dung khác; "
+                                      "hãy ban hành một phiên bản mới.")
         self._forms[key] = form
         return form
 

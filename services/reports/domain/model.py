@@ -108,14 +108,14 @@ class Requirement:
 
     def __post_init__(self) -> None:
         if not self.reporting_kinds:
-            raise ReportError("at least one kind of unit must report", "reporting_kinds", "invalid")
+            raise ReportError("Cần ít nhất một loại đơn vị phải báo cáo.", "reporting_kinds", "invalid")
         if self.grace_days < 0:
-            raise ReportError("grace_days must not be negative", "grace_days", "invalid")
+            raise ReportError("Số ngày gia hạn không được là số âm.", "grace_days", "invalid")
         if self.cutoff_date is not None and self.cutoff_date < self.last_on_time_day:
-            raise ReportError(f"the cut-off {dmy(self.cutoff_date)} is before the last on-time day "
-                              f"{dmy(self.last_on_time_day)} (due date plus grace)", "cutoff_date", "invalid")
+            raise ReportError(f"Hạn cuối nhận báo cáo {dmy(self.cutoff_date)} trước ngày cuối cùng còn đúng hạn "
+                              f"{dmy(self.last_on_time_day)} (hạn nộp cộng số ngày gia hạn).", "cutoff_date", "invalid")
         if any(d < 0 or d > 366 for d in self.reminder_days):
-            raise ReportError("reminder days must be 0..366", "reminder_days", "invalid")
+            raise ReportError("Số ngày nhắc trước hạn phải từ 0 đến 366.", "reminder_days", "invalid")
 
     @property
     def as_of(self) -> date:
@@ -234,10 +234,10 @@ class Report:
 
     def check_accept(self) -> None:
         if self.status == RETURNED:
-            raise ReportError(f"report {self.report_id} was returned; it can be accepted once resubmitted",
+            raise ReportError(f"Báo cáo {self.report_id} đã bị trả lại; chỉ chấp nhận được sau khi đơn vị gửi lại.",
                               "report_id")
         if self.status == DRAFT:
-            raise ReportError(f"report {self.report_id} is a draft, not submitted yet", "report_id")
+            raise ReportError(f"Báo cáo {self.report_id} mới là bản nháp, chưa được gửi.", "report_id")
 
     def accept(self, comment: str | None) -> None:
         self.check_accept()
@@ -246,12 +246,12 @@ class Report:
 
     def check_return(self, by_receiving_level: bool) -> None:
         if self.status == DRAFT:
-            raise ReportError(f"report {self.report_id} is a draft, not submitted yet", "report_id")
+            raise ReportError(f"Báo cáo {self.report_id} mới là bản nháp, chưa được gửi.", "report_id")
         if self.status == RETURNED:
-            raise ReportError(f"report {self.report_id} is already returned, waiting for resubmission", "report_id")
+            raise ReportError(f"Báo cáo {self.report_id} đã bị trả lại, đang chờ đơn vị gửi lại.", "report_id")
         if self.status == SUBMITTED and not by_receiving_level:
-            raise ReportError(f"report {self.report_id} is not reviewed yet: its receiving level "
-                              f"{self.receiving_unit_id} reviews it first; a higher level may return it once accepted",
+            raise ReportError(f"Báo cáo {self.report_id} chưa được xét: cấp nhận báo cáo {self.receiving_unit_id} xét "
+                              f"trước; cấp trên chỉ trả lại được báo cáo đã được chấp nhận.",
                               "report_id", "forbidden")
 
     def return_(self, comment: str, by_receiving_level: bool) -> None:

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from contracts.api import reports as api
-from contracts.api.common import ErrorCode
 from contracts.events import reports as ev
 from contracts.types import ExportRef
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import ApiError, conflict, not_found
+from runtime.errors import Invalid, NotFound, conflict, not_found
 from services.reports.domain.consolidation import (
     ACCEPTED_ONLY,
     ACCEPTED_OR_SUBMITTED,
@@ -68,18 +67,18 @@ async def _load(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, unit_
                 who: Principal, *, with_values: bool, write: bool) -> _Loaded:
     req = await ctx.requirement(uow, requirement_id)
     if req is None:
-        raise not_found(f"requirement {requirement_id}")
+        raise not_found(f"yêu cầu báo cáo {requirement_id}", "requirement_id")
     node = unit_id or req.issuer_unit_id
     # Figures of a subtree are read by it and the levels above; a consolidation (a document signed
     # in the unit's name) is made by the unit's acting people.
     person = await authorize(uow, who, Action.ACT if write else Action.READ, node, req.as_of, req=req)
     snap = await uow.hierarchy.snapshot(req.as_of)
     if req.issuer_unit_id not in snap:
-        raise conflict(f"the issuer {req.issuer_unit_id} was not in the hierarchy on {req.as_of:%d/%m/%Y}",
-                       [{"field": "requirement_id", "message": "issuer missing from the period's hierarchy"}])
+        raise conflict(f"Đơn vị ban hành {req.issuer_unit_id} không có trong cây tổ chức ngày {req.as_of:%d/%m/%Y}, "
+                       f"ngày chốt cây tổ chức của kỳ báo cáo.", field="requirement_id")
     if node not in snap:
-        raise ApiError(ErrorCode.NOT_FOUND, f"unit {node} was not in the hierarchy on {req.as_of:%d/%m/%Y}, the day of "
-                       f"the period's hierarchy", [{"field": "unit_id", "message": "not in the period's hierarchy"}])
+        raise NotFound(f"Đơn vị {node} không có trong cây tổ chức ngày {req.as_of:%d/%m/%Y}, ngày chốt cây tổ chức "
+                       f"của kỳ báo cáo.", "unit_id")
     expected = snap.units_of_kinds(req.reporting_kinds, under=req.issuer_unit_id)
     rows = await uow.reports.submissions(req.requirement_id, req.period, with_values=with_values)
     status = _STATUS
@@ -193,9 +192,8 @@ async def consolidate_reports(cmd: api.Consolidate, who: Principal, uow: Reports
         text_keys = {f.key for f in form.text_fields}
         for key in cmd.narrative:
             if key not in text_keys:
-                raise ApiError(ErrorCode.VALIDATION, f"narrative.{key} is not a narrative section of form "
-                               f"{form.form_id} v{form.version} (one of {', '.join(sorted(text_keys))})",
-                               [{"field": f"narrative.{key}", "message": "unknown section"}])
+                raise Invalid(f"“{key}” không phải phần thuyết minh của biểu mẫu {form.form_id} v{form.version} "
+                              f"(các phần: {', '.join(sorted(text_keys))}).", f"narrative.{key}")
         signer = cmd.signer_name
         if signer is None:
             chairs = await uow.hierarchy.people(ld.node, {"chairperson"})
@@ -270,8 +268,7 @@ async def get_export(cmd: api.GetExport, who: Principal, uow: ReportsUnitOfWork,
         on = req.as_of if req is not None else local_day(row.created_at)
         await authorize(uow, who, Action.READ, row.unit_id, on, req=req, field="export_id")
     if cmd.offset > row.size:
-        raise ApiError(ErrorCode.VALIDATION, f"Tệp {cmd.export_id} có {row.size} byte: offset {cmd.offset} vượt quá.",
-                       [{"field": "offset", "message": f"at most {row.size}"}])
+        raise Invalid(f"Tệp {cmd.export_id} chỉ có {row.size} byte: vị trí đọc {cmd.offset} vượt quá.", "offset")
     chunk = bytes(row.chunk or b"")
     end = cmd.offset + len(chunk)
     return api.ExportChunk(export_id=row.export_id, consolidation_id=row.consolidation_id, name=row.name,

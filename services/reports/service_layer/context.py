@@ -9,10 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from contracts.api.common import ErrorCode
 from runtime.access import Action, Actor
 from runtime.auth import Principal
-from runtime.errors import ApiError
+from runtime.errors import not_found
 from services.reports.domain.forms import FormDefinition, FormRegistry
 from services.reports.domain.model import DEFAULT_REMINDER_DAYS, Requirement, local_day
 from services.reports.service_layer.unit_of_work import ReportsUnitOfWork
@@ -70,8 +69,7 @@ class Context:
                 self.forms.register(form)
                 return form
         if known is None:
-            raise ApiError(ErrorCode.NOT_FOUND, f"form {form_id}" + (f" v{version}" if version else "") +
-                           " is not known", [{"field": "form_id", "message": "unknown form"}])
+            raise not_found(f"biểu mẫu {form_id}" + (f" v{version}" if version else ""), "form_id")
         return known
 
 

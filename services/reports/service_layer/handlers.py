@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from contracts.api import reports as api
-from contracts.api.common import ErrorCode
 from contracts.events import reports as ev
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.errors import ApiError, DomainError, conflict, not_found
+from runtime.errors import DomainError, Invalid, conflict, not_found
 from services.reports.adapters.repository import report_of, requirement_of
+from services.reports.domain.export import KIND_LABELS
 from services.reports.domain.forms import FormValidationError
 from services.reports.domain.model import (
     ACCEPTED,
@@ -72,15 +72,14 @@ async def _target(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, per
         # One read: the unit and its parent today, the requirement, the unit's report.
         row = await repo.unit_requirement_report(unit_id, requirement_id, period, today)
         if row is None:
-            raise not_found(f"unit {unit_id} (not in the directory known to reports)")
+            raise not_found(f"đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo", "unit_id")
         fetched = True
         existing = report_of(row, "r_") if row.r_report_id is not None else None
         if row.q_requirement_id is None:
             raise _unknown_requirement(requirement_id)
         req = ctx.remember(requirement_of(row, "q_"))
     if period != req.period:
-        raise ApiError(ErrorCode.VALIDATION, f"requirement {req.requirement_id} is for period {req.period}, not {period}",
-                       [{"field": "period", "message": f"expected {req.period}"}])
+        raise Invalid(f"Yêu cầu báo cáo {req.requirement_id} dành cho kỳ {req.period}, không phải kỳ {period}.", "period")
     if fetched:
         chain = await repo.chain(unit_id, req.as_of)
     else:
@@ -88,10 +87,9 @@ async def _target(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, per
     _check_expected(uow, req, unit_id, chain)
     if not chain:
         if await uow.hierarchy.unit(unit_id) is None:
-            raise not_found(f"unit {unit_id} (not in the directory known to reports)")
-        raise conflict(f"unit {unit_id} was not part of the union hierarchy on {dmy(req.as_of)}, the day of the "
-                       f"period's hierarchy of requirement {req.requirement_id}",
-                       [{"field": "unit_id", "message": "not in the hierarchy of the period"}])
+            raise not_found(f"đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo", "unit_id")
+        raise conflict(f"Đơn vị {unit_id} không thuộc hệ thống công đoàn vào ngày {dmy(req.as_of)}, ngày chốt cây tổ "
+                       f"chức của kỳ báo cáo theo yêu cầu {req.requirement_id}.", field="unit_id")
     return _Target(req, existing, chain[1].unit_id if len(chain) > 1 else None, req.due_date)
 
 
@@ -100,12 +98,12 @@ def _check_expected(uow: ReportsUnitOfWork, req: Requirement, unit_id: str, chai
         return
     kind = chain[0].kind
     if kind not in req.reporting_kinds:
-        raise conflict(f"unit {unit_id} ({kind}) is not expected to report for requirement {req.requirement_id}: "
-                       f"it asks units of kinds {', '.join(req.reporting_kinds)}",
-                       [{"field": "unit_id", "message": "not expected to report"}])
+        raise conflict(f"Đơn vị {unit_id} ({KIND_LABELS.get(kind, kind)}) không thuộc diện phải báo cáo theo yêu cầu "
+                       f"{req.requirement_id}: yêu cầu dành cho "
+                       f"{', '.join(KIND_LABELS.get(k, k) for k in req.reporting_kinds)}.", field="unit_id")
     if req.issuer_unit_id not in [c.unit_id for c in chain[1:]]:
-        raise conflict(f"unit {unit_id} was not under {req.issuer_unit_id} on {dmy(req.as_of)}: requirement "
-                       f"{req.requirement_id} is for that subtree", [{"field": "unit_id", "message": "out of the issuer's subtree"}])
+        raise conflict(f"Ngày {dmy(req.as_of)}, đơn vị {unit_id} không trực thuộc {req.issuer_unit_id}: yêu cầu báo cáo "
+                       f"{req.requirement_id} chỉ dành cho các đơn vị thuộc {req.issuer_unit_id}.", field="unit_id")
 
 
 # --- submission -----------------------------------------------------------------------------------
@@ -121,9 +119,9 @@ async def submit_report(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitO
                     other = await uow.reports.get(cmd.report_id)
                 if other is not None and (other.unit_id, other.requirement_id, other.period) != \
                         (cmd.unit_id, cmd.requirement_id, cmd.period):
-                    raise conflict(f"report id {cmd.report_id} belongs to another unit or period",
-                                   [{"field": "report_id", "message": "already used"}]) from None
-    raise conflict("the report changed while this submission was stored; try again")
+                    raise conflict(f"Mã báo cáo {cmd.report_id} đã dùng cho báo cáo của đơn vị hoặc kỳ báo cáo khác.",
+                                   field="report_id") from None
+    raise conflict("Báo cáo vừa được thay đổi trong lúc lưu lần gửi này; xin gửi lại.")
 
 
 async def _submit(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.SubmissionReceipt:
@@ -176,7 +174,7 @@ def _clean(form: Any, raw: dict[str, Any]) -> dict[str, Any]:
     try:
         return form.clean(raw)  # type: ignore[no-any-return]
     except FormValidationError as exc:
-        raise ApiError(ErrorCode.VALIDATION, str(exc), [
+        raise Invalid(str(exc), "values", [
             {"field": f"values.{e.field}", "message": e.message, "type": e.code} for e in exc.errors]) from None
 
 
@@ -207,7 +205,7 @@ async def _review_context(uow: ReportsUnitOfWork, ctx: Context, report_id: str
                           ) -> tuple[Report, Requirement | None, list[Any], Any]:
     report = await uow.reports.get(report_id)
     if report is None:
-        raise not_found(f"report {report_id}")
+        raise not_found(f"báo cáo {report_id}", "report_id")
     req = await ctx.requirement(uow, report.requirement_id)
     on = req.as_of if req is not None else local_day(uow.now())
     chain = await uow.reports.chain(report.unit_id, on)
@@ -232,7 +230,7 @@ async def accept_report(cmd: api.AcceptReport, who: Principal, uow: ReportsUnitO
         report.receiving_unit_id = reviewer
         report.accept(cmd.comment or None)
         if not await uow.reports.update_review(report, before, now, person.label, reviewer):
-            raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
+            raise conflict(f"Báo cáo {report.report_id} vừa thay đổi (có thể đơn vị đã gửi lại); xin xem xét lại.")
         await uow.reports.add_review(report, "accepted", now, person.label, reviewer, cmd.comment)
         await uow.emit(ev.ReportAccepted(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
@@ -246,8 +244,7 @@ async def accept_report(cmd: api.AcceptReport, who: Principal, uow: ReportsUnitO
 async def return_report(cmd: api.ReturnReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
     comment = cmd.comment.strip()
     if not comment:
-        raise ApiError(ErrorCode.VALIDATION, "a returned report needs a comment saying what to correct",
-                       [{"field": "comment", "message": "empty"}])
+        raise Invalid("Trả lại báo cáo cần ghi rõ nội dung phải bổ sung, chỉnh sửa.", "comment")
     async with uow:
         report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
         reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
@@ -266,7 +263,7 @@ async def return_report(cmd: api.ReturnReport, who: Principal, uow: ReportsUnitO
         report.return_(comment, by_receiving)
         now = uow.now()
         if not await uow.reports.update_review(report, before, now, person.label, by_unit):
-            raise conflict(f"report {report.report_id} changed meanwhile (resubmitted?); review it again")
+            raise conflict(f"Báo cáo {report.report_id} vừa thay đổi (có thể đơn vị đã gửi lại); xin xem xét lại.")
         await uow.reports.add_review(report, "returned", now, person.label, by_unit, comment)
         await uow.emit(ev.ReportReturned(
             report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
@@ -282,8 +279,7 @@ async def reopen_report(cmd: api.ReopenReport, who: Principal, uow: ReportsUnitO
     report changes besides a return): back to "submitted", still counted as received."""
     comment = cmd.comment.strip()
     if not comment:
-        raise ApiError(ErrorCode.VALIDATION, "Mở lại báo cáo cần ghi rõ lý do, nội dung cần sửa.",
-                       [{"field": "comment", "message": "empty"}])
+        raise Invalid("Mở lại báo cáo cần ghi rõ lý do, nội dung cần sửa.", "comment")
     async with uow:
         report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
         reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
@@ -310,7 +306,7 @@ async def get_report(cmd: api.GetReport, who: Principal, uow: ReportsUnitOfWork,
     async with uow:
         report = await uow.reports.get(cmd.report_id)
         if report is None:
-            raise not_found(f"report {cmd.report_id}")
+            raise not_found(f"báo cáo {cmd.report_id}", "report_id")
         req = await ctx.requirement(uow, report.requirement_id)
         on = req.as_of if req is not None else local_day(uow.now())
         await authorize(uow, who, Action.READ, report.unit_id, on, req=req, field="report_id")
@@ -334,10 +330,14 @@ async def list_reports(cmd: api.ListReports, who: Principal, uow: ReportsUnitOfW
     async with uow:
         req = await ctx.requirement(uow, cmd.requirement_id)
         if req is None:
-            raise not_found(f"requirement {cmd.requirement_id}")
-        await authorize(uow, who, Action.READ, cmd.receiving_unit_id or req.issuer_unit_id, req.as_of, req=req,
-                        field="receiving_unit_id")
-        items = await uow.reports.page(cmd.requirement_id, cmd.receiving_unit_id, cmd.status, cmd.limit + 1, cmd.cursor)
+            raise not_found(f"yêu cầu báo cáo {cmd.requirement_id}", "requirement_id")
+        if cmd.unit_id:  # one unit's own report: whoever may read that unit
+            await authorize(uow, who, Action.READ, cmd.unit_id, req.as_of, req=req, field="unit_id")
+        else:
+            await authorize(uow, who, Action.READ, cmd.receiving_unit_id or req.issuer_unit_id, req.as_of, req=req,
+                            field="receiving_unit_id")
+        items = await uow.reports.page(cmd.requirement_id, cmd.receiving_unit_id, cmd.status, cmd.limit + 1, cmd.cursor,
+                                       unit_id=cmd.unit_id)
         more = len(items) > cmd.limit
         items = items[:cmd.limit]
         return api.ReportPage(items=[api.ReportSummary(

@@ -11,13 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from contracts.api import reports as api
-from contracts.api.common import ErrorCode
 from contracts.envelope import CloudEvent
 from contracts.events import plans as plans_ev
 from contracts.events import reports as ev
 from runtime.access import Action, decide
 from runtime.auth import Principal
-from runtime.errors import ApiError, DomainError, conflict, not_found
+from runtime.errors import DomainError, Invalid, NotFound, conflict, not_found
 from runtime.logging import get_logger
 from runtime.scheduler import cancel, reminders, schedule, schedule_many
 from services.reports.domain.forms import FormDefinition, FormDefinitionError
@@ -70,8 +69,7 @@ async def open_requirement(cmd: api.OpenRequirement, who: Principal, uow: Report
         today = local_day(uow.now())
         for field, unit_id in (("issuer_unit_id", cmd.issuer_unit_id), ("receiving_unit_id", cmd.receiving_unit_id)):
             if unit_id and await uow.hierarchy.unit(unit_id) is None:
-                raise ApiError(ErrorCode.NOT_FOUND, f"unit {unit_id} not found",
-                               [{"field": field, "message": "not in the directory known to reports"}])
+                raise NotFound(f"Không tìm thấy đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo.", field)
         # A requirement is issued by the leaders of the issuing unit for its subtree.
         actor = await authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, field="issuer_unit_id")
         form = await ctx.form(uow, cmd.form_id, cmd.form_version)
@@ -88,8 +86,8 @@ async def open_requirement(cmd: api.OpenRequirement, who: Principal, uow: Report
         if existing is not None:
             if _same_terms(existing, q):
                 return view(existing, duplicate=True)
-            raise conflict(f"requirement {q.requirement_id} is already open with other terms",
-                           [{"field": "requirement_id", "message": "already used"}])
+            raise conflict(f"Yêu cầu báo cáo {q.requirement_id} đã được mở với các điều kiện khác.",
+                           field="requirement_id")
         await _open(uow, ctx, q, actor.label)
         await uow.commit()
         ctx.remember(q)
@@ -101,7 +99,7 @@ async def get_requirement(cmd: api.GetRequirement, who: Principal, uow: ReportsU
     async with uow:
         q = await ctx.requirement(uow, cmd.requirement_id)
         if q is None:
-            raise not_found(f"requirement {cmd.requirement_id}")
+            raise not_found(f"yêu cầu báo cáo {cmd.requirement_id}", "requirement_id")
         if not await _sees(uow, who, q):
             await authorize(uow, who, Action.READ_ISSUED, q.issuer_unit_id, q.as_of, req=q, field="requirement_id")
         return view(q)
@@ -139,8 +137,8 @@ async def register_form(cmd: api.RegisterForm, who: Principal, uow: ReportsUnitO
     try:
         form = FormDefinition.from_dict(cmd.definition.model_dump(exclude_none=True))
     except (FormDefinitionError, TypeError, ValueError) as exc:
-        raise ApiError(ErrorCode.VALIDATION, f"invalid form definition: {exc}",
-                       [{"field": "definition", "message": str(exc)}]) from None
+        why = str(exc) if isinstance(exc, FormDefinitionError) else "Cấu trúc dữ liệu không đúng."
+        raise Invalid(f"Định nghĩa biểu mẫu không hợp lệ: {why[:1].lower()}{why[1:]}", "definition") from None
     async with uow:
         # Forms serve every requirement below: their leaders publish them at the top of the tree.
         today = local_day(uow.now())
@@ -149,13 +147,13 @@ async def register_form(cmd: api.RegisterForm, who: Principal, uow: ReportsUnitO
         actor = await authorize(uow, who, Action.ISSUE, top, today, field="definition")
         try:
             known = await ctx.form(uow, form.form_id, form.version)
-        except (ApiError, DomainError):
+        except DomainError:
             known = None
         if known is not None:
             if known == form:
                 return form_view(known, duplicate=True)
-            raise conflict(f"form {form.form_id} v{form.version} already exists with another content: publish a new "
-                           "version instead", [{"field": "definition.version", "message": "already used"}])
+            raise conflict(f"Biểu mẫu {form.form_id} v{form.version} đã có với nội dung khác; hãy ban hành một phiên bản "
+                           "mới.", field="definition.version")
         await uow.forms.add(form.form_id, form.version, form.to_dict(), uow.now(), actor.label)
         await uow.commit()
     ctx.forms.register(form)

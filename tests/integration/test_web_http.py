@@ -1,0 +1,213 @@
+"""The web front-end at the HTTP level (httpx against the ASGI app, real services in-process on
+the session's nats-server): what needs a login redirects to it, every form is CSRF-checked,
+cookies are HttpOnly and SameSite, tokens never reach the browser, logins are rate-limited,
+and a session that expired — idle, or its tokens revoked at plans — asks to log in again."""
+
+from __future__ import annotations
+
+import re
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from runtime.client import ApiClient, raw_request
+from services.web.app import create_app
+from services.web.settings import WebSettings
+from tests.conftest import wait_until
+from tests.support import LOADER, api, call, loader_secret, running
+
+PASSWORD = "Hoa-sen-no-2026"
+
+
+async def _directory(nc: Any) -> None:
+    for uid, kind, parent in [("prov", "provincial_federation", None), ("u1", "upper_level_union", "prov")]:
+        h, r = await call(nc, api("plans", "register_unit"), {"unit_id": uid, "code": uid.upper(), "name": f"Đơn vị {uid}",
+                                                              "kind": kind, "parent_id": parent,
+                                                              "effective_from": "2020-01-01"}, as_=LOADER)
+        assert "Nats-Service-Error" not in h, r
+    h, r = await call(nc, api("plans", "register_person"), {"person_id": "lan", "unit_id": "u1",
+                                                            "full_name": "Nguyễn Thị Lan", "roles": ["chairperson"]})
+    assert "Nats-Service-Error" not in h, r
+    loader = await ApiClient.for_service(nc, "loader", loader_secret())
+    await raw_request(nc, "plans", "set_login", {"person_id": "lan", "username": "lan", "password": PASSWORD,
+                                                 "must_change_password": False}, token=loader.token)
+
+    async def notify_knows_lan() -> bool:  # the services learn the directory from plans' events
+        h, _ = await call(nc, api("notify", "unread_count"), {}, as_="lan")
+        return "Nats-Service-Error" not in h
+
+    await wait_until(notify_knows_lan, timeout=20, what="notify to project lan")
+
+
+@asynccontextmanager
+async def web(nc: Any, nats_url: str, tmp_path: Any, base_url: str = "http://testserver", **settings: Any):  # type: ignore[no-untyped-def]
+    """plans, reports and notify in this process; the web app on an httpx client."""
+    async with AsyncExitStack() as stack:
+        for name in ("plans", "reports", "notify"):
+            await stack.enter_async_context(running(name, nats_url, f"sqlite+aiosqlite:///{tmp_path / name}.db"))
+        await _directory(nc)
+        app = create_app(WebSettings(nats_url=nats_url, data_dir=tmp_path, **settings), nc=nc)
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.7", 5000)),
+                                   base_url=base_url)
+        await stack.enter_async_context(client)
+        yield app, client
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, html[:2000]
+    return m.group(1)
+
+
+async def login(client: httpx.AsyncClient, username: str = "lan", password: str = PASSWORD) -> httpx.Response:
+    page = await client.get("/login")
+    return await client.post("/login", data={"csrf": csrf_of(page.text), "username": username,
+                                             "password": password, "next": "/"})
+
+
+@pytest.mark.timeout(120)
+async def test_login_required_csrf_cookies_and_headers(nc, nats_server, tmp_path):
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/readyz")).json()["ready"] is True
+
+        # Nothing but the login page without a session; a page remembers where it was asked for.
+        r = await client.get("/reports/requirements/q1/2026/u1")
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=/reports/requirements/q1/2026/u1"
+        assert (await client.get("/live")).status_code == 401
+        r = await client.post("/notices/read", data={"all": "1"})
+        assert r.status_code in (303, 403)
+        page = await client.get("/login")
+        assert page.status_code == 200 and "Đăng nhập" in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-content-type-options"] == "nosniff" and page.headers["x-frame-options"] == "DENY"
+        assert "no-store" in page.headers["cache-control"]
+
+        # The login form is CSRF-checked too (a token keyed to the pre-session cookie).
+        r = await client.post("/login", data={"username": "lan", "password": PASSWORD})
+        assert r.status_code == 403 and "congdoan_sid" not in r.headers.get("set-cookie", "")
+        r = await client.post("/login", data={"csrf": "0" * 64, "username": "lan", "password": PASSWORD})
+        assert r.status_code == 403
+
+        # Wrong password: a sentence, no session.
+        r = await login(client, password="sai-mat-khau-1")
+        assert r.status_code == 401 and "Tên đăng nhập hoặc mật khẩu không đúng." in r.text
+
+        r = await login(client)
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("congdoan_sid="))
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie and "Secure" not in cookie
+        session = next(iter(app.state.web.sessions._by_id.values()))
+        home = await client.get("/")
+        assert home.status_code == 200 and "Việc cần làm" in home.text and "Nguyễn Thị Lan" in home.text
+        # The tokens stay on the server: not in the page, not in a cookie.
+        for secret in (session.client.token, session.client.refresh):
+            assert secret and secret not in home.text and secret not in r.headers.get("set-cookie", "")
+
+        # Every form of a session carries the session's token; without it, or from another site, refused.
+        for data, headers in [({"all": "1"}, {}), ({"all": "1", "csrf": "x" * 43}, {}),
+                              ({"all": "1", "csrf": session.csrf}, {"origin": "https://evil.example"})]:
+            r = await client.post("/notices/read", data=data, headers=headers)
+            assert r.status_code == 403, (data, headers)
+            assert "không hợp lệ" in r.text
+        r = await client.post("/notices/read", data={"all": "1", "csrf": session.csrf},
+                              headers={"origin": "http://testserver"})
+        assert r.status_code == 303 and r.headers["location"] == "/notices"
+
+        # Log out: the session is gone here and its refresh token at plans.
+        refresh = session.client.refresh
+        r = await client.post("/logout", data={"csrf": session.csrf})
+        assert r.status_code == 200 and "Đồng chí đã đăng xuất." in r.text
+        assert len(app.state.web.sessions) == 0
+        assert (await client.get("/")).status_code == 303
+        with pytest.raises(Exception, match="unauthenticated"):
+            await raw_request(nc, "plans", "refresh_token", {"refresh_token": refresh})
+
+
+@pytest.mark.timeout(120)
+async def test_secure_cookie_and_login_rate_limit(nc, nats_server, tmp_path):
+    # Behind TLS (a proxy terminating https): the cookies are Secure.
+    async with web(nc, nats_server.url, tmp_path, "https://testserver", cookie_secure=True,
+                   login_per_minute=3) as (app, client):
+        r = await login(client)
+        cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("congdoan_sid="))
+        assert "Secure" in cookie
+        client.cookies.clear()
+        for _ in range(2):
+            assert (await login(client, password="sai-mat-khau-1")).status_code == 401
+        r = await login(client)
+        assert r.status_code == 429 and "Đăng nhập quá nhiều lần" in r.text
+
+
+@pytest.mark.timeout(120)
+async def test_session_expiry(nc, nats_server, tmp_path):
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        sessions = app.state.web.sessions
+        assert (await login(client)).status_code == 303
+        s = next(iter(sessions._by_id.values()))
+
+        # Idle past the limit: the next page asks to log in again, and comes back to where it was.
+        s.last_seen -= sessions.idle_s + 1
+        r = await client.get("/notices")
+        assert r.status_code == 200 and "Phiên làm việc đã hết hạn" in r.text and 'value="/notices"' in r.text
+        assert len(sessions) == 0
+
+        # Tokens revoked at plans (logged out elsewhere) once the access token needs renewing.
+        assert (await login(client)).status_code == 303
+        s = next(iter(sessions._by_id.values()))
+        await raw_request(nc, "plans", "logout", {"refresh_token": s.client.refresh})
+        s.client._expires = 0  # the access token has run out: the next call renews it, and fails
+        r = await client.get("/")
+        assert r.status_code == 200 and "Phiên làm việc đã hết hạn" in r.text
+        assert len(sessions) == 0
+
+        # A live session renews its access token by itself (the refresh token, once).
+        assert (await login(client)).status_code == 303
+        s = next(iter(sessions._by_id.values()))
+        before = s.client.refresh
+        s.client._expires = 0
+        assert (await client.get("/")).status_code == 200
+        assert s.client.refresh != before and len(sessions) == 1
+
+
+@pytest.mark.timeout(120)
+async def test_org_import_shows_the_bad_lines_in_vietnamese(nc, nats_server, tmp_path):
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        assert (await login(client)).status_code == 303  # lan chairs u1: she administers it
+        page = await client.get("/org")
+        assert page.status_code == 200 and "Nhập đơn vị từ tệp CSV" in page.text
+        token = csrf_of(page.text)
+        bad = "code,name,kind,parent_code\nG1,Công đoàn cơ sở G1,grassroots_union,U1\nG2,,grassroots_union,U1\n" \
+              "G3,Công đoàn cơ sở G3,grassroots_union,KHONG_CO\n"
+        r = await client.post("/org/import", data={"csrf": token, "csv": bad, "effective_from": "2026-01-01"})
+        assert r.status_code == 422 and "không đơn vị nào được nhập" in r.text
+        assert "dòng 3: name" in r.text and "thiếu tên đơn vị" in r.text
+        assert "dòng 4: parent_code" in r.text and "KHONG_CO không có trong tệp và chưa đăng ký" in r.text
+        good = "code,name,kind,parent_code\nG1,Công đoàn cơ sở G1,grassroots_union,U1\n"
+        r = await client.post("/org/import", files={"file": ("units.csv", good.encode("utf-8-sig"), "text/csv")},
+                              data={"csrf": token, "effective_from": "2026-01-01"})
+        assert r.status_code == 303
+        page = await client.get("/org")
+        assert "Đã nhập 1 đơn vị mới" in page.text and "Công đoàn cơ sở G1" in page.text
+
+
+@pytest.mark.timeout(120)
+async def test_notice_preferences(nc, nats_server, tmp_path):
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        assert (await login(client)).status_code == 303
+        page = await client.get("/notices/preferences")
+        token = csrf_of(page.text)
+        r = await client.post("/notices/preferences", data={"csrf": token, "email": "digest",
+                                                             "muted": ["plan_issued", "nope"]})
+        assert r.status_code == 303
+        page = await client.get("/notices/preferences")
+        assert "Đã lưu cách nhận thông báo." in page.text
+        assert 'value="digest" checked' in page.text and 'value="plan_issued" checked' in page.text
+        # A webhook to a private address over http is refused at its field, what was typed kept.
+        r = await client.post("/notices/preferences", data={"csrf": token, "email": "auto",
+                                                             "webhook_url": "http://127.0.0.1:9/hook"})
+        assert r.status_code == 422 and 'class="invalid"' in r.text and "http://127.0.0.1:9/hook" in r.text
