@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -39,7 +41,17 @@ PROVINCE_CHAIR = "p-ldld-bd-chu-tich"
 
 
 class DemoError(RuntimeError):
-    pass
+    def __init__(self, text: str, message: str = "") -> None:
+        super().__init__(text)
+        self.message = message or text  # what the service said, in Vietnamese
+
+
+def dmy(iso: str | None) -> str:
+    """'2021-11-30' → '30/11/2021' (the demo speaks to people)."""
+    if not iso:
+        return ""
+    y, m, d = iso[:10].split("-")
+    return f"{d}/{m}/{y}"
 
 
 @dataclass
@@ -59,6 +71,9 @@ class Outcome:
     refused: list[str] = field(default_factory=list)
     merged: tuple[str, str] | None = None
     exports: dict[str, dict[str, str]] = field(default_factory=dict)
+    downloads: dict[str, list[tuple[str, int, Path]]] = field(default_factory=dict)
+    round_name: str = ""
+    rollups: dict[int, dict[str, int]] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +91,7 @@ class Client:
         self.verbose = verbose
         self.sessions: dict[str, ApiClient] = {}
         self.logins = 0
+        self.downloads = Path(tempfile.gettempdir())  # set by run(): where the downloaded files go
 
     def say(self, text: str) -> None:
         if self.verbose:
@@ -104,13 +120,15 @@ class Client:
         try:
             return await caller.request(service, endpoint, body, timeout=timeout)
         except RequestFailed as exc:
-            raise DemoError(f"{service}.{endpoint}: {exc.error} — {body!r:.200}") from None
+            raise DemoError(f"{service}.{endpoint}: {exc.error} — {body!r:.200}",
+                            str((exc.error or {}).get("message") or exc)) from None
 
     async def try_req(self, service: str, endpoint: str, body: dict[str, Any]) -> tuple[bool, Any]:
+        """(True, reply) or (False, the service's message in Vietnamese)."""
         try:
             return True, await self.req(service, endpoint, body)
         except DemoError as exc:
-            return False, str(exc)
+            return False, exc.message
 
     async def idle(self, timeout: float = 120) -> None:
         """Wait until every durable consumer of every stream has handled everything."""
@@ -152,6 +170,14 @@ def report_values(i: int, members: int = 120) -> dict[str, Any]:
     }
 
 
+def cli(args: list[str], env: dict[str, str]) -> None:
+    """The plans CLI, as an operator runs it; its JSON is for programs, the demo says what happened."""
+    done = subprocess.run([sys.executable, "-m", "services.plans.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise DemoError(f"services.plans.cli {' '.join(args)} thất bại:\n{done.stderr[-2000:]}")
+
+
 async def run_year(c: Client, stack: Stack, grassroots: int, out: Outcome, data_dir: Path) -> None:
     env = {**os.environ, "NATS_URL": stack.nats_url or "", "CONGDOAN_DATA_DIR": str(data_dir)}
     env.pop("CONGDOAN_CLIENT_ID", None)
@@ -159,8 +185,7 @@ async def run_year(c: Client, stack: Stack, grassroots: int, out: Outcome, data_
 
     # 25/10/2021: the directory.
     await c.at(datetime(2021, 10, 25, 8, 0))
-    subprocess.run([sys.executable, "-m", "services.plans.cli", "load-demo", "--grassroots", str(grassroots),
-                    "--no-seed"], check=True, env=env, cwd=ROOT)
+    cli(["load-demo", "--grassroots", str(grassroots), "--no-seed"], env)
     await c.idle()
     units = (await c.req("plans", "list_units", {"root_id": PROVINCE, "actor_id": PROVINCE_CHAIR,
                                                  "page": {"limit": 500}}))["items"]
@@ -173,8 +198,7 @@ async def run_year(c: Client, stack: Stack, grassroots: int, out: Outcome, data_
 
     # 01/11/2021: the seed plan issued — cascade, requirements, notifications.
     await c.at(datetime(2021, 11, 1, 8, 0))
-    subprocess.run([sys.executable, "-m", "services.plans.cli", "load-seed", "--issued-on", "2021-11-01"],
-                   check=True, env=env, cwd=ROOT)
+    cli(["load-seed", "--issued-on", "2021-11-01"], env)
     await c.idle()
     plans = await c.req("plans", "list_plans", {"actor_id": PROVINCE_CHAIR})
     plan_id = plans["items"][0]["plan_id"]
@@ -225,8 +249,8 @@ async def run_year(c: Client, stack: Stack, grassroots: int, out: Outcome, data_
     survivor, absorbed = upper[0]["unit_id"], upper[1]["unit_id"]
     await c.req("plans", "merge_units", {"survivor_id": survivor, "absorbed_ids": [absorbed],
                                          "effective_from": "2022-07-01", "actor_id": PROVINCE_CHAIR})
-    out.merged = (absorbed, survivor)
-    c.say(f"Sáp nhập {absorbed} vào {survivor} từ 01/07/2022")
+    out.merged = (upper[1]["name"], upper[0]["name"])
+    c.say(f"Sáp nhập {upper[1]['name']} vào {upper[0]['name']} từ ngày 01/07/2022")
     await c.idle()
     units = (await c.req("plans", "list_units", {"root_id": PROVINCE, "actor_id": PROVINCE_CHAIR, "as_of": "2022-11-30",
                                                  "page": {"limit": 500}}))["items"]
@@ -247,7 +271,7 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
     rid = req["requirement_id"]
     counts: Counter = Counter()
     out.reports[str(year)] = counts
-    c.say(f"Yêu cầu báo cáo {req.get('name', rid)} — hạn {req.get('due_date')}")
+    c.say(f"Yêu cầu báo cáo: {req.get('name', rid)} — hạn {dmy(req.get('due_date'))}")
     await c.at(datetime(year, 11, 20, 9, 0))  # reminders before the due date have gone out
     submitted: list[tuple[dict[str, Any], str]] = []
     for i, u in enumerate(reporters):
@@ -291,6 +315,20 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
         "signer_name": "Nguyễn Mạnh Hùng", "number": f"{year - 2000:02d}/BC-LĐLĐ",
         "recipients": ["Tổng LĐLĐ Việt Nam", "Ban Tuyên giáo Tỉnh ủy", "Lưu: VT, Ban TG-NC"]})
     out.exports[str(year)] = {"docx": cons.get("docx"), "xlsx": cons.get("xlsx")}
+    # Any client fetches the files through the API (get_export, in chunks), not from the reports host.
+    for ref in cons.get("exports") or []:
+        data, offset = b"", 0
+        while offset is not None:
+            chunk = await c.req("reports", "get_export", {"export_id": ref["export_id"], "offset": offset,
+                                                          "actor_id": PROVINCE_CHAIR})
+            data += base64.b64decode(chunk["content_base64"])
+            offset = chunk["next_offset"]
+        if hashlib.sha256(data).hexdigest() != ref["sha256"]:
+            raise DemoError(f"{ref['name']}: tệp tải về không khớp mã kiểm tra")
+        saved = c.downloads / ref["name"]
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_bytes(data)
+        out.downloads.setdefault(str(year), []).append((ref["name"], len(data), saved))
     out.summary[f"completeness_{year}"] = await c.req("reports", "get_completeness", {
         "requirement_id": rid, "unit_id": PROVINCE, "actor_id": PROVINCE_CHAIR, "counting": "received"})
     await c.idle()
@@ -300,14 +338,14 @@ async def award_round(c: Client, plan_id: str, upper: list[dict[str, Any]], gras
                       leaders: list[dict[str, Any]], out: Outcome) -> None:
     rounds = (await c.req("awards", "list_rounds", {"actor_id": PROVINCE_CHAIR, "year": 2022}))["items"]
     if rounds:
-        round_id = rounds[0]["round_id"]
+        round_id, out.round_name = rounds[0]["round_id"], rounds[0]["name"]
     else:
         r = await c.req("awards", "open_round", {
             "actor_id": PROVINCE_CHAIR, "name": "Khen thưởng Tháng Công nhân năm 2022", "issuer_unit_id": PROVINCE,
             "opens_on": "2022-05-01", "closes_on": "2022-05-31", "anchor_on": "2022-05-19", "report_period": "2021",
             "forms": ["bang_khen_ldld_tinh"]})
-        round_id = r["round_id"]
-    c.say(f"Đợt khen thưởng {round_id} mở")
+        round_id, out.round_name = r["round_id"], r["name"]
+    c.say(f"Đợt khen thưởng “{out.round_name}” mở")
     nominated: list[str] = []
     for u in upper[:4]:
         children = [g for g in grass if g["parent_id"] == u["unit_id"]][:2]
@@ -338,10 +376,12 @@ async def award_round(c: Client, plan_id: str, upper: list[dict[str, Any]], gras
                                                                     "result": "approved", "decided_on": "2022-05-15"})
         if ok:
             approved.append(nid)
-        else:  # not eligible: the council cannot approve, and says why
-            reason = r.split("'message': '", 1)[-1].split("'", 1)[0]
-            out.refused.append(reason)
-            c.say(f"  hội đồng không xét: {reason}")
+        else:  # not eligible: the council cannot approve it, says why, and refuses it
+            out.refused.append(r)
+            c.say(f"  hội đồng không chấp thuận: {r}")
+            await c.req("awards", "record_council_result", {"actor_id": PROVINCE_CHAIR, "nomination_id": nid,
+                                                            "result": "rejected", "decided_on": "2022-05-15",
+                                                            "note": r[:500]})
     await c.at(datetime(2022, 5, 18, 9, 0))
     if approved:
         d = await c.req("awards", "issue_decision", {"actor_id": PROVINCE_CHAIR, "round_id": round_id,
@@ -367,18 +407,19 @@ def print_summary(out: Outcome, events: Counter, channels: Counter, rollup: dict
                 print(f"  {label:<22} {total[key]}")
         if counts.get("returned_and_resubmitted"):
             print(f"  {'Trả lại và gửi lại':<22} {counts['returned_and_resubmitted']}")
-        ex = out.exports.get(year, {})
-        print(f"  Báo cáo tổng hợp:      {ex.get('docx')}\n  Bảng số liệu:          {ex.get('xlsx')}")
+        for name, size, saved in out.downloads.get(year, []):
+            what = "Báo cáo tổng hợp" if name.endswith(".docx") else "Bảng số liệu"
+            print(f"  {what + ':':<26} {name} ({size // 1024} KB, tải về qua API: {saved})")
     print("\nKế hoạch thực hiện của các cấp công đoàn (hạn tháng 12/2021):")
     print(f"  {'Đúng hạn':<22} {out.impl_plans_on_time}\n  {'Trễ hạn':<22} {out.impl_plans_late}")
-    if rollup:
-        print("\nTiến độ nhiệm vụ (toàn tỉnh):")
-        labels = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn thành trễ hạn",
-                  "in_progress": "Đang thực hiện", "overdue": "Quá hạn", "not_done": "Không hoàn thành trong năm",
-                  "open": "Chưa đến hạn"}
+    labels = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn thành trễ hạn",
+              "in_progress": "Đang thực hiện", "overdue": "Quá hạn chưa hoàn thành",
+              "not_done": "Không hoàn thành trong năm", "open": "Chưa đến hạn"}
+    for year, counts in sorted(out.rollups.items()):
+        print(f"\nTiến độ nhiệm vụ năm {year} (toàn tỉnh, tại ngày 10/12/2022):")
         for key, label in labels.items():
-            if key in rollup:
-                print(f"  {label:<22} {rollup[key]}")
+            if key in counts:
+                print(f"  {label:<26} {counts[key]}")
     print(f"\nKế hoạch cá nhân (lãnh đạo LĐLĐ tỉnh): {out.individual_plans}")
     print("\nThông báo đã gửi theo kênh:")
     names = {"inbox": "Hộp thư trong ứng dụng", "email": "Thư điện tử", "webhook": "Webhook"}
@@ -388,12 +429,12 @@ def print_summary(out: Outcome, events: Counter, channels: Counter, rollup: dict
           f" — quá hạn: {events['vn.congdoan.plans.deadline.missed.v1']}")
     print(f"  Nhắc hạn báo cáo:      {events['vn.congdoan.reports.report.deadline_approaching.v1']}"
           f" — quá hạn: {events['vn.congdoan.reports.report.overdue.v1']}")
-    print(f"\nKhen thưởng Tháng Công nhân 2022: đề nghị {out.nominations}, được khen {out.awards}, "
-          f"không đủ điều kiện {len(out.refused)}")
+    print(f"\nĐợt khen thưởng “{out.round_name or 'Tháng Công nhân 2022'}”: đề nghị {out.nominations}, "
+          f"được khen thưởng {out.awards}, không được chấp thuận {len(out.refused)}")
     for reason, n in Counter(out.refused).most_common():
         print(f"  {n} × {reason}")
     if out.merged:
-        print(f"Sáp nhập: {out.merged[0]} → {out.merged[1]} (01/07/2022)")
+        print(f"\nSáp nhập: {out.merged[0]} vào {out.merged[1]} từ ngày 01/07/2022")
     print(line)
 
 
@@ -448,13 +489,16 @@ async def run(grassroots: int, data_dir: Path, verbose: bool = True) -> tuple[Ou
         creds = client_credentials(data_dir / "secrets")
         assert creds is not None, "the stack made no loader credentials"
         c = Client(nc, ops, await ApiClient.for_service(nc, *creds), ensure_demo_password(data_dir / "secrets"), verbose)
+        c.downloads = data_dir / "tai-ve"
         try:
             await run_year(c, stack, grassroots, out, data_dir)
             c.say(f"\n{c.logins} cán bộ đã đăng nhập (tên đăng nhập và mật khẩu thật, mỗi người một phiên)")
             rollup = {}
-            ok, r = await c.try_req("plans", "get_rollup", {"root_unit_id": PROVINCE, "actor_id": PROVINCE_CHAIR})
-            if ok:
-                rollup = r.get("total") or r.get("totals") or {}
+            for year in (2021, 2022):
+                ok, r = await c.try_req("plans", "get_rollup", {"root_unit_id": PROVINCE, "year": year,
+                                                                "actor_id": PROVINCE_CHAIR})
+                if ok:
+                    out.rollups[year] = r.get("totals") or {}
         finally:
             await nc.close()
             await ops.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
@@ -146,7 +146,8 @@ class UnitView(Model):
 
 
 class ListUnits(Model):
-    root_id: Id | None = Field(default=None, description="list this unit's subtree; absent = every root")
+    root_id: Id | None = Field(default=None, description="list this unit's subtree; absent: a person's own "
+                                                        "unit's subtree, a machine identity's every root")
     as_of: date | None = None
     kinds: list[UnitKind] = Field(default_factory=list, max_length=10)
     include_root: bool = True
@@ -324,6 +325,23 @@ class RevisionInfo(Model):
     note: LongText | None
 
 
+class DueDate(Model):
+    period: str = Field(max_length=16, description="'2026', '2026-Q4', '2026-05'")
+    start: date | None = Field(description="not before (a window such as May)")
+    due: date | None = Field(description="the last day on time; null: no deadline (ongoing)")
+
+
+class ItemTiming(Model):
+    """How plans read an item's timing: its kind, in Vietnamese, and the dates it gives."""
+
+    item_id: Id
+    kind: str = Field(max_length=32)
+    label: str = Field(max_length=300, description="in Vietnamese, e.g. 'Trước ngày 30/11 hằng năm'")
+    timing: dict[str, Any] = Field(description="the structured timing (TimingSpec)")
+    due_dates: list[DueDate] = Field(default_factory=list, max_length=20,
+                                     description="its occurrences from the plan's year to the last materialised")
+
+
 class PlanView(Model):
     plan_id: Id
     status: Literal["draft", "issued", "closed"]
@@ -338,6 +356,7 @@ class PlanView(Model):
     materialized_to: int | None = Field(description="last year whose task occurrences exist")
     revisions: list[RevisionInfo]
     document: PlanDocument
+    timings: list[ItemTiming] = Field(default_factory=list, description="each item's parsed timing")
 
 
 class IssuePlan(Model):

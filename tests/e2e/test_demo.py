@@ -4,16 +4,22 @@ read by the outside observer and validated against contracts/schemas."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from demo.scenario import run
+from tests.texts import problems
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
-async def test_the_year_runs_end_to_end(tmp_path):
-    out, events, channels, problems = await run(grassroots=20, data_dir=tmp_path / "demo", verbose=False)
-    assert problems == [], problems[:10]
+async def test_the_year_runs_end_to_end(tmp_path, capsys):
+    out, events, channels, invalid = await run(grassroots=20, data_dir=tmp_path / "demo", verbose=False)
+    assert invalid == [], invalid[:10]
+    # The summary reads right to an officer: no raw JSON, no ISO dates, no ids or English (paths aside).
+    summary = capsys.readouterr().out
+    assert "TỔNG KẾT NĂM" in summary and problems(re.sub(r"\S*/\S+", " ", summary)) == [], summary
     reporters_2021 = out.upper + out.grassroots
     for year, reporters in (("2021", reporters_2021), ("2022", reporters_2021 - 1)):  # one union merged away
         counts = out.reports[year]
@@ -32,6 +38,10 @@ async def test_the_year_runs_end_to_end(tmp_path):
         assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in "\n".join(
             c.text for t in doc.tables for row in t.rows for c in row.cells) + text
         assert load_workbook(out.exports[year]["xlsx"]).sheetnames
+        # ...and any client downloads them through the API, byte for byte
+        files = {name: saved for name, _, saved in out.downloads[year]}
+        assert sorted(files) == [f"bao-cao-tong-hop-LDLD-BD-{year}.docx", f"bao-cao-tong-hop-LDLD-BD-{year}.xlsx"]
+        assert files[f"bao-cao-tong-hop-LDLD-BD-{year}.docx"].read_bytes() == open(out.exports[year]["docx"], "rb").read()
     assert out.reports["2021"]["returned_and_resubmitted"] == 1
     assert events["vn.congdoan.reports.report.overdue.v1"] == sum(
         out.reports[y]["late"] + out.reports[y]["missing"] for y in ("2021", "2022"))
@@ -42,4 +52,6 @@ async def test_the_year_runs_end_to_end(tmp_path):
     assert events["vn.congdoan.plans.unit.closed.v1"] == 1  # the merge
     assert out.awards > 0 and events["vn.congdoan.awards.award.granted.v1"] == out.awards
     assert out.awards + len(out.refused) == out.nominations
+    decided = events["vn.congdoan.awards.nomination.decided.v1"]
+    assert decided >= out.nominations  # every nomination ends decided: the refused ones refused
     assert out.impl_plans_on_time > 0 and out.impl_plans_late > 0

@@ -59,6 +59,16 @@ async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_serve
         assert plan["document"]["basis"][0]["number"] == "01-KL/TW"
         assert [r["label"] for r in plan["document"]["recipients"]][-1] == "Lưu: VT, Ban TG-NC"
         assert plan["issued_on"] == "2026-12-10" and plan["status"] == "issued"
+        # Each item's timing as plans reads it: its kind, in Vietnamese, and the dates it gives.
+        timings = {t["item_id"]: t for t in plan["timings"]}
+        assert list(timings) == list(items)
+        assert (timings["II.3.a"]["kind"], timings["II.3.a"]["label"]) == ("yearly_by_day", "Trước ngày 30/11 hằng năm")
+        assert {"period": "2026", "start": None, "due": "2026-11-30"} in timings["II.3.a"]["due_dates"]
+        assert (timings["II.1.a"]["kind"], timings["II.1.a"]["label"]) == ("ongoing", "Thường xuyên")
+        assert timings["II.1.a"]["due_dates"][0]["due"] is None
+        window = timings["II.2.c"]
+        assert window["kind"] == "yearly_window" and window["label"].startswith("Từ ngày 01/05 đến ngày 31/05 hằng năm")
+        assert window["due_dates"][0]["start"].endswith("-05-01")
         # Units below see the plan they implement; the CLI shows it too.
         await ok(nc, "get_plan", {"plan_id": cli.SEED_PLAN_ID, "actor_id": "p-cdcs-00001-3"})
         capsys.readouterr()

@@ -149,6 +149,7 @@ async def test_requirement_from_plan_submission_review_and_reminders(nc, nats_se
         assert (q["due_date"], q["hierarchy_as_of"], q["issuer_unit_id"], q["receiving_unit_id"]) == (
             "2026-11-30", "2026-11-30", "prov", "prov")
         assert q["receiving_department"] == "Ban Tuyên giáo - Nữ công"
+        assert q["name"] == "Báo cáo kết quả thực hiện Kế hoạch số KH-01/LĐLĐ thực hiện Kết luận số 01-KL/TW năm 2026"
         assert q["reporting_kinds"] == ["upper_level_union", "grassroots_union"]
         assert (q["form_id"], q["source_plan_id"], q["source_item_id"]) == ("bc-01-kl-tw", "kh-01", "II.3.a")
 

@@ -387,6 +387,34 @@ _P_YEARLY = re.compile(rf"\b{_EVERY_YEAR}\b")
 _P_ONGOING = re.compile(r"thuong xuyen")
 
 
+_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def label(timing: Timing) -> str:
+    """The timing in the words of a plan: 'Thường xuyên', 'Trước ngày 30/11 hằng năm'…"""
+    d = timing.to_dict()
+    kind = d["kind"]
+    if kind == "ongoing":
+        return "Thường xuyên và theo định kỳ" if d.get("periodic") else "Thường xuyên"
+    if kind == "once_by_date":
+        return f"Trước ngày {date.fromisoformat(str(d['date'])):%d/%m/%Y}"
+    if kind == "once_by_month_end":
+        return f"Trong tháng {d['month']}/{d['year']}"
+    if kind == "once_by_quarter_end":
+        return f"Trong quý {_QUARTERS[int(d['quarter'])]}/{d['year']}"
+    if kind == "yearly":
+        return "Hằng năm"
+    if kind == "yearly_by_day":
+        return f"Trước ngày {int(d['day']):02d}/{int(d['month']):02d} hằng năm"
+    if kind == "yearly_by_month_end":
+        return f"Trong tháng {d['month']} hằng năm"
+    if kind == "yearly_window":
+        text = (f"Từ ngày {int(d['start_day']):02d}/{int(d['start_month']):02d} đến ngày "
+                f"{int(d['end_day']):02d}/{int(d['end_month']):02d} hằng năm")
+        return f"{text} ({d['occasion']})" if d.get("occasion") else text
+    return kind
+
+
 def parse_timing(text: str) -> Timing:
     """Read a Vietnamese timing phrase of the kind the seed uses.
 
@@ -430,5 +458,5 @@ def parse_timing(text: str) -> Timing:
 __all__ = [
     "VN_TZ", "TimingError", "Occurrence", "Timing", "Ongoing", "OnceByDate", "OnceByMonthEnd", "OnceByQuarterEnd",
     "Yearly", "YearlyByDay", "YearlyByMonthEnd", "YearlyWindow", "WORKERS_MONTH", "TIMING_KINDS", "parse_timing",
-    "to_dict", "from_dict", "local_date", "deadline_instant", "is_on_time",
+    "to_dict", "from_dict", "local_date", "deadline_instant", "is_on_time", "label",
 ]

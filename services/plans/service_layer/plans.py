@@ -30,6 +30,7 @@ from services.plans.domain.plans import (
     check_resolvable,
     first_year_of,
     horizon_end,
+    item_timing,
     occurrence_id,
     parse_document,
     plan_issued_data,
@@ -37,7 +38,8 @@ from services.plans.domain.plans import (
     reminders_for,
 )
 from services.plans.domain.tasks import DONE, OPEN, WITHDRAWN
-from services.plans.domain.timing import VN_TZ
+from services.plans.domain.timing import VN_TZ, to_dict
+from services.plans.domain.timing import label as timing_label
 from services.plans.service_layer.common import (
     DEFAULT_CONFIG,
     PlansConfig,
@@ -84,7 +86,30 @@ async def _view(uow: PlansUnitOfWork, row: Any, revision: int | None = None) -> 
                         materialized_to=row.materialized_to,
                         revisions=[api.RevisionInfo(revision=r.revision, issued_on=r.issued_on, issued_at=r.issued_at,
                                                     issued_by=r.issued_by, note=r.note) for r in revisions],
-                        document=api.PlanDocument.model_validate(document))
+                        document=api.PlanDocument.model_validate(document), timings=_timings(row, document))
+
+
+def _timings(row: Any, document: dict[str, Any]) -> list[api.ItemTiming]:
+    """Each item's timing as plans reads it, with its dates from the plan's year to the last one
+    materialised (the next year for a draft)."""
+    first = row.issued_on.year if row.issued_on else None
+    out = []
+    for s in document.get("sections") or []:
+        for it in s.get("items") or []:
+            try:
+                t = item_timing(it.get("timing"), it.get("timing_text"), it["item_id"])
+            except PlanError:
+                continue  # a draft's unreadable timing: issuing it says why
+            start = first or today_year(row)
+            last = max(start, row.materialized_to or start)
+            dues = [api.DueDate(period=o.period, start=o.start, due=o.due) for o in t.occurrences(start, last)[:20]]
+            out.append(api.ItemTiming(item_id=it["item_id"], kind=t.to_dict()["kind"], label=timing_label(t),
+                                      timing=to_dict(t), due_dates=dues))
+    return out
+
+
+def today_year(row: Any) -> int:
+    return (row.updated_at or row.created_at).year
 
 
 async def _check_parent_plan(uow: PlansUnitOfWork, parent_plan_id: str | None, field: str) -> Any:

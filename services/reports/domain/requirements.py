@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.reports.domain.export import vn_period
+
 YEARLY_KINDS = {"yearly_by_day", "yearly_by_month", "yearly_window"}
 ONCE_KINDS = {"once_by_date", "once_by_month", "once_by_quarter"}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,99}$")
@@ -121,8 +123,16 @@ class ItemTemplate:
         return requirement_id_for(self.plan_id, self.item_id, period)
 
     def name(self, period: str) -> str:
-        """'Báo cáo kết quả thực hiện Kế hoạch số KH-01/LĐLĐ (kỳ 2026)'."""
-        return _clip(f"Báo cáo kết quả thực hiện Kế hoạch số {self.plan_number}: {self.plan_title} — kỳ {period}", 500)
+        """'Báo cáo kết quả thực hiện Kế hoạch số KH-01/LĐLĐ thực hiện Kết luận số 01-KL/TW … năm 2026':
+        the plan's number and what it is about (its title without the word "Kế hoạch"), then the
+        period in words."""
+        title = " ".join(self.plan_title.split())
+        if title.casefold().startswith("kế hoạch "):
+            title = title[len("kế hoạch "):]
+        label = vn_period(period)
+        about = f" {title}" if title else ""
+        return _clip(f"Báo cáo kết quả thực hiện Kế hoạch số {self.plan_number}{about}"
+                     + ("" if label.casefold() in title.casefold() else f" {label}"), 500)
 
 
 def template_of(plan_id: str, plan_number: str, plan_title: str, issuer_unit_id: str, item_id: str, output: str,

@@ -150,7 +150,7 @@ def _file_stem(req: Requirement, snap: HierarchySnapshot, node: str) -> str:
     """'bao-cao-tong-hop-LDLD-BD-2021': what a clerk saves it as (ASCII, the unit's code)."""
     code = unicodedata.normalize("NFKD", snap.code(node).replace("Đ", "D").replace("đ", "d"))
     code = "".join(ch for ch in code if not unicodedata.combining(ch))
-    return f"bao-cao-tong-hop-{_safe(code).strip('_')}-{_safe(req.period)}"
+    return f"bao-cao-tong-hop-{_safe(code).strip('_').replace('_', '-')}-{_safe(req.period)}"
 
 
 def _safe(text: str) -> str:
