@@ -89,15 +89,23 @@ class ReplayConsumer:
     async def run(self) -> None:
         if self._psub is None:
             await self.start()
+        backoff = 0.5
         while not self._stopping:
             try:
                 asks = await self._psub.fetch(batch=16, timeout=1.0)
+                backoff = 0.5
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
-            except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
-                    nats.errors.NoRespondersError) as exc:
-                log.warning("fetch failed; retrying", consumer=self.durable, error=repr(exc))
-                await asyncio.sleep(0.5)
+            except Exception as exc:  # NATS restarting, JetStream not ready, the durable gone: re-bind, never die
+                if self._stopping:
+                    break
+                log.warning("fetch failed; retrying", consumer=self.durable, error=repr(exc)[:300], retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                try:
+                    await self.start()
+                except Exception:  # still away: the next turn tries again
+                    pass
                 continue
             async with self._busy:
                 for ask in asks:

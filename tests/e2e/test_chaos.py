@@ -32,7 +32,7 @@ from runtime.redrive import parked
 from tests.conftest import pin_clock, wait_until
 from tests.e2e.test_stack import _setup_directory
 from tests.integration.test_nothing_lost import DEEP, TcpProxy
-from tests.support import api, auth_env, call
+from tests.support import api, auth_env, call, open_requirements
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -228,7 +228,11 @@ async def test_chaos_nothing_acknowledged_is_lost_or_doubled_and_no_valid_event_
         faults: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("nats-restart", restart_nats), *[(f"kill-{n}", kill(n)) for n in SERVICES],
             ("db-outage", database_outage), ("poison", poison)]
+        # Every submission answers a requirement reports knows (an unknown one is 404).
+        await open_requirements(client, [f"req-{name}-{k}" for name, _ in faults for k in range(-(-BURST // UNITS))])
         for name, fault in faults:
+            # Each fault strikes a whole stack: the last one's services reconnected and ready.
+            await asyncio.to_thread(stack.wait_ready, 60)
             phase = Phase(name)
             await _burst(client, phase, fault)
             phases.append(phase)
