@@ -35,22 +35,25 @@ ENDPOINTS: dict[str, Any] = {
     "get_award_history": handlers.get_award_history,
 }
 
-SUBSCRIPTIONS = [
-    Subscription("reports", {
-        reports_ev.ReportSubmitted: handlers.on_report_submitted,
-        reports_ev.ReportReturned: handlers.on_report_returned,
-        reports_ev.ReportAccepted: handlers.on_report_accepted,
-    }),
-    Subscription("plans", {
-        **DIRECTORY_HANDLERS,
-        plans_ev.IndividualPlanAssessed: handlers.on_individual_plan_assessed,
-        plans_ev.PlanIssued: handlers.on_plan_issued,
-        plans_ev.PlanClosed: handlers.on_plan_closed,
-    }),
-]
+
+def subscriptions() -> list[Subscription]:
+    """What awards consumes, built afresh for each runtime (tables are not shared between them)."""
+    return [
+        Subscription("reports", {
+            reports_ev.ReportSubmitted: handlers.on_report_submitted,
+            reports_ev.ReportReturned: handlers.on_report_returned,
+            reports_ev.ReportAccepted: handlers.on_report_accepted,
+        }),
+        Subscription("plans", {
+            **DIRECTORY_HANDLERS,
+            plans_ev.IndividualPlanAssessed: handlers.on_individual_plan_assessed,
+            plans_ev.PlanIssued: handlers.on_plan_issued,
+            plans_ev.PlanClosed: handlers.on_plan_closed,
+        }),
+    ]
 
 
 def bootstrap(rt: Runtime) -> Wiring:
     scheduler = Scheduler(rt.uow, rt.clock, {handlers.OPEN_PLANNED_ROUND: handlers.open_planned_round})
-    return Wiring(endpoints=endpoints(ENDPOINTS, rt.uow), subscriptions=SUBSCRIPTIONS, background=[scheduler.run],
+    return Wiring(endpoints=endpoints(ENDPOINTS, rt.uow), subscriptions=subscriptions(), background=[scheduler.run],
                   parts={"scheduler": scheduler})
