@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import signal
 import socket
@@ -60,8 +61,28 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+_GIVEN: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A port nothing listens on, for a process about to start. Taken below the kernel's ephemeral
+    range: a port from `bind(0)` is in that range, and between its release and the child's bind an
+    outgoing connection (to NATS, to PostgreSQL) may get it as its local port — a service then exits
+    with "port taken" (seen on CI). Never the same port twice in one process."""
+    low = min(_ephemeral_low(), 32768)
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        if port not in _GIVEN and port_free(port):
+            _GIVEN.add(port)
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a machine with a tiny range left
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -229,12 +250,16 @@ class Stack:
             out = open((self.log_dir or self.data_dir) / f"{name}.log", "ab")  # a line per mail: not for the terminal
             self.extra_procs[name] = subprocess.Popen(argv, env={**os.environ, **self.env}, stdout=out,
                                                       stderr=subprocess.STDOUT)
-        for name in self.services:
-            self.start_service(name)
-        self.wait_ready(ready_timeout)
-        for name in self.frontends:
-            self.start_service(name)
-        self.wait_ready(ready_timeout, self.frontends)
+        try:
+            for name in self.services:
+                self.start_service(name)
+            self.wait_ready(ready_timeout)
+            for name in self.frontends:
+                self.start_service(name)
+            self.wait_ready(ready_timeout, self.frontends)
+        except BaseException:  # one that did not come up must not leave the others (and NATS) running
+            self.stop()
+            raise
 
     def service_env(self, name: str) -> dict[str, str]:
         env = {**os.environ, **self.env}
