@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import nats.js.errors
 import sqlalchemy as sa
 
 from contracts import naming
@@ -92,9 +93,9 @@ class Runtime:
             reconnect_time_wait=1, connect_timeout=5, allow_reconnect=True, **s.nats_connect_options(),
             error_cb=self._nats_error, disconnected_cb=self._nats_disconnected, reconnected_cb=self._nats_reconnected)
         self.js = self.nc.jetstream(timeout=10)
-        await ensure_streams(self.js, s.stream_replicas)
+        await self._patiently("streams", lambda: ensure_streams(self.js, s.stream_replicas))
         if not s.clock_locked:  # the embedded/demo stack: follow the shared clock
-            self.clock.set_offset(await read_shared_offset(self.js))
+            self.clock.set_offset(await self._patiently("shared clock", lambda: read_shared_offset(self.js)))
             self._spawn(follow_shared_clock(self.js, self.clock), "clock")
         self.relay = OutboxRelay(self.engine, self.js, batch=s.relay_batch, poll_s=s.relay_poll_s, service=s.service)
         self._spawn(self.relay.run(), "relay")
@@ -108,11 +109,11 @@ class Runtime:
             consumer = EventConsumer(service=s.service, subscription=sub, js=self.js, uow_factory=self.uow,
                                      batch=s.fetch_batch, max_deliver=s.max_deliver, nak_delay_s=s.nak_delay_s,
                                      ack_wait_s=s.ack_wait_s, max_message_bytes=s.max_message_bytes)
-            await consumer.start()
+            await self._patiently(consumer.durable, consumer.start)
             self.consumers.append(consumer)
             self._spawn(consumer.run(), consumer.durable)
             replays = ReplayConsumer(consumer, self.js, ack_wait_s=s.ack_wait_s)  # operators' replay asks
-            await replays.start()
+            await self._patiently(replays.durable, replays.start)
             self.replays.append(replays)
             self._spawn(replays.run(), replays.durable)
         for job in self.wiring.background:
@@ -123,6 +124,22 @@ class Runtime:
         self._spawn(self._gauge_outbox(), "outbox-gauge")
         self.log.info("service started", http=f"http://{s.http_host}:{s.http_port}", nats=s.nats_url,
                       database=_redact(s.db_url), clock="locked" if s.clock_locked else f"shared ({self.clock.now():%d/%m/%Y %H:%M})")
+
+    async def _patiently(self, what: str, step: Callable[[], Awaitable[Any]]) -> Any:
+        """A JetStream step of the start: while a cluster forms or elects a leader (every replica
+        of every service starting at once, a node restarting) its API answers "timeout" or "503"
+        for a while; that is waited out (up to startup_patience_s), not a failed start."""
+        deadline = time.monotonic() + self.settings.startup_patience_s
+        delay = 0.5
+        while True:
+            try:
+                return await step()
+            except JETSTREAM_BUSY as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                self.log.info("jetstream busy at start; retrying", step=what, error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -211,6 +228,11 @@ class Runtime:
 
     async def _nats_reconnected(self) -> None:
         self.log.info("nats reconnected")
+
+
+# What JetStream answers while it cannot yet (no meta leader, a stream's leader being elected).
+JETSTREAM_BUSY = (TimeoutError, nats.errors.TimeoutError, nats.errors.NoRespondersError,
+                  nats.js.errors.ServiceUnavailableError)
 
 
 def _redact(url: str) -> str:

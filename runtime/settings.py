@@ -48,6 +48,8 @@ class ServiceSettings(BaseSettings):
     relay_poll_s: float = Field(default=0.5, validation_alias="CONGDOAN_RELAY_POLL_S", gt=0)
     request_concurrency: int = Field(default=64, validation_alias="CONGDOAN_REQUEST_CONCURRENCY", ge=1)
     shutdown_grace_s: float = Field(default=10.0, validation_alias="CONGDOAN_SHUTDOWN_GRACE_S")
+    # JetStream not answering yet at start (a cluster forming, a leader election): waited out this long.
+    startup_patience_s: float = Field(default=60.0, validation_alias="CONGDOAN_STARTUP_PATIENCE_S", ge=0)
     # Copies of every stream a NATS cluster keeps: 1 on the embedded server, 3 on a three-node
     # cluster (deploy/compose.yaml, deploy/k8s). All services of an installation must agree.
     stream_replicas: int = Field(default=1, validation_alias="CONGDOAN_STREAM_REPLICAS", ge=1, le=5)

@@ -21,6 +21,7 @@ contracts have no such field) and calls as that person.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import tempfile
@@ -28,6 +29,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from nats.errors import NoRespondersError
 
 from runtime.app import Runtime
 from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, auth_headers, ensure_embedded_identities
@@ -139,7 +142,14 @@ async def call(nc: Any, subject: str, body: Any, timeout: float = 10, *, as_: st
     if token is None:
         token = token_for(as_ or LOADER)
     data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    msg = await nc.request(subject, data, timeout=timeout, headers=auth_headers(token) if token else None)
+    for attempt in range(25):  # as runtime.client.raw_request: a service that just started (CI saw one)
+        try:
+            msg = await nc.request(subject, data, timeout=timeout, headers=auth_headers(token) if token else None)
+            break
+        except NoRespondersError:
+            if attempt == 24:
+                raise
+            await asyncio.sleep(0.2)
     return dict(msg.headers or {}), json.loads(msg.data) if msg.data else None
 
 

@@ -42,3 +42,23 @@ def environment(service: str, env: dict[str, str] | None = None, doc: dict[str, 
     if isinstance(raw, list):
         raw = dict(item.split("=", 1) for item in raw)
     return {k: interpolate(str(v), env if env is not None else {}) for k, v in raw.items()}
+
+
+def secret_mounts(service: str, generated: Path, doc: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Where a service's container sees each secret (`/run/secrets/<target>`) → the file Compose
+    mounts there, with the compose file's `./generated/` folder read as `generated`."""
+    doc = doc or load()
+    out: dict[str, Path] = {}
+    for item in doc["services"][service].get("secrets") or []:
+        source, target = (item, item) if isinstance(item, str) else (item["source"], item.get("target", item["source"]))
+        file = Path(doc["secrets"][source]["file"])
+        out[f"/run/secrets/{target}"] = generated / file.relative_to("generated")
+    return out
+
+
+def container_env(service: str, generated: Path, env: dict[str, str] | None = None,
+                  doc: dict[str, Any] | None = None) -> dict[str, str]:
+    """A service's environment as in its container, the secrets' paths pointed at their files."""
+    doc = doc or load()
+    mounts = secret_mounts(service, generated, doc)
+    return {k: str(mounts.get(v, v)) for k, v in environment(service, env, doc).items()}
