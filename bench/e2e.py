@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import shutil
 import signal
 import sqlite3
@@ -120,29 +121,57 @@ def open_ro(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
 
 
-def count_notifications(path: Path, prefix: str) -> int:
-    with open_ro(path) as conn:
-        return int(conn.execute("SELECT count(*) FROM notifications WHERE link LIKE ?",
-                                (f"/reports/{prefix}-%",)).fetchone()[0])
+def _posix(created: Any) -> float:
+    """notifications.created_at as a POSIX timestamp: an aware datetime from PostgreSQL; on SQLite
+    AwareDateTime's text form, UTC and naive ('YYYY-MM-DD HH:MM:SS.ffffff')."""
+    if isinstance(created, datetime):
+        return (created if created.tzinfo else created.replace(tzinfo=UTC)).timestamp()
+    return datetime.fromisoformat(created).replace(tzinfo=UTC).timestamp()
 
 
-def stored_at(path: Path, prefix: str) -> dict[str, float]:
-    """report id → notification created_at as a POSIX timestamp. AwareDateTime stores UTC, naive,
-    on SQLite (SQLAlchemy's text form 'YYYY-MM-DD HH:MM:SS.ffffff')."""
-    out: dict[str, float] = {}
-    with open_ro(path) as conn:
-        for link, created in conn.execute("SELECT link, created_at FROM notifications WHERE link LIKE ?",
-                                          (f"/reports/{prefix}-%",)):
-            ts = datetime.fromisoformat(created).replace(tzinfo=UTC).timestamp()
+class NotifyDb:
+    """notify's notifications, read by the bench itself: a SQLite file (read-only) or a PostgreSQL URL."""
+
+    def __init__(self, target: Path | str) -> None:
+        self.target = target
+
+    async def _rows(self, sql_sqlite: str, sql_pg: str, prefix: str) -> list[Any]:
+        like = f"/reports/{prefix}-%"
+        if isinstance(self.target, Path):
+            path = self.target
+
+            def read() -> list[Any]:
+                with open_ro(path) as conn:
+                    return conn.execute(sql_sqlite, (like,)).fetchall()
+            return await asyncio.to_thread(read)
+        import asyncpg
+
+        conn = await asyncpg.connect(str(self.target).replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return list(await conn.fetch(sql_pg, like))
+        finally:
+            await conn.close()
+
+    async def count(self, prefix: str) -> int:
+        rows = await self._rows("SELECT count(*) FROM notifications WHERE link LIKE ?",
+                                "SELECT count(*) FROM notifications WHERE link LIKE $1", prefix)
+        return int(rows[0][0])
+
+    async def stored_at(self, prefix: str) -> dict[str, float]:
+        """report id → its notification's created_at (POSIX)."""
+        out: dict[str, float] = {}
+        for link, created in await self._rows("SELECT link, created_at FROM notifications WHERE link LIKE ?",
+                                              "SELECT link, created_at FROM notifications WHERE link LIKE $1", prefix):
+            ts = _posix(created)
             rid = link.removeprefix("/reports/")
             out[rid] = min(ts, out.get(rid, ts))
-    return out
+        return out
 
 
-async def wait_notifications(path: Path, prefix: str, n: int, timeout_s: float, what: str) -> None:
+async def wait_notifications(db: NotifyDb, prefix: str, n: int, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
-        got = await asyncio.to_thread(count_notifications, path, prefix)
+        got = await db.count(prefix)
         if got >= n:
             return
         if time.monotonic() > deadline:
@@ -207,7 +236,7 @@ async def open_requirements(nc: Any, prefix: str, count: int, timeout_s: float =
             await asyncio.sleep(0.2)  # reports has not learnt the province yet
 
 
-async def warm_up(nc: Any, notify_db: Path, units: int, concurrency: int, timeout_s: float) -> int:
+async def warm_up(nc: Any, notify_db: NotifyDb, units: int, concurrency: int, timeout_s: float) -> int:
     """One submission per unit, retried until reports knows the unit; then wait for their
     notifications (which also proves notify knows the chairperson). Returns the number sent."""
     sem = asyncio.Semaphore(concurrency)
@@ -266,7 +295,7 @@ class E2EResult:
         return self.n / span if span > 0 else 0.0
 
 
-async def measure_e2e(nc: Any, notify_db: Path, n: int, units: int, concurrency: int,
+async def measure_e2e(nc: Any, notify_db: NotifyDb, n: int, units: int, concurrency: int,
                       timeout_s: float) -> E2EResult:
     sent: dict[str, float] = {}
     reply_ms: list[float] = []
@@ -292,7 +321,7 @@ async def measure_e2e(nc: Any, notify_db: Path, n: int, units: int, concurrency:
     if errors:
         raise BenchError(f"{len(errors)} of {n} submissions refused, e.g. {errors[0]}")
     await wait_notifications(notify_db, "b", n, timeout_s, "the benchmark's notifications")
-    stored = await asyncio.to_thread(stored_at, notify_db, "b")
+    stored = await notify_db.stored_at("b")
     missing = set(sent) - set(stored)
     if missing:
         raise BenchError(f"{len(missing)} reports have no notification, e.g. {sorted(missing)[0]}")
@@ -301,32 +330,186 @@ async def measure_e2e(nc: Any, notify_db: Path, n: int, units: int, concurrency:
                      submit_s=submit_s, latencies_ms=lat, reply_ms=sorted(reply_ms))
 
 
-async def run(stack: Stack, args: argparse.Namespace) -> tuple[E2EResult, float, float]:
+@dataclass
+class OpenLoopResult:
+    rate: float
+    n: int
+    send_lag_ms: list[float]  # how late the bench itself sent each (it must stay near 0)
+    latencies_ms: list[float]  # stored notification − scheduled send
+
+
+
+async def measure_open_loop(nc: Any, notify_db: NotifyDb, n: int, units: int, rate: float,
+                            timeout_s: float) -> OpenLoopResult:
+    """N submissions at a fixed arrival rate, whatever the replies: request i leaves at t0 + i/rate
+    (its own task, no cap on requests in flight), and its latency counts from that scheduled
+    instant — a stack that falls behind shows it in the latency, it cannot slow the arrivals."""
+    scheduled: dict[str, float] = {}
+    lag: list[float] = []
+    errors: list[str] = []
+    t0 = time.time() + 0.5
+
+    async def one(i: int) -> None:
+        body = submission(i, units, prefix="o")
+        data = json.dumps(body, ensure_ascii=False).encode()
+        assert TOKENS is not None
+        headers = TOKENS.of(cadre(i % units))
+        at = t0 + i / rate
+        await asyncio.sleep(max(0.0, at - time.time()))
+        scheduled[body["report_id"]] = at
+        lag.append((time.time() - at) * 1000)
+        msg = await nc.request(api("reports", "submit_report"), data, timeout=60, headers=headers)
+        if msg.headers and "Nats-Service-Error" in msg.headers:
+            errors.append(f"{body['report_id']}: {msg.headers.get('Nats-Service-Error-Code')}")
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+    if errors:
+        raise BenchError(f"open loop: {len(errors)} of {n} submissions refused, e.g. {errors[0]}")
+    await wait_notifications(notify_db, "o", n, timeout_s, "the open loop's notifications")
+    stored = await notify_db.stored_at("o")
+    lat = sorted((stored[rid] - t) * 1000 for rid, t in scheduled.items())
+    return OpenLoopResult(rate=rate, n=n, send_lag_ms=sorted(lag), latencies_ms=lat)
+
+
+@dataclass
+class Run:
+    backend: str
+    e2e: E2EResult
+    raw: float
+    raw_min: float
+    open_loop: OpenLoopResult | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.e2e.per_s / self.raw if self.raw else 0.0
+
+    def line(self) -> str:
+        p50, p99 = percentile(self.e2e.latencies_ms, 50), percentile(self.e2e.latencies_ms, 99)
+        return (f"e2e_per_s={self.e2e.per_s:.1f} raw_js_per_s={self.raw:.1f} ratio={self.ratio:.3f} "
+                f"p50_ms={p50:.1f} p99_ms={p99:.1f}")
+
+
+async def run(stack: Stack, args: argparse.Namespace, backend: str, notify_db: NotifyDb) -> Run:
     global TOKENS
     TOKENS = Tokens(stack.identities["signing_key"])
-    notify_db = stack.data_dir / "notify.db"
     nc = await nats.connect(stack.nats_url, name="bench-e2e", **stack.connect_options("client"))
     ops = await nats.connect(stack.nats_url, name="bench-e2e-ops", **stack.connect_options("operator"))
+    open_n = int(args.rate * args.open_seconds) if args.rate > 0 and backend == "sqlite" else 0
     try:
         t = time.perf_counter()
         await setup_directory(nc, args.units, min(args.concurrency, 50))
         await open_requirements(nc, "w", 1)
         await open_requirements(nc, "b", (args.n + args.units - 1) // args.units)
+        if open_n:
+            await open_requirements(nc, "o", (open_n + args.units - 1) // args.units)
         await warm_up(nc, notify_db, args.units, args.concurrency, timeout_s=60)
-        print(f"directory: 1 federation, 1 chairperson, {args.units} grassroots units; warm-up of {args.units} "
-              f"submissions done in {time.perf_counter() - t:.1f}s", flush=True)
+        print(f"[{backend}] directory: 1 federation, 1 chairperson, {args.units} grassroots units; warm-up of "
+              f"{args.units} submissions done in {time.perf_counter() - t:.1f}s", flush=True)
         e2e = await measure_e2e(nc, notify_db, args.n, args.units, args.concurrency, args.timeout)
-        await consumers_idle(ops.jetstream(timeout=10), timeout_s=60)
+        js = ops.jetstream(timeout=10)
+        await consumers_idle(js, timeout_s=60)
+        open_loop = None
+        if open_n:
+            open_loop = await measure_open_loop(nc, notify_db, open_n, args.units, args.rate, args.timeout)
+            await consumers_idle(js, timeout_s=60)
         raws = []
         for _ in range(args.raw_repeat):
             raws.append((await measure_raw(stack.nats_url or "", n=args.n, window=args.raw_window,
                                            fetch=args.raw_fetch, size=args.raw_size,
                                            nkeys_seed=str(BENCH_SEED), inbox_prefix=f"_INBOX.{BENCH_USER}")).per_s)
-        raw = statistics.median(raws)
-        return e2e, raw, min(raws)
+        return Run(backend, e2e, statistics.median(raws), min(raws), open_loop)
     finally:
         await nc.close()
         await ops.close()
+
+
+async def _pg_databases(admin_url: str, names: tuple[str, ...]) -> dict[str, str]:
+    import asyncpg
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(admin_url)
+    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host, port=url.port or 5432,
+                                 database=url.database)
+    out = {}
+    try:
+        for name in names:
+            db = f"bench_{name}_{os.getpid()}"
+            await conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
+            await conn.execute(f'CREATE DATABASE "{db}"')
+            out[name] = url.set(drivername="postgresql+asyncpg", database=db).render_as_string(hide_password=False)
+    finally:
+        await conn.close()
+    return out
+
+
+async def _pg_drop(admin_url: str, urls: dict[str, str]) -> None:
+    import asyncpg
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(admin_url)
+    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host, port=url.port or 5432,
+                                 database=url.database)
+    try:
+        for u in urls.values():
+            await conn.execute(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(u).database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def one_stack(args: argparse.Namespace, services: tuple[str, ...], env: dict[str, str], backend: str) -> Run:
+    """A hermetic stack on `backend`, measured, stopped; its folder removed unless --keep or a failure."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"congdoan-bench-{backend}-"))
+    global BENCH_SEED
+    BENCH_SEED = tmp / "bench.nk"
+    BENCH_SEED.write_bytes(new_seed())
+    dbs = asyncio.run(_pg_databases(args.postgres, services)) if backend == "postgresql" else {}
+    stack = Stack(data_dir=tmp / "data", nats_port=free_port(), services=services,
+                  http_ports={s: free_port() for s in services}, env=env, log_dir=tmp / "logs",
+                  database_urls=dbs, nats_extra_users=[bench_user(public_key(BENCH_SEED.read_bytes()))])
+    keep = args.keep
+    try:
+        t = time.perf_counter()
+        stack.start(ready_timeout=60)
+        print(f"[{backend}] stack up in {time.perf_counter() - t:.1f}s: nats {stack.nats_url}, services "
+              f"{', '.join(services)}, data {tmp}", flush=True)
+        print(f"[{backend}] services: {', '.join(f'{s}={p.pid}' for s, p in stack.procs.items())}", flush=True)
+        notify_db = NotifyDb(dbs["notify"] if dbs else stack.data_dir / "notify.db")
+        return asyncio.run(run(stack, args, backend, notify_db))
+    except BaseException:
+        keep = True
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        codes = stack.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        bad = {s: c for s, c in codes.items() if c not in (0, None)}
+        if bad:
+            print(f"warning: services exited with {bad}", file=sys.stderr)
+        if dbs and not keep:
+            asyncio.run(_pg_drop(args.postgres, dbs))
+        if keep:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(r: Run, args: argparse.Namespace) -> None:
+    e2e = r.e2e
+    tag = f"[{r.backend}]"
+    print(f"{tag} e2e: {e2e.n} reports, concurrency {args.concurrency}, {args.units} units: all submits answered in "
+          f"{e2e.submit_s:.2f}s ({e2e.n / e2e.submit_s:.1f}/s); last notification stored "
+          f"{e2e.last_stored - e2e.first_send:.2f}s after the first send → {e2e.per_s:.1f}/s")
+    print(f"{tag}      submit→reply  p50 {percentile(e2e.reply_ms, 50):.1f} ms  p99 {percentile(e2e.reply_ms, 99):.1f} ms")
+    print(f"{tag}      submit→stored notification  p50 {percentile(e2e.latencies_ms, 50):.1f} ms  "
+          f"p99 {percentile(e2e.latencies_ms, 99):.1f} ms  max {e2e.latencies_ms[-1]:.1f} ms")
+    print(f"{tag} raw JetStream (same nats-server, N={args.n}, window {args.raw_window}, fetch {args.raw_fetch}): "
+          f"median {r.raw:.1f}/s of {args.raw_repeat} (min {r.raw_min:.1f}/s)")
+    if r.open_loop:
+        o = r.open_loop
+        print(f"{tag} open loop: {o.n} submissions at {o.rate:.0f}/s; the bench sent them late by p99 "
+              f"{percentile(o.send_lag_ms, 99):.1f} ms; scheduled send → stored notification p50 "
+              f"{percentile(o.latencies_ms, 50):.1f} ms p99 {percentile(o.latencies_ms, 99):.1f} ms "
+              f"max {o.latencies_ms[-1]:.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,6 +521,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--services", default=",".join(SERVICES),
                    help="services to start (default: all four, as `make run`); plans,reports,notify is the minimum")
     p.add_argument("--timeout", type=float, default=120, help="seconds to wait for the N notifications")
+    p.add_argument("--rate", type=float, default=500,
+                   help="open loop: submissions per second at a fixed arrival rate (0: no open loop; SQLite only)")
+    p.add_argument("--open-seconds", type=float, default=10, help="open loop: how long the arrivals last")
+    p.add_argument("--postgres", default=os.environ.get("CONGDOAN_BENCH_POSTGRES_URL"),
+                   help="a PostgreSQL admin URL: the same measurement on PostgreSQL, printed above the last line "
+                        "(default: $CONGDOAN_BENCH_POSTGRES_URL; none: SQLite only)")
     p.add_argument("--raw-window", type=int, default=500, help="baseline: publishes in flight")
     p.add_argument("--raw-fetch", type=int, default=500, help="baseline: pull batch")
     p.add_argument("--raw-size", type=int, default=400, help="baseline: payload bytes")
@@ -351,60 +540,31 @@ def main(argv: list[str] | None = None) -> int:
     for need in ("plans", "reports", "notify"):
         if need not in services:
             p.error(f"--services must include {need}")
-
-    tmp = Path(tempfile.mkdtemp(prefix="congdoan-bench-"))
     env = dict(kv.split("=", 1) for kv in args.env)
     if args.log_level:
         env["CONGDOAN_LOG_LEVEL"] = args.log_level
-    global BENCH_SEED
-    BENCH_SEED = tmp / "bench.nk"
-    BENCH_SEED.write_bytes(new_seed())
-    stack = Stack(data_dir=tmp / "data", nats_port=free_port(), services=services,
-                  http_ports={s: free_port() for s in services}, env=env, log_dir=tmp / "logs",
-                  nats_extra_users=[bench_user(public_key(BENCH_SEED.read_bytes()))])
     # SIGTERM like Ctrl-C: unwind through `finally` and stop the stack.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    code = 0
+    runs: list[Run] = []
     try:
-        t = time.perf_counter()
-        stack.start(ready_timeout=60)
-        print(f"stack up in {time.perf_counter() - t:.1f}s: nats {stack.nats_url}, services {', '.join(services)}, "
-              f"data {tmp}", flush=True)
-        print(f"services: {', '.join(f'{s}={p.pid}' for s, p in stack.procs.items())}", flush=True)
-        e2e, raw, raw_min = asyncio.run(run(stack, args))
+        for backend in ("sqlite", *(("postgresql",) if args.postgres else ())):
+            runs.append(one_stack(args, services, env, backend))
     except KeyboardInterrupt:
         print("\ninterrupted; stopping the stack", file=sys.stderr, flush=True)
-        code = 130
+        return 130
     except (BenchError, RuntimeError, TimeoutError) as exc:
-        print(f"bench failed: {exc}  (logs: {tmp / 'logs'})", file=sys.stderr, flush=True)
-        args.keep = True
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        codes = stack.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif code:
-            print(f"kept {tmp}", file=sys.stderr)
-    if code:
-        return code
-    bad = {s: c for s, c in codes.items() if c not in (0, None)}
-    p50, p99 = percentile(e2e.latencies_ms, 50), percentile(e2e.latencies_ms, 99)
-    ratio = e2e.per_s / raw if raw else 0.0
-    print(f"e2e: {e2e.n} reports, concurrency {args.concurrency}, {args.units} units: all submits answered in "
-          f"{e2e.submit_s:.2f}s ({e2e.n / e2e.submit_s:.1f}/s); last notification stored "
-          f"{e2e.last_stored - e2e.first_send:.2f}s after the first send → {e2e.per_s:.1f}/s")
-    print(f"     submit→reply  p50 {percentile(e2e.reply_ms, 50):.1f} ms  p99 {percentile(e2e.reply_ms, 99):.1f} ms")
-    print(f"     submit→stored notification  p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {e2e.latencies_ms[-1]:.1f} ms")
-    print(f"raw JetStream (same nats-server, N={args.n}, window {args.raw_window}, fetch {args.raw_fetch}): "
-          f"median {raw:.1f}/s of {args.raw_repeat} (min {raw_min:.1f}/s)")
-    if bad:
-        print(f"warning: services exited with {bad}", file=sys.stderr)
-    if args.keep:
-        print(f"kept {tmp}")
-    print(f"e2e_per_s={e2e.per_s:.1f} raw_js_per_s={raw:.1f} ratio={ratio:.3f} p50_ms={p50:.1f} p99_ms={p99:.1f}",
-          flush=True)
+        print(f"bench failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    for r in runs:
+        report(r, args)
+    first = runs[0]
+    if first.open_loop:
+        o = first.open_loop
+        print(f"open_loop rate_per_s={o.rate:.0f} n={o.n} p50_ms={percentile(o.latencies_ms, 50):.1f} "
+              f"p99_ms={percentile(o.latencies_ms, 99):.1f} send_lag_p99_ms={percentile(o.send_lag_ms, 99):.1f}")
+    for r in runs[1:]:
+        print(f"{r.backend} {r.line()}")
+    print(first.line(), flush=True)
     return 0
 
 
