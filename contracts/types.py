@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic import BaseModel as _BaseModel
+from pydantic_core import PydanticCustomError
 
 
 def nfc(value: str) -> str:
@@ -22,6 +25,26 @@ LongText = Annotated[str, AfterValidator(nfc), StringConstraints(max_length=20_0
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,99}$")]
 Code = Annotated[str, AfterValidator(nfc), StringConstraints(min_length=1, max_length=64)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+_VN_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+def vn_date(value: Any) -> Any:
+    """A date as people write it, dd/mm/yyyy (30/11/2026, 1/5/2026), or as programs do (ISO
+    2026-11-30, left to pydantic). Replies always carry ISO dates."""
+    if isinstance(value, str) and (m := _VN_DATE.match(value)):
+        day, month, year = (int(g) for g in m.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise PydanticCustomError("date_parsing", "no such day: {value}", {"value": value.strip()}) from None
+    return value
+
+
+# A date in a request: ISO (2026-11-30) or dd/mm/yyyy (30/11/2026).
+Date = Annotated[date, BeforeValidator(vn_date), WithJsonSchema({
+    "anyOf": [{"type": "string", "format": "date"},
+              {"type": "string", "pattern": r"^\d{1,2}/\d{1,2}/\d{4}$"}],
+    "description": "yyyy-mm-dd or dd/mm/yyyy"}, mode="validation")]
 # A reporting period, e.g. "2026" (a year) or "2026-Q4" or "2026-12".
 Period = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(Q[1-4]|0[1-9]|1[0-2]))?$")]
 

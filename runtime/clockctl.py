@@ -30,9 +30,14 @@ def _duration(text: str) -> timedelta:
     return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n), "s": timedelta(seconds=n)}[unit]
 
 
+def default_nats_url() -> str:
+    """NATS_URL, else the embedded stack's port as `make run` chose it (CONGDOAN_NATS_PORT, 4223)."""
+    return os.environ.get("NATS_URL") or f"nats://127.0.0.1:{os.environ.get('CONGDOAN_NATS_PORT') or 4223}"
+
+
 async def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="clockctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4223"))
+    p.add_argument("--nats-url", default=default_nats_url())
     p.add_argument("--data-dir", default=None, help="the stack's data folder (default CONGDOAN_DATA_DIR or var)")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("show")

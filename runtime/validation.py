@@ -25,7 +25,7 @@ def _n(ctx: dict[str, Any], key: str) -> str:
     return str(ctx.get(key, "?"))
 
 
-_DATE_HINT = "ghi theo dạng năm-tháng-ngày, ví dụ 2026-11-30"
+_DATE_HINT = "ghi theo dạng ngày/tháng/năm, ví dụ 30/11/2026, hoặc 2026-11-30"
 _DATETIME_HINT = "ghi theo dạng ISO 8601 có múi giờ, ví dụ 2026-11-30T08:00:00+07:00"
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {

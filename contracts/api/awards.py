@@ -9,7 +9,6 @@ Asia/Ho_Chi_Minh calendar days. Reasons and labels are Vietnamese text."""
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from pydantic import AwareDatetime, Field
 
 from contracts.api.common import Page
 from contracts.spec import EndpointSpec
-from contracts.types import Id, LongText, Model, NomineeKind, Period, Rating, Text, UnitKind
+from contracts.types import Date, Id, LongText, Model, NomineeKind, Period, Rating, Text, UnitKind
 
 Quota = Annotated[int, Field(ge=0, le=100_000)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -116,9 +115,9 @@ class OpenRound(Model):
     name: Text
     issuer_unit_id: Id
     level: Text | None = Field(default=None, description="defaults from the issuing unit's kind (Cấp tỉnh…)")
-    opens_on: date
-    closes_on: date
-    anchor_on: date | None = Field(default=None, description="the focal day, e.g. 19/5")
+    opens_on: Date
+    closes_on: Date
+    anchor_on: Date | None = Field(default=None, description="the focal day, e.g. 19/5")
     report_period: Period | None = Field(
         default=None, description="the reporting period whose report counts; defaults to the year before opens_on "
                                   "(the same year for a round opening in December)")
@@ -156,9 +155,9 @@ class RoundReply(Model):
     level: Text
     issuer_unit_id: Id
     year: int
-    opens_on: date
-    closes_on: date
-    anchor_on: date | None
+    opens_on: Date
+    closes_on: Date
+    anchor_on: Date | None
     status: RoundStatus
     report_period: Period
     require_report_accepted: bool
@@ -187,9 +186,9 @@ class RoundSummary(Model):
     level: Text
     issuer_unit_id: Id
     year: int
-    opens_on: date
-    closes_on: date
-    anchor_on: date | None
+    opens_on: Date
+    closes_on: Date
+    anchor_on: Date | None
     status: RoundStatus
     source_plan_id: Id | None = None
     source_item_id: Id | None = None
@@ -232,7 +231,7 @@ class RecordCouncilResult(Model):
     result: CouncilResult
     form: Id | None = Field(default=None, description="the higher form, when escalated")
     note: LongText | None = None
-    decided_on: date | None = Field(default=None, description="defaults to today")
+    decided_on: Date | None = Field(default=None, description="defaults to today")
 
 
 class ListNominations(Model):
@@ -271,7 +270,7 @@ class NominationReply(Model):
     council_result: CouncilResult | None = None
     council_form: Id | None = None
     council_note: str | None = None
-    decided_on: date | None = None
+    decided_on: Date | None = None
     decision_id: Id | None = None
     award_id: Id | None = None
     submitted_at: AwareDatetime
@@ -290,7 +289,7 @@ class IssueDecision(Model):
     decision_id: Id | None = Field(default=None, description="chosen by the caller for idempotent retries")
     round_id: Id
     number: Text = Field(description="số quyết định, e.g. 125/QĐ-LĐLĐ")
-    decision_date: date
+    decision_date: Date
     signer: Text
     nomination_ids: list[Id] = Field(min_length=1, max_length=2000)
 
@@ -301,7 +300,7 @@ class AwardItem(Model):
     round_name: str
     decision_id: Id
     decision_number: str
-    decision_date: date
+    decision_date: Date
     signer: str
     nominee_kind: NomineeKind
     nominee_id: Id
@@ -317,7 +316,7 @@ class DecisionReply(Model):
     decision_id: Id
     round_id: Id
     number: str
-    decision_date: date
+    decision_date: Date
     signer: str
     awards: list[AwardItem]
     duplicate: bool = False

@@ -35,6 +35,11 @@ class NotificationKind(StrEnum):
     NOMINATION_SUBMITTED = "nomination_submitted"
     NOMINATION_DECIDED = "nomination_decided"
     AWARD_GRANTED = "award_granted"
+    NOMINATION_FORWARDED = "nomination_forwarded"
+    NOMINATION_RETURNED = "nomination_returned"
+    NOMINATION_WITHDRAWN = "nomination_withdrawn"
+    DECISION_ISSUED = "decision_issued"
+    QUOTAS_CHANGED = "quotas_changed"
 
 
 class EmailMode(StrEnum):
@@ -194,4 +199,9 @@ CONSUMES: tuple[str, ...] = (
     "vn.congdoan.awards.nomination.submitted.v1",
     "vn.congdoan.awards.nomination.decided.v1",
     "vn.congdoan.awards.award.granted.v1",
+    "vn.congdoan.awards.nomination.forwarded.v1",
+    "vn.congdoan.awards.nomination.returned.v1",
+    "vn.congdoan.awards.nomination.withdrawn.v1",
+    "vn.congdoan.awards.decision.issued.v1",
+    "vn.congdoan.awards.quotas.changed.v1",
 )

@@ -8,15 +8,13 @@ only endpoints served without one. Access follows the one policy of `runtime/acc
 
 from __future__ import annotations
 
-import datetime as dt
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.api.common import Page
 from contracts.spec import EndpointSpec
-from contracts.types import Code, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind, Version
+from contracts.types import Code, Date, Email, Id, LongText, Model, Output, Rating, Role, TaskStatus, Text, UnitKind, Version
 
 # --- directory ------------------------------------------------------------------------------------
 
@@ -26,7 +24,7 @@ class RegisterUnit(Model):
     name: Text
     kind: UnitKind
     parent_id: Id | None = None
-    effective_from: date | None = Field(default=None, description="defaults to today (Asia/Ho_Chi_Minh)")
+    effective_from: Date | None = Field(default=None, description="defaults to today (Asia/Ho_Chi_Minh)")
 
 
 class UnitReply(Model):
@@ -35,7 +33,7 @@ class UnitReply(Model):
     name: Text
     kind: UnitKind
     parent_id: Id | None
-    effective_from: date
+    effective_from: Date
 
 
 class RegisterPerson(Model):
@@ -81,14 +79,14 @@ class PersonView(Model):
 class MoveUnit(Model):
     unit_id: Id
     to_parent_id: Id
-    effective_from: date | None = Field(default=None, description="defaults to today")
+    effective_from: Date | None = Field(default=None, description="defaults to today")
 
 
 class MoveReply(Model):
     unit_id: Id
     from_parent_id: Id | None
     to_parent_id: Id
-    effective_from: date
+    effective_from: Date
     unchanged: bool = Field(default=False, description="true when the unit already sat there (a retry)")
     withdrawn_tasks: int = Field(default=0, description="open task occurrences ahead under plans of units no longer "
                                                          "above it (moved out of the issuer's tree), withdrawn")
@@ -97,37 +95,37 @@ class MoveReply(Model):
 class MergeUnits(Model):
     survivor_id: Id
     absorbed_ids: list[Id] = Field(min_length=1, max_length=200)
-    effective_from: date | None = Field(default=None, description="defaults to today")
+    effective_from: Date | None = Field(default=None, description="defaults to today")
 
 
 class MergeReply(Model):
     survivor_id: Id
     absorbed_ids: list[Id]
-    effective_from: date
+    effective_from: Date
     moved_children: list[Id] = Field(description="units that moved from absorbed units to the survivor")
     withdrawn_tasks: int = Field(description="open task occurrences of the absorbed units after the merge, withdrawn")
 
 
 class CloseUnit(Model):
     unit_id: Id
-    effective_from: date | None = Field(default=None, description="defaults to today")
+    effective_from: Date | None = Field(default=None, description="defaults to today")
 
 
 class CloseReply(Model):
     unit_id: Id
-    effective_from: date
+    effective_from: Date
     withdrawn_tasks: int
 
 
 class GetUnit(Model):
     unit_id: Id
-    as_of: date | None = Field(default=None, description="the date the parent is asked for; defaults to today")
+    as_of: Date | None = Field(default=None, description="the date the parent is asked for; defaults to today")
 
 
 class ParentSpan(Model):
     parent_id: Id | None
-    valid_from: date
-    valid_to: date | None = Field(description="exclusive; null while it holds")
+    valid_from: Date
+    valid_to: Date | None = Field(description="exclusive; null while it holds")
 
 
 class UnitView(Model):
@@ -135,11 +133,11 @@ class UnitView(Model):
     code: Code
     name: Text
     kind: UnitKind
-    as_of: date
+    as_of: Date
     active: bool = Field(description="whether the unit existed on as_of")
     parent_id: Id | None = Field(description="the parent on as_of")
-    registered_on: date
-    closed_on: date | None
+    registered_on: Date
+    closed_on: Date | None
     merged_into: Id | None
     successor_id: Id = Field(description="where the unit's history lives now (itself unless merged)")
     history: list[ParentSpan]
@@ -148,7 +146,7 @@ class UnitView(Model):
 class ListUnits(Model):
     root_id: Id | None = Field(default=None, description="list this unit's subtree; absent: a person's own "
                                                         "unit's subtree, a machine identity's every root")
-    as_of: date | None = None
+    as_of: Date | None = None
     kinds: list[UnitKind] = Field(default_factory=list, max_length=10)
     include_root: bool = True
     page: Page = Field(default_factory=Page)
@@ -164,7 +162,7 @@ class UnitRow(Model):
 
 
 class UnitPage(Model):
-    as_of: date
+    as_of: Date
     total: int
     items: list[UnitRow]
     next_cursor: str | None = None
@@ -195,7 +193,7 @@ class ImportUnits(Model):
     part: int = Field(default=1, ge=1, le=64)
     parts: int = Field(default=1, ge=1, le=64)
     csv: str = Field(min_length=1, max_length=240_000)
-    effective_from: date | None = Field(default=None, description="for rows without effective_from; defaults to today")
+    effective_from: Date | None = Field(default=None, description="for rows without effective_from; defaults to today")
 
 
 class ImportReply(Model):
@@ -235,7 +233,7 @@ class TimingSpec(Model):
     kind: Literal["ongoing", "once_by_date", "once_by_month_end", "once_by_quarter_end", "yearly", "yearly_by_day",
                   "yearly_by_month_end", "yearly_window"]
     periodic: bool | None = None
-    date: dt.date | None = None
+    date: Date | None = None
     year: int | None = Field(default=None, ge=2000, le=2100)
     month: int | None = Field(default=None, ge=1, le=12)
     quarter: int | None = Field(default=None, ge=1, le=4)
@@ -271,7 +269,7 @@ class SectionSpec(Model):
 class BasisSpec(Model):
     kind: str | None = Field(default=None, max_length=32, description="ket_luan, chi_thi, cong_van, ke_hoach, quy_dinh…")
     number: Code
-    issued_on: date | None = None
+    issued_on: Date | None = None
     issuer: Text | None = None
     title: LongText | None = None
     relation: str | None = Field(default=None, max_length=32, description="implements, context, cited")
@@ -294,8 +292,8 @@ class PlanDocument(Model):
     issuer_name: Text | None = None
     issuing_body: Text | None = None
     parent_plan_id: Id | None = None
-    issued_on: date | None = Field(default=None, description="the date printed on the plan; issue_plan may set it")
-    issued_not_before: date | None = None
+    issued_on: Date | None = Field(default=None, description="the date printed on the plan; issue_plan may set it")
+    issued_not_before: Date | None = None
     first_year: int | None = Field(default=None, ge=2000, le=2100, description="first year yearly items apply to")
     until_year: int | None = Field(default=None, ge=2000, le=2100,
                                    description="last year the plan runs; absent = until the plan is closed")
@@ -319,7 +317,7 @@ class UpdatePlan(Model):
 
 class RevisionInfo(Model):
     revision: int
-    issued_on: date
+    issued_on: Date
     issued_at: AwareDatetime
     issued_by: Id | None
     note: LongText | None
@@ -327,8 +325,8 @@ class RevisionInfo(Model):
 
 class DueDate(Model):
     period: str = Field(max_length=16, description="'2026', '2026-Q4', '2026-05'")
-    start: date | None = Field(description="not before (a window such as May)")
-    due: date | None = Field(description="the last day on time; null: no deadline (ongoing)")
+    start: Date | None = Field(description="not before (a window such as May)")
+    due: Date | None = Field(description="the last day on time; null: no deadline (ongoing)")
 
 
 class ItemTiming(Model):
@@ -351,8 +349,8 @@ class PlanView(Model):
     title: Text
     issuer_unit_id: Id
     parent_plan_id: Id | None
-    issued_on: date | None
-    closed_on: date | None
+    issued_on: Date | None
+    closed_on: Date | None
     materialized_to: int | None = Field(description="last year whose task occurrences exist")
     revisions: list[RevisionInfo]
     document: PlanDocument
@@ -361,7 +359,7 @@ class PlanView(Model):
 
 class IssuePlan(Model):
     plan_id: Id
-    issued_on: date | None = Field(default=None, description="defaults to the document's date, else today")
+    issued_on: Date | None = Field(default=None, description="defaults to the document's date, else today")
 
 
 class RevisePlan(Model):
@@ -370,14 +368,14 @@ class RevisePlan(Model):
 
     plan_id: Id
     document: PlanDocument
-    issued_on: date | None = Field(default=None, description="date of the revision; defaults to today")
+    issued_on: Date | None = Field(default=None, description="date of the revision; defaults to today")
     note: LongText | None = None
 
 
 class IssueReply(Model):
     plan_id: Id
     revision: int
-    issued_on: date
+    issued_on: Date
     units: int = Field(description="units that received (new or changed) task occurrences")
     occurrences: int = Field(description="task occurrences created")
     changed: int = 0
@@ -388,12 +386,12 @@ class IssueReply(Model):
 
 class ClosePlan(Model):
     plan_id: Id
-    closed_on: date | None = Field(default=None, description="defaults to today")
+    closed_on: Date | None = Field(default=None, description="defaults to today")
 
 
 class ClosePlanReply(Model):
     plan_id: Id
-    closed_on: date
+    closed_on: Date
     withdrawn: int
 
 
@@ -417,8 +415,8 @@ class PlanSummary(Model):
     title: Text
     issuer_unit_id: Id
     parent_plan_id: Id | None
-    issued_on: date | None
-    closed_on: date | None
+    issued_on: Date | None
+    closed_on: Date | None
 
 
 class PlanPage(Model):
@@ -448,13 +446,13 @@ class TaskView(Model):
     item_id: Id
     unit_id: Id
     period: str
-    start_date: date | None
-    due_date: date | None
+    start_date: Date | None
+    due_date: Date | None
     output: Output
     content: LongText
     status: TaskStatus
     category: Category
-    done_on: date | None
+    done_on: Date | None
     on_time: bool | None
     evidence: LongText | None
     recorded_by: str | None = Field(default=None, description="who recorded the last change: a person id, or "
@@ -472,7 +470,7 @@ class UpdateTask(Model):
     occurrence_id: Id
     status: Literal["in_progress", "done"]
     evidence: LongText | None = Field(default=None, description="a note or a link; required for done")
-    done_on: date | None = Field(default=None, description="defaults to today; not in the future")
+    done_on: Date | None = Field(default=None, description="defaults to today; not in the future")
 
 
 class RegisterImplementationPlan(Model):
@@ -483,7 +481,7 @@ class RegisterImplementationPlan(Model):
     parent_plan_id: Id
     number: Code
     title: Text | None = None
-    registered_on: date | None = Field(default=None, description="defaults to today")
+    registered_on: Date | None = Field(default=None, description="defaults to today")
     year: int | None = Field(default=None, ge=2000, le=2100, description="the year it plans; defaults to registered_on's")
     link: str | None = Field(default=None, max_length=1000)
 
@@ -494,7 +492,7 @@ class ImplementationPlanReply(Model):
     unit_id: Id
     number: Code
     year: int
-    registered_on: date
+    registered_on: Date
     on_time: bool
     completed: list[Id] = Field(description="the task occurrences it completed")
     duplicate: bool = False
@@ -531,7 +529,7 @@ class RollupReply(Model):
     root_unit_id: Id
     plan_id: Id | None
     year: int | None
-    as_of: date
+    as_of: Date
     labels: dict[str, str] = Field(description="Vietnamese labels of the categories")
     totals: Counts
     own: Counts = Field(description="the root unit's own occurrences")
@@ -570,10 +568,10 @@ class IndividualPlanView(Model):
     required: bool = Field(description="whether the person must keep one (executive member, head of unit)")
     commitments: list[LongText]
     carried_over: list[LongText] = Field(description="the supplement written at the end of the year before")
-    submitted_on: date | None
+    submitted_on: Date | None
     results: LongText | None
     rating: Rating | None
-    assessed_on: date | None
+    assessed_on: Date | None
     supplement: list[LongText]
 
 

@@ -25,13 +25,12 @@ Every revision is kept with its values, who submitted it and when (`get_report` 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.spec import EndpointSpec
-from contracts.types import ExportRef, Id, LongText, Model, Period, Text, UnitKind, Version
+from contracts.types import Date, ExportRef, Id, LongText, Model, Period, Text, UnitKind, Version
 
 Counting = Literal["accepted", "received"]
 ReportStatus = Literal["draft", "submitted", "accepted", "returned"]
@@ -55,7 +54,7 @@ class SubmissionReceipt(Model):
     receiving_unit_id: Id | None
     revision: int
     submitted_at: AwareDatetime
-    due_date: date | None
+    due_date: Date | None
     on_time: bool
     duplicate: bool = Field(default=False, description="true when this submission was already stored (a retry): "
                                                        "nothing changed")
@@ -150,7 +149,7 @@ class ReportView(Model):
     revision: int
     submitted_at: AwareDatetime | None
     first_submitted_at: AwareDatetime | None
-    due_date: date | None
+    due_date: Date | None
     on_time: bool | None
     form_id: Id | None
     form_version: int | None
@@ -197,10 +196,10 @@ class OpenRequirement(Model):
     receiving_department: Text | None = Field(default=None, description="e.g. 'Ban Tuyên giáo - Nữ công'")
     reporting_kinds: list[UnitKind] = Field(min_length=1, max_length=10)
     period: Period
-    due_date: date = Field(description="last local day on which a report is on time")
+    due_date: Date = Field(description="last local day on which a report is on time")
     grace_days: int = Field(default=0, ge=0, le=365, description="days after the due date still counted on time")
-    cutoff_date: date | None = Field(default=None, description="after this local day submissions are refused")
-    hierarchy_as_of: date | None = Field(default=None, description="the day whose hierarchy the period uses; "
+    cutoff_date: Date | None = Field(default=None, description="after this local day submissions are refused")
+    hierarchy_as_of: Date | None = Field(default=None, description="the day whose hierarchy the period uses; "
                                                                    "defaults to the due date")
     form_id: Id = "bc-01-kl-tw"
     form_version: Version | None = Field(default=None, description="defaults to the latest version")
@@ -221,10 +220,10 @@ class RequirementView(Model):
     receiving_department: str | None
     reporting_kinds: list[UnitKind]
     period: Period
-    due_date: date
+    due_date: Date
     grace_days: int
-    cutoff_date: date | None
-    hierarchy_as_of: date
+    cutoff_date: Date | None
+    hierarchy_as_of: Date
     form_id: Id
     form_version: int
     reminder_days: list[int]
@@ -355,7 +354,7 @@ class CompletenessReply(Model):
     requirement_id: Id
     period: Period
     unit_id: Id
-    as_of: date
+    as_of: Date
     counting: Counting
     completeness: CompletenessFigures
     children: list[NodeFigures]
@@ -386,7 +385,7 @@ class ConsolidationReply(Model):
     requirement_id: Id
     period: Period
     unit_id: Id
-    as_of: date
+    as_of: Date
     counting: Counting
     completeness: CompletenessFigures
     indicators: dict[str, int | float | None]

@@ -59,6 +59,77 @@ class NominationDecided(Model):
     by_unit_id: Id | None = None
 
 
+class NominationForwarded(Model):
+    """An intermediate level endorsed a nomination and sent it up: it now waits at `to_unit_id`
+    (the next level, or the issuing level's council)."""
+
+    nomination_id: Id
+    round_id: Id
+    by_unit_id: Id = Field(description="the nominating unit")
+    nominee_kind: NomineeKind
+    nominee_id: Id
+    nominee_name: Text | None = None
+    from_unit_id: Id = Field(description="the level that endorsed it")
+    to_unit_id: Id = Field(description="the level it waits at now")
+    to_council: bool = Field(default=False, description="true when it reached the issuing level's council")
+    note: LongText | None = None
+
+
+class NominationReturned(Model):
+    """A level returned a nomination to the unit that sent it (with its reasons in `note`)."""
+
+    nomination_id: Id
+    round_id: Id
+    by_unit_id: Id = Field(description="the nominating unit, told")
+    nominee_kind: NomineeKind
+    nominee_id: Id
+    nominee_name: Text | None = None
+    returned_by_unit_id: Id
+    note: LongText | None = None
+
+
+class NominationWithdrawn(Model):
+    """The nominating unit withdrew its nomination before the council's result."""
+
+    nomination_id: Id
+    round_id: Id
+    by_unit_id: Id
+    nominee_kind: NomineeKind
+    nominee_id: Id
+    nominee_name: Text | None = None
+    waited_at_unit_id: Id | None = Field(default=None, description="the level it was waiting at, told")
+    reason: LongText | None = None
+
+
+class DecisionIssued(Model):
+    """A decision (quyết định khen thưởng) was issued; one award.granted per awardee follows."""
+
+    decision_id: Id
+    round_id: Id
+    issuer_unit_id: Id
+    number: Text
+    decision_date: date
+    signer: Text
+    awards: int = Field(ge=0, le=2000)
+    nomination_ids: list[Id] = Field(max_length=2000)
+    by_unit_ids: list[Id] = Field(default_factory=list, max_length=2000,
+                                  description="the units that nominated the awardees")
+
+
+class QuotaEntry(Model):
+    unit_id: Id
+    quota: int = Field(ge=0, le=100_000)
+
+
+class QuotasChanged(Model):
+    """The issuing level set how many nominations units below may send in a round."""
+
+    round_id: Id
+    issuer_unit_id: Id
+    changed: list[QuotaEntry] = Field(max_length=500, description="units whose quota is new or changed")
+    removed: list[Id] = Field(default_factory=list, max_length=500, description="units whose quota was dropped")
+
+
 class AwardGranted(Model):
     award_id: Id
     round_id: Id
@@ -89,6 +160,11 @@ EVENTS = (
     ev("awards", "round", "opened", RoundOpened, "An award round was opened."),
     ev("awards", "nomination", "submitted", NominationSubmitted, "A unit nominated a collective or individual."),
     ev("awards", "nomination", "decided", NominationDecided, "The council decided a nomination."),
+    ev("awards", "nomination", "forwarded", NominationForwarded, "A level endorsed a nomination and sent it up."),
+    ev("awards", "nomination", "returned", NominationReturned, "A level returned a nomination to its unit."),
+    ev("awards", "nomination", "withdrawn", NominationWithdrawn, "The nominating unit withdrew a nomination."),
+    ev("awards", "decision", "issued", DecisionIssued, "A decision on awards was issued."),
+    ev("awards", "quotas", "changed", QuotasChanged, "A round's quotas of nominations were set or changed."),
     ev("awards", "award", "granted", AwardGranted, "An award was granted to a collective or individual."),
     ev("awards", "exemplary_model", "registered", ExemplaryModelRegistered, "An exemplary model was recorded."),
 )

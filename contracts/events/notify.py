@@ -44,7 +44,19 @@ class NotificationsCreated(Model):
     items: list[CreatedNotification] = Field(min_length=1, max_length=200)
 
 
+class PreferencesChanged(Model):
+    """A person changed how they are told. Carries what changed, never an address or a secret."""
+
+    person_id: Id
+    changed: list[str] = Field(max_length=20, description="the settings changed: email, email_address, "
+                                                          "email_overrides, muted_kinds, webhook_url, webhook_secret")
+    email: str = Field(max_length=16, description="the e-mail mode now: auto, immediate, digest, off")
+    muted_kinds: list[str] = Field(default_factory=list, max_length=50)
+    webhook: bool = Field(description="whether a webhook is set now")
+
+
 EVENTS = (
+    ev("notify", "preferences", "changed", PreferencesChanged, "A person changed how they are told."),
     ev("notify", "notification", "sent", NotificationSent, "A notification went out through a channel."),
     ev("notify", "notification", "failed", NotificationFailed, "A notification could not be delivered."),
     ev("notify", "notifications", "created", NotificationsCreated,

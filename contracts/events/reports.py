@@ -121,7 +121,18 @@ class ReportConsolidated(Model):
                                      description="the files, kept by reports: congdoan.api.reports.v1.get_export")
 
 
+class FormRegistered(Model):
+    """A report form (biểu mẫu) was published: requirements may ask for it from now on."""
+
+    form_id: Id
+    version: int = Field(ge=1, le=2**31 - 1)
+    title: Text
+    fields: int = Field(ge=0, le=10_000, description="how many fields it has")
+    by_unit_id: Id | None = Field(default=None, description="the level that published it; null: a service")
+
+
 EVENTS = (
+    ev("reports", "form", "registered", FormRegistered, "A report form was published."),
     ev("reports", "requirement", "opened", RequirementOpened, "A reporting requirement was opened."),
     ev("reports", "report", "submitted", ReportSubmitted, "A unit submitted its report."),
     ev("reports", "report", "returned", ReportReturned, "A report was returned with comments."),

@@ -80,6 +80,11 @@ NOTIFICATION_KIND = {
     "nomination_submitted": "Có hồ sơ đề nghị khen thưởng",
     "nomination_decided": "Kết quả xét khen thưởng",
     "award_granted": "Được khen thưởng",
+    "nomination_forwarded": "Hồ sơ khen thưởng chờ xét",
+    "nomination_returned": "Hồ sơ khen thưởng bị trả lại",
+    "nomination_withdrawn": "Hồ sơ khen thưởng được rút",
+    "decision_issued": "Quyết định khen thưởng",
+    "quotas_changed": "Chỉ tiêu đề nghị khen thưởng",
 }
 ROUND_STATUS = {"upcoming": "Chưa đến thời gian nhận hồ sơ", "open": "Đang nhận hồ sơ",
                 "closed": "Hết hạn nhận hồ sơ, đang xét"}

@@ -283,6 +283,11 @@ async def test_a_round_from_opening_to_decision_over_a_generated_hierarchy(nc, n
         # Quotas hold when they change: u1 cannot be cut below what it already sent.
         await fails(nc, "set_round_quotas", {"actor_id": "p-prov", "round_id": "r-19-5",
                                              "quotas": [{"unit_id": "u1", "quota": 5}]}, "409")
+        # A change is an event; setting what is already set is none.
+        await ok(nc, "set_round_quotas", {"actor_id": "p-prov", "round_id": "r-19-5",
+                                          "quotas": [{"unit_id": "u1", "quota": 13}]})
+        await ok(nc, "set_round_quotas", {"actor_id": "p-prov", "round_id": "r-19-5",
+                                          "quotas": [{"unit_id": "u1", "quota": 13}, {"unit_id": "u0", "quota": 2}]})
         # A decision naming a rejected nomination is refused as a whole.
         decision = {"actor_id": "p-prov", "decision_id": "qd-125", "round_id": "r-19-5", "number": "125/QĐ-LĐLĐ",
                     "decision_date": today.isoformat(), "signer": "Nguyễn Mạnh Hùng, Chủ tịch LĐLĐ tỉnh",
@@ -305,6 +310,20 @@ async def test_a_round_from_opening_to_decision_over_a_generated_hierarchy(nc, n
         assert all(e["data"]["decision_number"] == "125/QĐ-LĐLĐ" for e in events)
         assert await stream_count(js, "vn.congdoan.awards.round.opened.v1") == 1
         assert await stream_count(js, "vn.congdoan.awards.nomination.decided.v1") == 9
+        # Every state change is an event (issue 13 §9): forwarded, returned, withdrawn, decision, quotas.
+        fwd_evs = await stream_events(js, "vn.congdoan.awards.nomination.forwarded.v1", 20)
+        assert len(fwd_evs) == 12 and {(e["data"]["from_unit_id"], e["data"]["to_unit_id"], e["data"]["to_council"])
+                                       for e in fwd_evs} == {("u1", "prov", True)}
+        [ret] = await stream_events(js, "vn.congdoan.awards.nomination.returned.v1", 5)
+        assert (ret["data"]["nomination_id"], ret["data"]["returned_by_unit_id"], ret["data"]["note"]) == (
+            n6["nomination_id"], "u0", "Chưa đủ hồ sơ")
+        [wd] = await stream_events(js, "vn.congdoan.awards.nomination.withdrawn.v1", 5)
+        assert (wd["data"]["nomination_id"], wd["data"]["waited_at_unit_id"]) == (n0["nomination_id"], "u0")
+        [dec] = await stream_events(js, "vn.congdoan.awards.decision.issued.v1", 5)
+        assert (dec["data"]["number"], dec["data"]["awards"], dec["data"]["issuer_unit_id"]) == ("125/QĐ-LĐLĐ", 8, "prov")
+        assert set(dec["data"]["by_unit_ids"]) == {"g10", "g15", "g16", "g17", "g18", "g19", "u2"}
+        [quo] = await stream_events(js, "vn.congdoan.awards.quotas.changed.v1", 5)
+        assert quo["data"]["changed"] == [{"unit_id": "u1", "quota": 13}] and quo["data"]["removed"] == []
 
         final = await ok(nc, "get_round", {"actor_id": "p-g10", "round_id": "r-19-5"})
         assert {q["unit_id"]: (q["used"], q["awarded"]) for q in final["quotas"]} == {"u0": (1, 0), "u1": (11, 7)}

@@ -415,6 +415,14 @@ async def test_inbox_preferences_and_delivery_log_requests(nc, nats_server, make
         assert prefs["webhook_secret"] not in (None, first)
         _, prefs = await call(nc, api("notify", "get_preferences"), {"actor_id": "a"})
         assert prefs["webhook_secret"] is None and prefs["webhook_secret_set"] is True  # never shown again
+        # Every change is an event saying what changed, never an address or a secret (issue 13 §9).
+        changes = [e["data"] for e in await notify_events(js, rt) if e["type"] == "vn.congdoan.notify.preferences.changed.v1"]
+        assert [c["changed"] for c in changes] == [["email", "email_address", "email_overrides", "muted_kinds"],
+                                                   ["email_address"], ["webhook_url", "webhook_secret"],
+                                                   ["webhook_secret"]]
+        assert changes[-1] == {"person_id": "a", "changed": ["webhook_secret"], "email": "digest",
+                               "muted_kinds": ["award_round_opened"], "webhook": True}
+        assert "example.org" not in json.dumps(changes)
 
         # the delivery log: the person, or the administrators of their unit
         _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "a"})

@@ -98,6 +98,18 @@ async def test_authorisation_and_bad_input(nc, nats_server, make_db_url):
         await fails(nc, "list_units", {"root_id": "prov", "actor_id": "a-chair"}, "403")
         sub = await ok(nc, "list_units", {"root_id": "A", "actor_id": "a-chair"})
         assert [u["unit_id"] for u in sub["items"]] == ["A", "g1", "g2"]
+        # Without a root, as the contract says: a person's own unit's subtree, a machine's every root.
+        own = await ok(nc, "list_units", {"actor_id": "a-chair"})
+        assert [u["unit_id"] for u in own["items"]] == ["A", "g1", "g2"]
+        every = await ok(nc, "list_units", {})
+        assert [u["unit_id"] for u in every["items"]] == ["prov", "A", "B", "g1", "g2", "g3"]
+        assert [u["unit_id"] for u in (await ok(nc, "list_units", {"actor_id": "g1-member"}))["items"]] == ["g1"]
+        # Dates as people write them (dd/mm/yyyy) as well as ISO; replies in ISO.
+        then = await ok(nc, "get_unit", {"unit_id": "g1", "as_of": "31/12/2023", "actor_id": "chair"})
+        assert then["as_of"] == "2023-12-31"
+        assert (await ok(nc, "list_units", {"as_of": "1/1/2020", "actor_id": "chair"}))["as_of"] == "2020-01-01"
+        err = await fails(nc, "get_unit", {"unit_id": "g1", "as_of": "31/02/2024", "actor_id": "chair"}, "422")
+        assert err["details"][0]["field"] == "as_of" and "30/11/2026" in err["details"][0]["message"]
         await fails(nc, "get_unit", {"unit_id": "A", "actor_id": "nobody"}, "403")
         # Domain rules: a grassroots union has no children; a unit cannot go under itself.
         err = await fails(nc, "move_unit", {"unit_id": "g2", "to_parent_id": "g1", "actor_id": "chair"}, "422")

@@ -394,6 +394,14 @@ async def test_requirement_by_command_cut_off_forms_and_bad_input(nc, nats_serve
         error(*await call(nc, api("reports", "register_form"),
                           {"definition": {**form, "fields": [{"key": "x", "kind": "nope", "label": "X"}]}}), "422")
         assert ok(*await call(nc, api("reports", "get_form"), {"form_id": "bc-thang-cong-nhan"}))["version"] == 1
+        async def form_events() -> list[dict[str, Any]]:
+            psub = await js.pull_subscribe("congdoan.evt.reports.form.registered.v1", stream="CONGDOAN_REPORTS")
+            try:
+                return [json.loads(m.data)["data"] for m in await psub.fetch(5, timeout=3)]
+            finally:
+                await psub.unsubscribe()
+        await wait_until(lambda: _relayed(rt), what="reports' outbox relayed")
+        assert [(e["form_id"], e["version"], e["fields"]) for e in await form_events()] == [("bc-thang-cong-nhan", 1, 2)]
         q5 = ok(*await call(nc, api("reports", "open_requirement"), {
             **body, "requirement_id": "may", "name": "Tháng Công nhân 2027", "period": "2027-05",
             "due_date": "2027-05-31", "cutoff_date": None, "form_id": "bc-thang-cong-nhan"}))
@@ -482,3 +490,7 @@ async def test_reports_stay_as_accepted_and_every_revision_is_kept(nc, nats_serv
         data = json.loads((await outbox(rt, "report.reopened"))[0][1])["data"]
         assert (data["unit_id"], data["by_unit_id"], data["revision"]) == ("g1", "u1", 2)
         assert len(await outbox(rt, "report.submitted")) == 3  # refusals and retries told nobody
+
+
+async def _relayed(rt: Any) -> bool:
+    return await rt.relay.pending() == 0

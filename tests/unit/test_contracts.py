@@ -35,6 +35,7 @@ REPO = generate.CONTRACTS_DIR.parent
 # ------------------------------------------------------------------------------ example data
 # Keyed by event type: the event's `data`, and the CloudEvents `subject` its producer sets.
 U, PARENT, PERSON = "u-cdcs-may10", "u-ldld-hanoi", "p-000123"
+MIDDLE = "u-cdn-detmay"  # an upper-level union between U and PARENT
 PLAN, ITEM, OCC = "plan-ldld-2026-01", "item-2-1", "occ-item-2-1-2026-05-u-cdcs-may10"
 REQ, REPORT, ROUND = "req-2026-q4-member-dev", "r-2026-q4-cdcs-may10", "round-2026-ldld"
 
@@ -142,6 +143,32 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
         "aw-0001", award_id="aw-0001", round_id=ROUND, decision_number="125/QĐ-LĐLĐ", decision_date="2026-12-25",
         signer="Chủ tịch LĐLĐ thành phố Hà Nội", nominee_kind="individual", nominee_id=PERSON, unit_id=U,
         form="Bằng khen"),
+    "vn.congdoan.awards.nomination.forwarded.v1": _ev(
+        "nom-0001", nomination_id="nom-0001", round_id=ROUND, by_unit_id=U, nominee_kind="individual",
+        nominee_id=PERSON, nominee_name="Nguyễn Thị Hồng Nhung", from_unit_id=MIDDLE, to_unit_id=PARENT,
+        to_council=True, note="Đồng ý đề nghị; thành tích tiêu biểu của ngành."),
+    "vn.congdoan.awards.nomination.returned.v1": _ev(
+        "nom-0002", nomination_id="nom-0002", round_id=ROUND, by_unit_id=U, nominee_kind="collective",
+        nominee_id=U, nominee_name="Công đoàn cơ sở Tổng công ty May 10", returned_by_unit_id=MIDDLE,
+        note="Hồ sơ thiếu báo cáo thành tích có xác nhận của thủ trưởng đơn vị."),
+    "vn.congdoan.awards.nomination.withdrawn.v1": _ev(
+        "nom-0003", nomination_id="nom-0003", round_id=ROUND, by_unit_id=U, nominee_kind="individual",
+        nominee_id=PERSON, nominee_name="Nguyễn Thị Hồng Nhung", waited_at_unit_id=MIDDLE,
+        reason="Đồng chí chuyển công tác trong tháng 12."),
+    "vn.congdoan.awards.decision.issued.v1": _ev(
+        "dec-0001", decision_id="dec-0001", round_id=ROUND, issuer_unit_id=PARENT, number="125/QĐ-LĐLĐ",
+        decision_date="2026-12-25", signer="Chủ tịch LĐLĐ thành phố Hà Nội", awards=12,
+        nomination_ids=["nom-0001"], by_unit_ids=[U, MIDDLE]),
+    "vn.congdoan.awards.quotas.changed.v1": _ev(
+        ROUND, round_id=ROUND, issuer_unit_id=PARENT, changed=[{"unit_id": U, "quota": 3},
+                                                              {"unit_id": MIDDLE, "quota": 10}], removed=[]),
+    "vn.congdoan.reports.form.registered.v1": _ev(
+        "bc-hoc-tap-lam-theo:1", form_id="bc-hoc-tap-lam-theo", version=1,
+        title="Báo cáo kết quả học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh", fields=12,
+        by_unit_id=PARENT),
+    "vn.congdoan.notify.preferences.changed.v1": _ev(
+        PERSON, person_id=PERSON, changed=["email", "muted_kinds"], email="digest",
+        muted_kinds=["report_submitted"], webhook=False),
     "vn.congdoan.awards.exemplary_model.registered.v1": _ev(
         "em-2026-01", model_id="em-2026-01", unit_id=U, person_id=PERSON, title="Nữ công nhân giỏi việc nước, đảm việc nhà",
         story="Chị Nhung đã có nhiều sáng kiến cải tiến kỹ thuật trong dây chuyền may.", year=2026),

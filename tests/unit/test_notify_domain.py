@@ -184,6 +184,19 @@ CONTEXTS = {
     "award_granted": dict(nominee={"name": "Nguyễn Thị Nhung"}, nominee_kind="individual", unit=UNIT, form="Bằng khen",
                           decision_number="125/QĐ-LĐLĐ", decision_date=date(2026, 5, 28), signer="Chủ tịch",
                           round={"name": "Tháng Công nhân 2026"}),
+    "nomination_forwarded": dict(nominee={"id": "p1", "name": "Nguyễn Thị Nhung"}, nominee_kind="individual",
+                                 by_unit={"id": "g1", **UNIT}, from_unit={"name": "Công đoàn ngành Dệt May"},
+                                 to_unit={"name": "LĐLĐ tỉnh"}, to_council=False, note=None,
+                                 round={"name": "Tháng Công nhân 2026"}),
+    "nomination_returned": dict(nominee={"id": "g1", "name": "Công đoàn cơ sở May 10"}, nominee_kind="collective",
+                                by_unit={"id": "g1", **UNIT}, returned_by={"name": "Công đoàn ngành Dệt May"},
+                                note="Thiếu báo cáo thành tích", round={"name": ""}),
+    "nomination_withdrawn": dict(nominee={"id": "p1", "name": "Nguyễn Thị Nhung"}, nominee_kind="individual",
+                                 by_unit=UNIT, reason=None, round={"name": "Tháng Công nhân 2026"}),
+    "decision_issued": dict(issuer={"name": "LĐLĐ tỉnh"}, number="125/QĐ-LĐLĐ", decision_date=date(2026, 5, 28),
+                            signer="Chủ tịch", awards=1250, round={"name": "Tháng Công nhân 2026"}),
+    "quotas_changed": dict(issuer={"name": "LĐLĐ tỉnh"}, quotas=[{"name": "Công đoàn cơ sở May 10", "quota": 3}],
+                           more=0, round={"name": "Tháng Công nhân 2026"}),
 }
 
 

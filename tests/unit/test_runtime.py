@@ -206,3 +206,16 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
     assert f"{NotifySettings.model_config['env_prefix']}SMTP_URL" in table
     assert "other `CONGDOAN_NOTIFY_*`" in table, "notify's remaining knobs point at its settings module"
     assert not missing, f"settings missing from the README's configuration table: {missing}"
+
+
+def test_clockctl_finds_the_stack_where_make_run_put_it(monkeypatch) -> None:
+    """Issue 13 §11: clockctl honours CONGDOAN_NATS_PORT, as the launcher does; NATS_URL wins."""
+    from runtime.clockctl import default_nats_url
+
+    monkeypatch.delenv("NATS_URL", raising=False)
+    monkeypatch.delenv("CONGDOAN_NATS_PORT", raising=False)
+    assert default_nats_url() == "nats://127.0.0.1:4223"
+    monkeypatch.setenv("CONGDOAN_NATS_PORT", "14223")
+    assert default_nats_url() == "nats://127.0.0.1:14223"
+    monkeypatch.setenv("NATS_URL", "nats://nats.example.vn:4222")
+    assert default_nats_url() == "nats://nats.example.vn:4222"

@@ -20,10 +20,10 @@ from services.notify.domain.model import CONTACT_ROLES, Person
 from services.notify.service_layer import fanout
 from services.notify.service_layer.handlers import HANDLERS
 from tests.texts import problems
-from tests.unit.test_contracts import PARENT, PERSON, PLAN, REQ, ROUND, U, sample_event
+from tests.unit.test_contracts import MIDDLE, PARENT, PERSON, PLAN, REQ, ROUND, U, sample_event
 
 UNITS = {U: "Công đoàn cơ sở Tổng công ty May 10", PARENT: "Liên đoàn Lao động thành phố Hà Nội",
-         "u-cdcs-det8": "Công đoàn cơ sở Công ty Dệt 8/3"}
+         "u-cdcs-det8": "Công đoàn cơ sở Công ty Dệt 8/3", MIDDLE: "Công đoàn ngành Dệt May Hà Nội"}
 PEOPLE = {PERSON: "Nguyễn Thị Hồng Nhung"}
 REFS = {("plan", PLAN): ("01/KH-LĐLĐ", "Kế hoạch công tác tuyên truyền năm 2026", PARENT),
         ("requirement", REQ): (None, "Báo cáo phát triển đoàn viên quý IV/2026", PARENT),
@@ -182,3 +182,22 @@ def test_the_individual_plans_export_reads_right(tmp_path: Path) -> None:
 def test_the_forwarded_line_reads_right() -> None:
     line = render.forwarded_note(["Công đoàn cơ sở Cảng Quy Nhơn", "Công đoàn cơ sở Cảng Quy Nhơn"])
     assert problems(line) == [] and line.count("Cảng Quy Nhơn") == 1
+
+
+def _targets(event_type: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    import asyncio
+
+    uow = _Uow()
+    asyncio.run(HANDLERS[EVENTS_BY_TYPE[event_type].model](fanout.parse_event(_event(event_type)), uow, None))  # type: ignore[arg-type]
+    return [(n.kind.value, [(t.kind, t.id, t.audience.value) for t in n.targets]) for n in uow.staged]
+
+
+def test_each_step_of_a_nomination_tells_the_units_concerned() -> None:
+    """Issue 13 §9: the level a nomination waits at, the unit it came back to, the level it was
+    withdrawn from, the nominating units of a decision, the units given a quota."""
+    aw = "vn.congdoan.awards."
+    assert _targets(aw + "nomination.forwarded.v1") == [("nomination_forwarded", [("unit", PARENT, "own")])]
+    assert _targets(aw + "nomination.returned.v1") == [("nomination_returned", [("unit", U, "own")])]
+    assert _targets(aw + "nomination.withdrawn.v1") == [("nomination_withdrawn", [("unit", MIDDLE, "oversight")])]
+    assert _targets(aw + "decision.issued.v1") == [("decision_issued", [("unit", U, "own"), ("unit", MIDDLE, "own")])]
+    assert _targets(aw + "quotas.changed.v1") == [("quotas_changed", [("unit", U, "own"), ("unit", MIDDLE, "own")])]

@@ -398,8 +398,13 @@ async def set_round_quotas(cmd: api.SetRoundQuotas, who: Principal, uow: AwardsU
                 raise Conflict(
                     f"Chỉ tiêu mới của {names.get(unit_id, unit_id)} ({quota}) thấp hơn số hồ sơ đã đề nghị "
                     f"({used[unit_id]}).", f"quotas.{unit_id}")
+        changed = [ev.QuotaEntry(unit_id=u, quota=q) for u, q in sorted(new.items()) if rnd.quotas.get(u) != q]
+        removed = sorted(set(rnd.quotas) - set(new))
         rnd.quotas = new
         await uow.rounds.save_quotas(rnd)
+        if changed or removed:
+            await uow.emit(ev.QuotasChanged(round_id=rnd.round_id, issuer_unit_id=rnd.issuer_unit_id,
+                                            changed=changed, removed=removed), subject=rnd.round_id)
         reply = await _round_reply(uow, rnd)
         await uow.commit()
         return reply
@@ -557,8 +562,13 @@ async def withdraw_nomination(cmd: api.WithdrawNomination, who: Principal, uow: 
         if nom is None:
             raise _not_found(f"hồ sơ đề nghị {cmd.nomination_id}", "nomination_id")
         actor = await _authorize(uow, who, Action.ACT, nom.by_unit_id, _today(uow), "nomination_id")
+        waited_at = nom.at_unit_id
         nom.withdraw(actor.label, uow.now(), cmd.reason)
         await uow.nominations.save(nom)
+        await uow.emit(ev.NominationWithdrawn(
+            nomination_id=nom.nomination_id, round_id=nom.round_id, by_unit_id=nom.by_unit_id,
+            nominee_kind=nom.nominee_kind, nominee_id=nom.nominee_id, nominee_name=nom.nominee_name or None,
+            waited_at_unit_id=waited_at, reason=cmd.reason), subject=nom.nomination_id)
         reply = (await _nomination_replies(uow, [nom]))[0]
         await uow.commit()
         return reply
@@ -584,8 +594,17 @@ async def forward_nominations(cmd: api.ForwardNominations, who: Principal, uow: 
                 route = await uow.directory.route(cmd.unit_id, rnd.issuer_unit_id, today)
                 parent = None if route is None else (route[1] if len(route) > 1 else rnd.issuer_unit_id)
                 nom.forward(cmd.unit_id, parent, rnd.issuer_unit_id, actor.label, now, cmd.note)
+                await uow.emit(ev.NominationForwarded(
+                    nomination_id=nom.nomination_id, round_id=rnd.round_id, by_unit_id=nom.by_unit_id,
+                    nominee_kind=nom.nominee_kind, nominee_id=nom.nominee_id, nominee_name=nom.nominee_name or None,
+                    from_unit_id=cmd.unit_id, to_unit_id=nom.at_unit_id or rnd.issuer_unit_id,
+                    to_council=nom.at_unit_id == rnd.issuer_unit_id, note=cmd.note), subject=nom.nomination_id)
             else:
                 nom.return_(cmd.unit_id, actor.label, now, cmd.note)
+                await uow.emit(ev.NominationReturned(
+                    nomination_id=nom.nomination_id, round_id=rnd.round_id, by_unit_id=nom.by_unit_id,
+                    nominee_kind=nom.nominee_kind, nominee_id=nom.nominee_id, nominee_name=nom.nominee_name or None,
+                    returned_by_unit_id=cmd.unit_id, note=cmd.note), subject=nom.nomination_id)
             await uow.nominations.save(nom)
         ordered = [noms[i] for i in cmd.nomination_ids]
         replies = await _nomination_replies(uow, ordered, rounds=rounds)
@@ -704,6 +723,11 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
                 decision_id=decision_id, nomination_id=nid, nominee_name=nom.nominee_name), subject=award_id)
         await uow.decisions.add(decision)
         await uow.decisions.add_awards(rows)
+        await uow.emit(ev.DecisionIssued(
+            decision_id=decision_id, round_id=rnd.round_id, issuer_unit_id=rnd.issuer_unit_id, number=cmd.number,
+            decision_date=cmd.decision_date, signer=cmd.signer, awards=len(rows),
+            nomination_ids=list(cmd.nomination_ids),
+            by_unit_ids=sorted({noms[n].by_unit_id for n in cmd.nomination_ids})), subject=decision_id)
         reply = await _decision_reply(uow, decision)
         await uow.commit()
         return reply

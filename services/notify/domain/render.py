@@ -34,6 +34,11 @@ KIND_LABELS = {
     "nomination_submitted": "Đề nghị khen thưởng",
     "nomination_decided": "Kết quả xét khen thưởng",
     "award_granted": "Khen thưởng",
+    "nomination_forwarded": "Hồ sơ khen thưởng chờ xét",
+    "nomination_returned": "Hồ sơ khen thưởng bị trả lại",
+    "nomination_withdrawn": "Hồ sơ khen thưởng được rút",
+    "decision_issued": "Quyết định khen thưởng",
+    "quotas_changed": "Chỉ tiêu đề nghị khen thưởng",
 }
 RESULTS = {"approved": "được chấp thuận", "rejected": "không được chấp thuận",
            "escalated": "đề nghị cấp trên khen thưởng"}

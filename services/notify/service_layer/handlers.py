@@ -23,6 +23,11 @@ the unit of work records the batch's notices just before). Recipients per kind, 
 | awards.nomination.submitted             | nomination_submitted         | contacts of the round's issuer (oversight)      |
 | awards.nomination.decided               | nomination_decided           | the nominating unit; the nominee (person or unit) |
 | awards.award.granted                    | award_granted                | the nominee (person or unit); an individual's unit |
+| awards.nomination.forwarded             | nomination_forwarded         | contacts of the level it waits at now           |
+| awards.nomination.returned              | nomination_returned          | contacts of the nominating unit                 |
+| awards.nomination.withdrawn             | nomination_withdrawn         | the level it was waiting at (oversight)         |
+| awards.decision.issued                  | decision_issued              | the units that nominated the awardees           |
+| awards.quotas.changed                   | quotas_changed               | the units whose quota was set or changed        |
 
 A unit's contacts are its active people with a chairperson, head-of-unit or cadre role (its
 executive members when it has none of those). "Oversight" notices go to the daily digest by default.
@@ -30,12 +35,14 @@ executive members when it has none of those). "Oversight" notices go to the dail
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from contracts.api import notify as api
 from contracts.envelope import CloudEvent
 from contracts.events import awards as awards_ev
+from contracts.events import notify as notify_ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
 from contracts.types import NomineeKind, PartyKind
@@ -268,6 +275,82 @@ async def on_award_granted(event: CloudEvent[awards_ev.AwardGranted], uow: Notif
           policy)
 
 
+def _nominee_named(kind: NomineeKind, nominee_id: str, name: str | None) -> tuple[dict[str, Any], dict[str, str],
+                                                                            dict[str, str]]:
+    """(context, units, people) naming the nominee: by the name awards gave, else looked up."""
+    if name:
+        return {"nominee": {"id": nominee_id, "name": name}}, {}, {}
+    units, people = _nominee(kind, nominee_id)
+    return {}, units, people
+
+
+async def on_nomination_forwarded(event: CloudEvent[awards_ev.NominationForwarded], uow: NotifyUnitOfWork,
+                                  policy: Policy) -> None:
+    d = event.data
+    ctx, units, people = _nominee_named(d.nominee_kind, d.nominee_id, d.nominee_name)
+    stage(uow, _notice(event, Kind.NOMINATION_FORWARDED, f"/awards/nominations/{d.nomination_id}",
+                       [Target("unit", d.to_unit_id)],
+                       context={**ctx, "note": d.note, "to_council": d.to_council,
+                                "nominee_kind": d.nominee_kind.value},
+                       units={"by_unit": d.by_unit_id, "from_unit": d.from_unit_id, "to_unit": d.to_unit_id, **units},
+                       people=people, refs={"round": ("round", d.round_id)}), policy)
+
+
+async def on_nomination_returned(event: CloudEvent[awards_ev.NominationReturned], uow: NotifyUnitOfWork,
+                                 policy: Policy) -> None:
+    d = event.data
+    ctx, units, people = _nominee_named(d.nominee_kind, d.nominee_id, d.nominee_name)
+    stage(uow, _notice(event, Kind.NOMINATION_RETURNED, f"/awards/nominations/{d.nomination_id}",
+                       [Target("unit", d.by_unit_id)],
+                       context={**ctx, "note": d.note, "nominee_kind": d.nominee_kind.value},
+                       units={"by_unit": d.by_unit_id, "returned_by": d.returned_by_unit_id, **units},
+                       people=people, refs={"round": ("round", d.round_id)}), policy)
+
+
+async def on_nomination_withdrawn(event: CloudEvent[awards_ev.NominationWithdrawn], uow: NotifyUnitOfWork,
+                                  policy: Policy) -> None:
+    d = event.data
+    if not d.waited_at_unit_id or d.waited_at_unit_id == d.by_unit_id:
+        return  # it waited nowhere else: the unit that withdrew it knows
+    ctx, units, people = _nominee_named(d.nominee_kind, d.nominee_id, d.nominee_name)
+    stage(uow, _notice(event, Kind.NOMINATION_WITHDRAWN, f"/awards/nominations/{d.nomination_id}",
+                       [Target("unit", d.waited_at_unit_id, OVERSIGHT)],
+                       context={**ctx, "reason": d.reason, "nominee_kind": d.nominee_kind.value},
+                       units={"by_unit": d.by_unit_id, **units}, people=people,
+                       refs={"round": ("round", d.round_id)}), policy)
+
+
+async def on_decision_issued(event: CloudEvent[awards_ev.DecisionIssued], uow: NotifyUnitOfWork,
+                             policy: Policy) -> None:
+    d = event.data
+    targets = [Target("unit", u) for u in d.by_unit_ids if u != d.issuer_unit_id]
+    if not targets:
+        return
+    stage(uow, _notice(event, Kind.DECISION_ISSUED, f"/awards/decisions/{d.decision_id}", targets,
+                       context={"number": d.number, "decision_date": d.decision_date, "signer": d.signer,
+                                "awards": d.awards},
+                       units={"issuer": d.issuer_unit_id}, refs={"round": ("round", d.round_id)}), policy)
+
+
+MAX_LISTED_QUOTAS = 20
+
+
+async def on_quotas_changed(event: CloudEvent[awards_ev.QuotasChanged], uow: NotifyUnitOfWork,
+                            policy: Policy) -> None:
+    d = event.data
+    if not d.changed:
+        return
+    names = await uow.notify.units([q.unit_id for q in d.changed])
+    missing = [q.unit_id for q in d.changed if q.unit_id not in names]
+    if missing:
+        raise Retry(f"quotas of round {d.round_id} for units unknown here yet: {missing[:5]}")
+    listed = [{"name": names[q.unit_id].name, "quota": q.quota} for q in d.changed[:MAX_LISTED_QUOTAS]]
+    stage(uow, _notice(event, Kind.QUOTAS_CHANGED, f"/awards/rounds/{d.round_id}",
+                       [Target("unit", q.unit_id) for q in d.changed],
+                       context={"quotas": listed, "more": max(0, len(d.changed) - MAX_LISTED_QUOTAS)},
+                       units={"issuer": d.issuer_unit_id}, refs={"round": ("round", d.round_id)}), policy)
+
+
 HANDLERS: dict[type, EventHandler] = {  # the event's data model → its handler
     plans_ev.PlanIssued: on_plan_issued,
     plans_ev.TasksAssigned: on_tasks_assigned,
@@ -285,6 +368,11 @@ HANDLERS: dict[type, EventHandler] = {  # the event's data model → its handler
     awards_ev.NominationSubmitted: on_nomination_submitted,
     awards_ev.NominationDecided: on_nomination_decided,
     awards_ev.AwardGranted: on_award_granted,
+    awards_ev.NominationForwarded: on_nomination_forwarded,
+    awards_ev.NominationReturned: on_nomination_returned,
+    awards_ev.NominationWithdrawn: on_nomination_withdrawn,
+    awards_ev.DecisionIssued: on_decision_issued,
+    awards_ev.QuotasChanged: on_quotas_changed,
 }
 
 
@@ -372,6 +460,7 @@ async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUn
         person_id = await _me(uow, who)
         person = await _known_person(uow, person_id)
         prefs = (await uow.notify.preferences([person_id])).get(person_id) or Preferences(person_id=person_id)
+        before = replace(prefs, email_overrides=dict(prefs.email_overrides), muted_kinds=list(prefs.muted_kinds))
         if "email" in given:
             if cmd.email is None:
                 raise Invalid("Cần chọn cách nhận thư điện tử, một trong: auto (tự động), immediate (gửi ngay), "
@@ -396,10 +485,25 @@ async def set_preferences(cmd: api.SetPreferences, who: Principal, uow: NotifyUn
                 raise Invalid("Chưa có webhook nên không có khóa bí mật để đổi; hãy đặt địa chỉ webhook (webhook_url) "
                               "trước.", "rotate_webhook_secret")
             secret = webhooks.new_secret_for(prefs)
+        changed = _changed_settings(before, prefs, secret is not None)
         prefs.updated_at = uow.now()
         await uow.notify.save_preferences(prefs)
+        if changed:
+            await uow.emit(notify_ev.PreferencesChanged(
+                person_id=person_id, changed=changed, email=str(prefs.email_mode.value),
+                muted_kinds=list(prefs.muted_kinds or []), webhook=bool(prefs.webhook_url)), subject=person_id)
         await uow.commit()
         return _prefs_reply(prefs, person.email, policy, secret)
+
+
+def _changed_settings(before: Preferences, after: Preferences, new_secret: bool) -> list[str]:
+    """The names of the settings a set_preferences call changed (what the event says, no values)."""
+    pairs = {"email": (before.email_mode, after.email_mode),
+             "email_address": (before.email_address, after.email_address),
+             "email_overrides": (before.email_overrides or {}, after.email_overrides or {}),
+             "muted_kinds": (sorted(before.muted_kinds or []), sorted(after.muted_kinds or [])),
+             "webhook_url": (before.webhook_url, after.webhook_url)}
+    return [k for k, (a, b) in pairs.items() if a != b] + (["webhook_secret"] if new_secret else [])
 
 
 async def delivery_log(q: api.DeliveryLog, who: Principal, uow: NotifyUnitOfWork) -> api.DeliveryLogPage:

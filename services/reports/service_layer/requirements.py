@@ -155,6 +155,9 @@ async def register_form(cmd: api.RegisterForm, who: Principal, uow: ReportsUnitO
             raise conflict(f"Biểu mẫu {form.form_id} v{form.version} đã có với nội dung khác; hãy ban hành một phiên bản "
                            "mới.", field="definition.version")
         await uow.forms.add(form.form_id, form.version, form.to_dict(), uow.now(), actor.label)
+        await uow.emit(ev.FormRegistered(form_id=form.form_id, version=form.version, title=form.title,
+                                         fields=len(form.fields), by_unit_id=top),
+                       subject=f"{form.form_id}:{form.version}")
         await uow.commit()
     ctx.forms.register(form)
     return form_view(form)
