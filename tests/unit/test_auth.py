@@ -5,6 +5,7 @@ password policy (services/plans/domain/logins.py)."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -155,3 +156,24 @@ def test_password_policy() -> None:
     assert password_problems("short", "x")
     assert password_problems("nhung.nth-2026!", "nhung.nth")
     assert password_problems("aaaaaaaaaaaa", "x")
+
+
+async def test_a_verified_token_is_remembered_until_its_expiry_or_a_new_key_set(keys, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    issuer, verifier = keys
+    token = issuer.issue("person", "p-1")[0]
+    who = await verifier.verify(token)
+    calls = []
+    real = verifier._verify_local
+    monkeypatch.setattr(verifier, "_verify_local", lambda *a: calls.append(a) or real(*a))
+    assert await verifier.verify(token) == who and calls == []  # from the cache: no signature check
+    # past its expiry (and the leeway) the cache lets go of it
+    monkeypatch.setattr("runtime.auth.time.time", lambda: who.expires_at + verifier.leeway_s + 1)
+    assert verifier._cached(token) is None
+    monkeypatch.undo()
+    # a rotated key set that no longer holds the signing key: the cached token is refused
+    await verifier.verify(token)
+    other_key, jwks = tmp_path / "other.pem", tmp_path / "jwks.json"
+    generate_signing_key(other_key, jwks, keep_old=False)
+    os.utime(jwks, (time.time() + 5, time.time() + 5))  # a new mtime even within the same second
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
