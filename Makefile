@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test test-fast test-dates lint contracts contracts-check asyncapi-validate bench clean
+.PHONY: install run demo test test-fast test-dates lint contracts contracts-check asyncapi-validate bench bench-all clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "congdoan needs Python >= 3.11")'
@@ -59,6 +59,10 @@ asyncapi-validate:
 
 bench: $(STAMP)
 	$(PY) -m bench.e2e $(BENCH_ARGS)
+
+## Every benchmark and a table of their last lines (BENCH_ARGS="--quick" to check they run).
+bench-all: $(STAMP)
+	$(PY) -m bench.all $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache

@@ -112,7 +112,13 @@ def main() -> None:
     p.add_argument("--nats-url", help="use this NATS instead of starting one")
     args = p.parse_args()
     configure_logging("WARNING", False, service="bench")
-    print(json.dumps(asyncio.run(run(args)), ensure_ascii=False, indent=2))
+    out = asyncio.run(run(args))
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    issue = out["issue_plan"]
+    # the machine-readable last line (bench.all reads it)
+    print(f"units={issue['units_assigned']} issue_s={issue['request_seconds']} "
+          f"events_in_js_s={issue['all_events_in_jetstream_seconds']} occurrences={issue['occurrences']} "
+          f"events={issue['events_out']}", flush=True)
 
 
 if __name__ == "__main__":
