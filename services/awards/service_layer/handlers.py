@@ -37,6 +37,7 @@ from services.awards.domain.eligibility import (
 )
 from services.awards.domain.model import (
     STATUS_LABELS,
+    Award,
     AwardForm,
     Conflict,
     Decision,
@@ -44,6 +45,7 @@ from services.awards.domain.model import (
     Invalid,
     Nomination,
     Round,
+    RoundSource,
     check_quotas,
     level_for_kind,
     new_round,
@@ -134,7 +136,7 @@ async def _reasons(uow: AwardsUnitOfWork, rnd: Round, kind: str, ids: Iterable[s
         on = _today(uow)  # as of today: a closure dated later does not count yet
         return {u: collective_reasons(units.get(u), standings[u], require_accepted=rnd.require_report_accepted,
                                       requirement_id=rnd.requirement_id, on=on,
-                                      merged_into_name=merged.get(units[u].merged_into) if u in units else None)
+                                      merged_into_name=merged.get(units[u].merged_into or "") if u in units else None)
                 for u in ids}
     people = await uow.directory.people(ids)
     assessments = await uow.facts.assessments(ids, rnd.report_year)
@@ -229,12 +231,11 @@ async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: AwardsUnit
         if prior is not None and prior.active and prior.plan_revision == d.revision:
             continue  # the same revision again: nothing new
         timing = item.timing.model_dump(mode="json", exclude_none=True)
-        values = dict(plan_id=d.plan_id, item_id=item.item_id, plan_revision=d.revision, plan_number=d.number,
-                      issuer_unit_id=d.issuer_unit_id, issued_on=d.issued_on, content=item.content, timing=timing,
-                      active=True)
-        await uow.sources.upsert(**values)
+        source = RoundSource(plan_id=d.plan_id, item_id=item.item_id, plan_revision=d.revision, plan_number=d.number,
+                             issuer_unit_id=d.issuer_unit_id, issued_on=d.issued_on, content=item.content,
+                             timing=timing, active=True)
+        await uow.sources.upsert(source)
         await cancel(uow.session, _reminder_prefix(d.plan_id, item.item_id))  # an earlier revision's
-        source = await uow.sources.get(d.plan_id, item.item_id)
         window = first_window(timing, d.issued_on, today)
         if window is None:
             continue
@@ -260,7 +261,7 @@ async def open_planned_round(payload: dict[str, Any], uow: AwardsUnitOfWork) -> 
     await _schedule_next(uow, source, year)
 
 
-async def _schedule_next(uow: AwardsUnitOfWork, source: Any, after_year: int) -> None:
+async def _schedule_next(uow: AwardsUnitOfWork, source: RoundSource, after_year: int) -> None:
     nxt = next_opening(dict(source.timing), after_year, source.issued_on)
     if nxt is None:
         return
@@ -270,7 +271,7 @@ async def _schedule_next(uow: AwardsUnitOfWork, source: Any, after_year: int) ->
                    {"plan_id": source.plan_id, "item_id": source.item_id, "year": window.year})
 
 
-async def _open_planned_round(uow: AwardsUnitOfWork, source: Any, window: Window) -> Round:
+async def _open_planned_round(uow: AwardsUnitOfWork, source: RoundSource, window: Window) -> Round:
     existing = await uow.rounds.by_source(source.plan_id, source.item_id, window.year)
     if existing is not None:
         return existing
@@ -354,6 +355,8 @@ async def open_round(cmd: api.OpenRound, who: Principal, uow: AwardsUnitOfWork) 
         today = _today(uow)
         actor = await _authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, "issuer_unit_id")
         issuer = await uow.directory.unit(cmd.issuer_unit_id)
+        if issuer is None:  # a machine identity is authorised by its roles, not the unit: check it here
+            raise _not_found(f"đơn vị {cmd.issuer_unit_id}", "issuer_unit_id")
         if closed_by(issuer, today):
             raise Conflict(f"Đơn vị {cmd.issuer_unit_id} đã ngừng hoạt động.", "issuer_unit_id")
         round_id = cmd.round_id or _mint("round")
@@ -484,6 +487,8 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
                                           "nomination_id")
         rnd.check_taking_nominations(today)
         by_unit = await uow.directory.unit(cmd.by_unit_id)
+        if by_unit is None:
+            raise _not_found(f"đơn vị {cmd.by_unit_id}", "by_unit_id")
         if closed_by(by_unit, today):
             raise Conflict(f"Đơn vị {by_unit.name} đã ngừng hoạt động.", "by_unit_id")
         route = await uow.directory.route(cmd.by_unit_id, rnd.issuer_unit_id, today)
@@ -492,15 +497,15 @@ async def submit_nomination(cmd: api.SubmitNomination, who: Principal, uow: Awar
                              f"(đơn vị ban hành: {rnd.issuer_unit_id}).", "by_unit_id")
         # The nominee: a unit of the nominating unit's subtree, or a person of one.
         if kind == "collective":
-            nominee = await uow.directory.unit(cmd.nominee_id)
-            if nominee is None:
+            unit = await uow.directory.unit(cmd.nominee_id)
+            if unit is None:
                 raise _not_found(f"đơn vị {cmd.nominee_id}", "nominee_id")
-            nominee_unit_id, nominee_name = nominee.unit_id, nominee.name
+            nominee_unit_id, nominee_name = unit.unit_id, unit.name
         else:
-            nominee = await uow.directory.person(cmd.nominee_id)
-            if nominee is None:
+            person = await uow.directory.person(cmd.nominee_id)
+            if person is None:
                 raise _not_found(f"cá nhân {cmd.nominee_id}", "nominee_id")
-            nominee_unit_id, nominee_name = nominee.unit_id, nominee.full_name
+            nominee_unit_id, nominee_name = person.unit_id, person.full_name
         if not await uow.directory.within(nominee_unit_id, cmd.by_unit_id, today):
             raise _forbidden(f"{nominee_name} không thuộc {by_unit.name}: một đơn vị chỉ đề nghị khen thưởng "
                              f"tập thể, cá nhân thuộc đơn vị mình.", "nominee_id")
@@ -640,7 +645,7 @@ async def record_council_result(cmd: api.RecordCouncilResult, who: Principal, uo
         return reply
 
 
-def _award_item(r: Any) -> api.AwardItem:
+def _award_item(r: Award) -> api.AwardItem:
     return api.AwardItem(award_id=r.award_id, round_id=r.round_id, round_name=r.round_name, decision_id=r.decision_id,
                          decision_number=r.decision_number, decision_date=r.decision_date, signer=r.signer,
                          nominee_kind=r.nominee_kind, nominee_id=r.nominee_id, nominee_name=r.nominee_name,
@@ -685,25 +690,26 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
         now = uow.now()
         decision = Decision(decision_id, rnd.round_id, rnd.issuer_unit_id, cmd.number, cmd.decision_date, cmd.signer,
                             list(cmd.nomination_ids), now, actor.label)
-        rows = []
+        granted = []
         for nid in cmd.nomination_ids:
             nom = noms[nid]
             award_id = _digest_id("aw", decision_id, nid)
             nom.grant(decision_id, award_id, actor.label, rnd.issuer_unit_id, now)
             await uow.nominations.save(nom)
             form = nom.final_form
-            rows.append(dict(award_id=award_id, decision_id=decision_id, round_id=rnd.round_id, round_name=rnd.name,
-                             nomination_id=nid, nominee_kind=nom.nominee_kind, nominee_id=nom.nominee_id,
-                             nominee_name=nom.nominee_name, unit_id=nom.nominee_unit_id, form=form,
-                             form_name=_form_name(forms, form), category=nom.category, decision_number=cmd.number,
-                             decision_date=cmd.decision_date, signer=cmd.signer, year=cmd.decision_date.year))
+            granted.append(Award(award_id=award_id, decision_id=decision_id, round_id=rnd.round_id,
+                                 round_name=rnd.name, nomination_id=nid, nominee_kind=nom.nominee_kind,
+                                 nominee_id=nom.nominee_id, nominee_name=nom.nominee_name, unit_id=nom.nominee_unit_id,
+                                 form=form, form_name=_form_name(forms, form), category=nom.category,
+                                 decision_number=cmd.number, decision_date=cmd.decision_date, signer=cmd.signer,
+                                 year=cmd.decision_date.year))
             await uow.emit(ev.AwardGranted(
                 award_id=award_id, round_id=rnd.round_id, decision_number=cmd.number,
                 decision_date=cmd.decision_date, signer=cmd.signer, nominee_kind=nom.nominee_kind,
                 nominee_id=nom.nominee_id, unit_id=nom.nominee_unit_id, form=_form_name(forms, form), form_code=form,
                 decision_id=decision_id, nomination_id=nid, nominee_name=nom.nominee_name), subject=award_id)
         await uow.decisions.add(decision)
-        await uow.decisions.add_awards(rows)
+        await uow.decisions.add_awards(granted)
         reply = await _decision_reply(uow, decision)
         await uow.commit()
         return reply
@@ -762,14 +768,14 @@ async def list_exemplary_models(q: api.ListExemplaryModels, who: Principal, uow:
         actor = await uow.directory.actor(who, _today(uow))
         if not actor.is_person or not actor.active:  # machine identities need a reading role
             await _authorize(uow, who, Action.READ, None, _today(uow), "Authorization")
-        scope = None
+        under = None
         if q.unit_id is not None:
             if await uow.directory.unit(q.unit_id) is None:
                 raise _not_found(f"đơn vị {q.unit_id}", "unit_id")
-            scope = uow.directory.scope(q.unit_id, _today(uow))
+            under = (q.unit_id, _today(uow))
         from_year = q.year if q.year is not None else q.from_year
         to_year = q.year if q.year is not None else q.to_year
-        rows = await uow.models.list(scope=scope, person_id=q.person_id, from_year=from_year, to_year=to_year,
+        rows = await uow.models.list(under=under, person_id=q.person_id, from_year=from_year, to_year=to_year,
                                      after=_cursor(q.page.cursor, numeric_first=True), limit=q.page.limit + 1)
         more = len(rows) > q.page.limit
         rows = rows[:q.page.limit]
@@ -789,7 +795,7 @@ async def get_award_history(q: api.GetAwardHistory, who: Principal, uow: AwardsU
             includes = [q.unit_id, *await uow.directory.predecessors(q.unit_id)]
             rows = await uow.decisions.history(unit_ids=includes, nominee_kind=str(q.nominee_kind) if q.nominee_kind
                                                else None, from_year=q.from_year, to_year=q.to_year)
-            models = await uow.models.list(scope=includes, person_id=None, from_year=q.from_year, to_year=q.to_year,
+            models = await uow.models.list(unit_ids=includes, person_id=None, from_year=q.from_year, to_year=q.to_year,
                                            after=None, limit=2000)
             return api.AwardHistory(unit_id=q.unit_id, person_id=None,
                                     successor_id=successor if successor != q.unit_id else None,
@@ -801,7 +807,7 @@ async def get_award_history(q: api.GetAwardHistory, who: Principal, uow: AwardsU
         if who.person_id != q.person_id:
             await _authorize(uow, who, Action.READ, person.unit_id, today, "person_id")
         rows = await uow.decisions.history(person_id=q.person_id, from_year=q.from_year, to_year=q.to_year)
-        models = await uow.models.list(scope=None, person_id=q.person_id, from_year=q.from_year, to_year=q.to_year,
+        models = await uow.models.list(person_id=q.person_id, from_year=q.from_year, to_year=q.to_year,
                                        after=None, limit=2000)
         return api.AwardHistory(unit_id=None, person_id=q.person_id, awards=[_award_item(r) for r in rows],
                                 exemplary_models=await _model_replies(uow, models))

@@ -470,7 +470,9 @@ async def register_implementation_plan(cmd: api.RegisterImplementationPlan, who:
                                                    on_time=True, completed=[], duplicate=True)
             raise conflict(f"Mã kế hoạch {plan_id} đã dùng cho một kế hoạch khác.", field="plan_id")
         parent = await _check_parent_plan(uow, cmd.parent_plan_id, "parent_plan_id")
-        unit = await uow.directory.unit_row(cmd.unit_id)
+        unit = await uow.directory.unit(cmd.unit_id)
+        if unit is None:
+            raise not_found(f"đơn vị {cmd.unit_id}", "unit_id")
         if unit.closed_on is not None and unit.closed_on <= on:
             raise refused(f"Đơn vị {cmd.unit_id} đã ngừng hoạt động.", "unit_id")
         title = cmd.title or f"Kế hoạch thực hiện {parent.number} năm {year}"

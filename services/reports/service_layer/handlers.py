@@ -7,6 +7,7 @@ consolidating.py. Use cases are plain functions (command, uow, ctx); the unit of
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -16,13 +17,13 @@ from contracts.events import reports as ev
 from runtime.access import Action
 from runtime.auth import Principal
 from runtime.errors import DomainError, Invalid, conflict, not_found
-from services.reports.adapters.repository import report_of, requirement_of
 from services.reports.domain.export import KIND_LABELS
 from services.reports.domain.forms import FormValidationError
 from services.reports.domain.model import (
     ACCEPTED,
     DRAFT,
     RETURNED,
+    Link,
     Report,
     Requirement,
     dmy,
@@ -51,7 +52,7 @@ class _Target:
 
     __slots__ = ("req", "existing", "receiving", "due")
 
-    def __init__(self, req: Requirement, existing: Report | None, receiving: str | None, due: Any) -> None:
+    def __init__(self, req: Requirement, existing: Report | None, receiving: str | None, due: date | None) -> None:
         self.req, self.existing, self.receiving, self.due = req, existing, receiving, due
 
 
@@ -63,21 +64,21 @@ def _unknown_requirement(requirement_id: str) -> DomainError:
 
 
 async def _target(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, period: str, unit_id: str,
-                  today: Any) -> _Target:
+                  today: date) -> _Target:
     repo = uow.reports
     req = ctx.cached_requirement(requirement_id)
     existing: Report | None = None
     fetched = False
     if req is None:
-        # One read: the unit and its parent today, the requirement, the unit's report.
-        row = await repo.unit_requirement_report(unit_id, requirement_id, period, today)
-        if row is None:
+        # One read: the requirement and the unit's report.
+        standing = await repo.standing(unit_id, requirement_id, period, today)
+        if standing is None:
             raise not_found(f"đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo", "unit_id")
         fetched = True
-        existing = report_of(row, "r_") if row.r_report_id is not None else None
-        if row.q_requirement_id is None:
+        existing = standing.report
+        if standing.requirement is None:
             raise _unknown_requirement(requirement_id)
-        req = ctx.remember(requirement_of(row, "q_"))
+        req = ctx.remember(standing.requirement)
     if period != req.period:
         raise Invalid(f"Yêu cầu báo cáo {req.requirement_id} dành cho kỳ {req.period}, không phải kỳ {period}.", "period")
     if fetched:
@@ -86,14 +87,14 @@ async def _target(uow: ReportsUnitOfWork, ctx: Context, requirement_id: str, per
         chain, existing = await repo.chain_and_report(unit_id, req.as_of, requirement_id, period)
     _check_expected(uow, req, unit_id, chain)
     if not chain:
-        if await uow.hierarchy.unit(unit_id) is None:
+        if not await uow.hierarchy.has_unit(unit_id):
             raise not_found(f"đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo", "unit_id")
         raise conflict(f"Đơn vị {unit_id} không thuộc hệ thống công đoàn vào ngày {dmy(req.as_of)}, ngày chốt cây tổ "
                        f"chức của kỳ báo cáo theo yêu cầu {req.requirement_id}.", field="unit_id")
     return _Target(req, existing, chain[1].unit_id if len(chain) > 1 else None, req.due_date)
 
 
-def _check_expected(uow: ReportsUnitOfWork, req: Requirement, unit_id: str, chain: list[Any]) -> None:
+def _check_expected(uow: ReportsUnitOfWork, req: Requirement, unit_id: str, chain: list[Link]) -> None:
     if not chain:
         return
     kind = chain[0].kind
@@ -202,7 +203,7 @@ async def save_draft(cmd: api.SaveDraft, who: Principal, uow: ReportsUnitOfWork,
 # --- review ---------------------------------------------------------------------------------------
 
 async def _review_context(uow: ReportsUnitOfWork, ctx: Context, report_id: str
-                          ) -> tuple[Report, Requirement | None, list[Any], Any]:
+                          ) -> tuple[Report, Requirement | None, list[Link], date]:
     report = await uow.reports.get(report_id)
     if report is None:
         raise not_found(f"báo cáo {report_id}", "report_id")
