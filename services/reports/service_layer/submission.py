@@ -1,8 +1,6 @@
-"""Use cases of units' reports: submission (the hot path), drafts, review, reading.
-
-Requirements, forms and plans' events are in requirements.py; completeness and consolidation in
-consolidating.py. Use cases are plain functions (command, uow, ctx); the unit of work commits.
-"""
+"""Submission, the hot path of the stack (reports cluster in the last days before 30/11), and
+drafts: where a unit stands for a requirement and period, the form's rules, the cut-off, timeliness,
+retries and concurrent submissions."""
 
 from __future__ import annotations
 
@@ -20,7 +18,6 @@ from runtime.errors import DomainError, Invalid, conflict, not_found
 from services.reports.domain.export import KIND_LABELS
 from services.reports.domain.forms import FormValidationError
 from services.reports.domain.model import (
-    ACCEPTED,
     DRAFT,
     RETURNED,
     Link,
@@ -43,8 +40,6 @@ def _receipt(r: Report, duplicate: bool = False) -> api.SubmissionReceipt:
                                  on_time=bool(r.on_time), duplicate=duplicate, status=r.status,
                                  form_id=r.form_id, form_version=r.form_version)
 
-
-# --- where a report stands ------------------------------------------------------------------------
 
 class _Target:
     """The unit's situation for one requirement and period: the requirement, the unit's existing
@@ -106,8 +101,6 @@ def _check_expected(uow: ReportsUnitOfWork, req: Requirement, unit_id: str, chai
         raise conflict(f"Ngày {dmy(req.as_of)}, đơn vị {unit_id} không trực thuộc {req.issuer_unit_id}: yêu cầu báo cáo "
                        f"{req.requirement_id} chỉ dành cho các đơn vị thuộc {req.issuer_unit_id}.", field="unit_id")
 
-
-# --- submission -----------------------------------------------------------------------------------
 
 async def submit_report(cmd: api.SubmitReport, who: Principal, uow: ReportsUnitOfWork,
                         ctx: Context) -> api.SubmissionReceipt:
@@ -198,150 +191,3 @@ async def save_draft(cmd: api.SaveDraft, who: Principal, uow: ReportsUnitOfWork,
         await uow.commit()
         return api.DraftReceipt(report_id=report.report_id, unit_id=report.unit_id, status=report.status,
                                 saved_at=now, problems=problems)
-
-
-# --- review ---------------------------------------------------------------------------------------
-
-async def _review_context(uow: ReportsUnitOfWork, ctx: Context, report_id: str
-                          ) -> tuple[Report, Requirement | None, list[Link], date]:
-    report = await uow.reports.get(report_id)
-    if report is None:
-        raise not_found(f"báo cáo {report_id}", "report_id")
-    req = await ctx.requirement(uow, report.requirement_id)
-    on = req.as_of if req is not None else local_day(uow.now())
-    chain = await uow.reports.chain(report.unit_id, on)
-    if len(chain) < 2 and req is None:
-        on = local_day(uow.now())
-        chain = await uow.reports.chain(report.unit_id, on)
-    return report, req, chain, on
-
-
-async def accept_report(cmd: api.AcceptReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
-    async with uow:
-        report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
-        reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
-        # The receiving level (or its receiving department) accepts.
-        person = await authorize(uow, who, Action.REVIEW, report.unit_id, on, req=req, field="report_id")
-        now = uow.now()
-        if report.status == ACCEPTED:
-            return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status="accepted",
-                                     revision=report.revision, by_unit_id=reviewer, at=now,
-                                     comment=report.review_comment, duplicate=True)
-        before = report.status
-        report.receiving_unit_id = reviewer
-        report.accept(cmd.comment or None)
-        if not await uow.reports.update_review(report, before, now, person.label, reviewer):
-            raise conflict(f"Báo cáo {report.report_id} vừa thay đổi (có thể đơn vị đã gửi lại); xin xem xét lại.")
-        await uow.reports.add_review(report, "accepted", now, person.label, reviewer, cmd.comment)
-        await uow.emit(ev.ReportAccepted(
-            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
-            unit_id=report.unit_id, by_unit_id=reviewer, revision=report.revision, on_time=bool(report.on_time),
-            accepted_at=now), subject=report.unit_id)
-        await uow.commit()
-        return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status="accepted",
-                                 revision=report.revision, by_unit_id=reviewer, at=now, comment=cmd.comment)
-
-
-async def return_report(cmd: api.ReturnReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
-    comment = cmd.comment.strip()
-    if not comment:
-        raise Invalid("Trả lại báo cáo cần ghi rõ nội dung phải bổ sung, chỉnh sửa.", "comment")
-    async with uow:
-        report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
-        reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
-        # The receiving level returns; a leader above it may return even an accepted report.
-        try:
-            person = await authorize(uow, who, Action.REVIEW, report.unit_id, on, req=req, field="report_id")
-            by_receiving, by_unit = True, reviewer
-        except DomainError as refused_as_receiver:
-            try:
-                person = await authorize(uow, who, Action.OVERSEE, report.unit_id, on, req=req, field="report_id")
-            except DomainError:
-                raise refused_as_receiver from None
-            by_receiving, by_unit = False, person.unit_id
-        before = report.status
-        report.receiving_unit_id = reviewer
-        report.return_(comment, by_receiving)
-        now = uow.now()
-        if not await uow.reports.update_review(report, before, now, person.label, by_unit):
-            raise conflict(f"Báo cáo {report.report_id} vừa thay đổi (có thể đơn vị đã gửi lại); xin xem xét lại.")
-        await uow.reports.add_review(report, "returned", now, person.label, by_unit, comment)
-        await uow.emit(ev.ReportReturned(
-            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
-            unit_id=report.unit_id, by_unit_id=by_unit, revision=report.revision, comment=comment, returned_at=now),
-            subject=report.unit_id)
-        await uow.commit()
-        return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status="returned",
-                                 revision=report.revision, by_unit_id=by_unit, at=now, comment=comment)
-
-
-async def reopen_report(cmd: api.ReopenReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReviewReceipt:
-    """The receiving level unlocks an accepted report for a correction (the only way an accepted
-    report changes besides a return): back to "submitted", still counted as received."""
-    comment = cmd.comment.strip()
-    if not comment:
-        raise Invalid("Mở lại báo cáo cần ghi rõ lý do, nội dung cần sửa.", "comment")
-    async with uow:
-        report, req, chain, on = await _review_context(uow, ctx, cmd.report_id)
-        reviewer = chain[1].unit_id if len(chain) > 1 else report.receiving_unit_id
-        person = await authorize(uow, who, Action.REVIEW, report.unit_id, on, req=req, field="report_id")
-        now = uow.now()
-        before = report.status
-        report.receiving_unit_id = reviewer
-        report.reopen(comment)
-        if not await uow.reports.update_review(report, before, now, person.label, reviewer):
-            raise conflict(f"Báo cáo {report.report_id} vừa thay đổi; đề nghị xem lại rồi thực hiện lại.")
-        await uow.reports.add_review(report, "reopened", now, person.label, reviewer, comment)
-        await uow.emit(ev.ReportReopened(
-            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
-            unit_id=report.unit_id, by_unit_id=reviewer, revision=report.revision, comment=comment,
-            reopened_at=now), subject=report.unit_id)
-        await uow.commit()
-        return api.ReviewReceipt(report_id=report.report_id, unit_id=report.unit_id, status=report.status,
-                                 revision=report.revision, by_unit_id=reviewer, at=now, comment=comment)
-
-
-# --- reading --------------------------------------------------------------------------------------
-
-async def get_report(cmd: api.GetReport, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportView:
-    async with uow:
-        report = await uow.reports.get(cmd.report_id)
-        if report is None:
-            raise not_found(f"báo cáo {cmd.report_id}", "report_id")
-        req = await ctx.requirement(uow, report.requirement_id)
-        on = req.as_of if req is not None else local_day(uow.now())
-        await authorize(uow, who, Action.READ, report.unit_id, on, req=req, field="report_id")
-        history = await uow.reports.history(report.report_id)
-        revisions = await uow.reports.revisions(report.report_id)
-        return api.ReportView(
-            report_id=report.report_id, requirement_id=report.requirement_id, period=report.period,
-            unit_id=report.unit_id, receiving_unit_id=report.receiving_unit_id, status=report.status,
-            revision=report.revision, submitted_at=report.submitted_at, first_submitted_at=report.first_submitted_at,
-            due_date=report.due_date, on_time=report.on_time, form_id=report.form_id,
-            form_version=report.form_version, values=report.values, draft_values=report.draft_values,
-            review_comment=report.review_comment,
-            history=[api.ReviewStep(action=h.action, revision=h.revision, by_unit_id=h.by_unit_id, actor_id=h.actor_id,
-                                    comment=h.comment, at=h.at) for h in history],
-            revisions=[api.RevisionView(revision=r.revision, values=r.values, submitted_at=r.submitted_at,
-                                        submitted_by=r.submitted_by, on_time=r.on_time, form_id=r.form_id,
-                                        form_version=r.form_version) for r in revisions])
-
-
-async def list_reports(cmd: api.ListReports, who: Principal, uow: ReportsUnitOfWork, ctx: Context) -> api.ReportPage:
-    async with uow:
-        req = await ctx.requirement(uow, cmd.requirement_id)
-        if req is None:
-            raise not_found(f"yêu cầu báo cáo {cmd.requirement_id}", "requirement_id")
-        if cmd.unit_id:  # one unit's own report: whoever may read that unit
-            await authorize(uow, who, Action.READ, cmd.unit_id, req.as_of, req=req, field="unit_id")
-        else:
-            await authorize(uow, who, Action.READ, cmd.receiving_unit_id or req.issuer_unit_id, req.as_of, req=req,
-                            field="receiving_unit_id")
-        items = await uow.reports.page(cmd.requirement_id, cmd.receiving_unit_id, cmd.status, cmd.limit + 1, cmd.cursor,
-                                       unit_id=cmd.unit_id)
-        more = len(items) > cmd.limit
-        items = items[:cmd.limit]
-        return api.ReportPage(items=[api.ReportSummary(
-            report_id=r.report_id, unit_id=r.unit_id, receiving_unit_id=r.receiving_unit_id, status=r.status,
-            revision=r.revision, submitted_at=r.submitted_at, on_time=r.on_time) for r in items],
-            next_cursor=items[-1].report_id if more else None)
