@@ -6,10 +6,8 @@ the unit of work records the batch's notices just before). Recipients per kind, 
 
 | event                                   | kind                         | told                                            |
 |-----------------------------------------|------------------------------|-------------------------------------------------|
-| plans.plan.issued                       | plan_issued                  | contacts of every unit the plan gives work to   |
-|                                         |                              | (named units, departments by code, units of the |
-|                                         |                              | kinds under the issuer), people of the named    |
-|                                         |                              | roles in the issuer                             |
+| plans.plan.issued                       | plan_issued                  | the people of the roles it names, in the units  |
+|                                         |                              | plans resolved (the event's `role_holders`)     |
 | plans.tasks.assigned                    | tasks_assigned               | contacts of the unit                            |
 | plans.deadline.approaching              | deadline_approaching         | contacts of the unit                            |
 | plans.deadline.missed                   | deadline_missed              | contacts of the unit; of its parent (oversight) |
@@ -38,7 +36,7 @@ from contracts.envelope import CloudEvent
 from contracts.events import awards as awards_ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
-from contracts.types import NomineeKind, PartyKind
+from contracts.types import NomineeKind
 from runtime.access import Action
 from runtime.auth import Principal
 from runtime.directory import Directory, Retry
@@ -67,14 +65,14 @@ def _notice(event: CloudEvent[Any], kind: Kind, link: str, targets: list[Target]
 
 # --- plans -------------------------------------------------------------------------------------
 async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: NotifyUnitOfWork, policy: Policy) -> None:
-    """The plan itself goes to the people it names by role (individual plans of executive members…).
-    The units it gives work to are told by plans' own answer — one `tasks.assigned` per unit, with
-    its occurrences — never recomputed here from the plan's parties (one rule, in plans)."""
+    """The plan itself goes to the people it names by role (individual plans of executive members…),
+    in the units plans resolved (`role_holders`). The units it gives work to are told by plans' own
+    answer too — one `tasks.assigned` per unit, with its occurrences. Nothing here reads the plan's
+    parties: "who gets this plan's work" is one rule, in plans."""
     d = event.data
     await uow.notify.upsert_ref("plan", d.plan_id, number=d.number, title=d.title, unit_id=d.issuer_unit_id)
-    roles = frozenset(str(r) for item in d.items for party in item.responsible
-                      if party.kind == PartyKind.PEOPLE_OF_ROLE for r in party.roles)
-    targets = [Target("unit", d.issuer_unit_id, OWN, roles, fallback=False)] if roles else []
+    targets = [Target("unit", h.unit_id, OWN, frozenset(str(r) for r in h.roles), fallback=False)
+               for h in d.role_holders]
     if not targets:
         return
     stage(uow, _notice(event, Kind.PLAN_ISSUED, f"/plans/{d.plan_id}", targets,
