@@ -120,10 +120,6 @@ class AwardsDirectory(Directory):
         merged = merged.union(sa.select(u.c.unit_id).join(merged, u.c.merged_into == merged.c.unit_id))
         return sa.union(sa.select(sub.c.unit_id), sa.select(merged.c.unit_id))  # type: ignore[return-value]
 
-    async def has_parent_rows(self, unit_id: str) -> bool:
-        return (await self.session.execute(sa.select(dir_parents.c.unit_id)
-                                           .where(dir_parents.c.unit_id == unit_id).limit(1))).first() is not None
-
 
 # --- facts ---------------------------------------------------------------------------------------
 
@@ -159,11 +155,6 @@ class FactsRepository:
                 report_facts.c.report_id == report_id, report_facts.c.revision == revision).values(**values))
         else:
             await self.session.execute(report_facts.insert().values(report_id=report_id, revision=revision, **values))
-
-    async def report_unit_period(self, report_id: str) -> tuple[str, str] | None:
-        row = (await self.session.execute(sa.select(report_facts.c.unit_id, report_facts.c.period)
-                                          .where(report_facts.c.report_id == report_id).limit(1))).first()
-        return (row.unit_id, row.period) if row else None
 
     async def assessments(self, person_ids: Iterable[str], year: int) -> dict[str, list[Assessment]]:
         ids = sorted(set(person_ids))

@@ -269,18 +269,16 @@ class ReportsRepository:
 
     async def submissions(self, requirement_id: str, period: str, *, with_values: bool) -> list[tuple[Any, ...]]:
         """(unit_id, status, on_time, submitted_at[, figures]) of every submitted report (drafts
-        left out): the numbers only (reports stored by the first schema have no figures: their
-        values)."""
+        left out): the numbers only (`figures`, written with every submission)."""
         cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time, reports.c.submitted_at]
         if with_values:
-            cols += [reports.c.figures,
-                     sa.type_coerce(sa.case((reports.c.figures.is_(None), reports.c["values"])), sa.JSON)]
+            cols.append(reports.c.figures)
         rows = (await (await self.conn()).execute(
             sa.select(*cols).where(reports.c.requirement_id == requirement_id, reports.c.period == period,
                                    reports.c.status != "draft"))).all()
         if not with_values:
             return [tuple(r) for r in rows]
-        return [(r[0], r[1], r[2], r[3], r[4] if r[4] is not None else r[5]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4] or {}) for r in rows]
 
     async def values_of(self, requirement_id: str, period: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The whole values (narratives included) of these units' reports."""
