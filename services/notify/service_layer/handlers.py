@@ -39,7 +39,7 @@ from contracts.events import reports as reports_ev
 from contracts.types import NomineeKind
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.directory import Directory, Retry
+from runtime.directory import Retry
 from runtime.errors import Invalid, NotFound, not_found
 from services.notify.domain.model import (
     Audience,
@@ -289,7 +289,7 @@ HANDLERS: dict[type, EventHandler] = {  # the event's data model → its handler
 # --- requests ----------------------------------------------------------------------------------
 async def _me(uow: NotifyUnitOfWork, who: Principal) -> str:
     """The person whose inbox and preferences these are: the caller, and nobody else (OWN)."""
-    await Directory(uow.session).authorize(who, Action.OWN, None, uow.now().date(), owner=who.id,
+    await uow.directory.authorize(who, Action.OWN, None, uow.now().date(), owner=who.id,
                                            field="Authorization")
     return who.id
 
@@ -334,7 +334,7 @@ async def mark_read(cmd: api.MarkRead, who: Principal, uow: NotifyUnitOfWork) ->
 
 
 async def _known_person(uow: NotifyUnitOfWork, person_id: str) -> Any:
-    person = await Directory(uow.session).person(person_id)
+    person = await uow.directory.person(person_id)
     if person is None:
         raise not_found(f"cá nhân {person_id}", "person_id")
     return person
@@ -406,7 +406,7 @@ async def delivery_log(q: api.DeliveryLog, who: Principal, uow: NotifyUnitOfWork
         if person_id != who.id or who.kind != "person":
             # besides the person, the administrators of their unit (did the e-mail go out?)
             person = await _known_person(uow, person_id)
-            await Directory(uow.session).authorize(who, Action.ADMINISTER, person.unit_id, uow.now().date(),
+            await uow.directory.authorize(who, Action.ADMINISTER, person.unit_id, uow.now().date(),
                                                    field="person_id")
         else:
             await _me(uow, who)
