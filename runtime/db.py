@@ -4,7 +4,6 @@ unit of work."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import sqlite3
@@ -105,17 +104,6 @@ def is_unavailable(exc: BaseException) -> bool:
         if isinstance(e, ConnectionError | TimeoutError | socket.gaierror):
             return True
     return False
-
-
-async def database_answers(engine: AsyncEngine, timeout_s: float = 5.0) -> bool:
-    """True when a trivial statement goes through within `timeout_s`."""
-    try:
-        async with asyncio.timeout(timeout_s):
-            async with engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        return True
-    except Exception:
-        return False
 
 
 class _InlineSqliteConnection(aiosqlite.Connection):

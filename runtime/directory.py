@@ -63,6 +63,41 @@ dir_people = sa.Table(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class DirUnit:
+    """A unit of the projection, as the services read it (never the table's row)."""
+
+    unit_id: str
+    code: str
+    name: str
+    kind: str
+    registered_on: date
+    closed_on: date | None = None
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirPerson:
+    """A person of the projection, as the services read them."""
+
+    person_id: str
+    unit_id: str
+    full_name: str
+    roles: tuple[str, ...] = ()
+    email: str | None = None
+    phone: str | None = None
+    active: bool = True
+
+
+def dir_unit(row: Any) -> DirUnit:
+    return DirUnit(row.unit_id, row.code, row.name, row.kind, row.registered_on, row.closed_on, row.merged_into)
+
+
+def dir_person(row: Any) -> DirPerson:
+    return DirPerson(row.person_id, row.unit_id, row.full_name, tuple(row.roles or ()), row.email, row.phone,
+                     bool(row.active))
+
+
 class Retry(Exception):
     """An event came before the one it builds on (e.g. a move before the registration): retry later."""
 
@@ -152,11 +187,13 @@ class Directory:
             await self.session.execute(dir_people.insert().values(person_id=person_id, **values))
 
     # --- queries ------------------------------------------------------------------------------
-    async def unit(self, unit_id: str) -> Any:
-        return (await self.session.execute(sa.select(dir_units).where(dir_units.c.unit_id == unit_id))).first()
+    async def unit(self, unit_id: str) -> DirUnit | None:
+        row = (await self.session.execute(sa.select(dir_units).where(dir_units.c.unit_id == unit_id))).first()
+        return dir_unit(row) if row else None
 
-    async def person(self, person_id: str) -> Any:
-        return (await self.session.execute(sa.select(dir_people).where(dir_people.c.person_id == person_id))).first()
+    async def person(self, person_id: str) -> DirPerson | None:
+        row = (await self.session.execute(sa.select(dir_people).where(dir_people.c.person_id == person_id))).first()
+        return dir_person(row) if row else None
 
     async def parent_as_of(self, unit_id: str, on: date) -> str | None:
         row = (await self.session.execute(sa.select(dir_parents.c.parent_id).where(

@@ -324,10 +324,6 @@ class NatsUsers:
         return "accounts: " + json.dumps({ACCOUNT: account}, indent=2) + "\n"
 
 
-def describe(users: dict[str, NatsUser]) -> list[tuple[str, str, str]]:
-    return [(u.name, u.role, u.note) for u in sorted(users.values(), key=lambda u: u.name)]
-
-
 # --- connecting ---------------------------------------------------------------------------------------
 
 def connect_options(user: str, *, secrets_dir: Path | None = None, creds: Path | str | None = None,

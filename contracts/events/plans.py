@@ -86,6 +86,14 @@ class PlanItemRef(Model):
     responsible: list[ResponsibleParty] = Field(max_length=20)
 
 
+class RoleHolders(Model):
+    """A unit whose people of these roles the plan gives work to (an item for people of a role:
+    each executive member's individual plan, say)."""
+
+    unit_id: Id
+    roles: list[Role] = Field(min_length=1, max_length=10)
+
+
 class PlanIssued(Model):
     """A plan was issued (revision 1) or re-issued as a new revision: the whole plan."""
 
@@ -99,6 +107,10 @@ class PlanIssued(Model):
     basis: list[Text] = Field(default_factory=list, max_length=50)
     recipients: list[Text] = Field(default_factory=list, max_length=100)
     items: list[PlanItemRef] = Field(max_length=500)
+    role_holders: list[RoleHolders] = Field(default_factory=list, max_length=50_000, description=(
+        "the units whose people of a role the plan's people_of_role parties name, with those roles, as plans "
+        "resolved them on the issue day (`under` honoured, its whole subtree): who is told of the plan itself. "
+        "The units given tasks are told by tasks.assigned"))
 
 
 class PlanClosed(Model):

@@ -13,19 +13,19 @@ from runtime.consumer import Subscription
 from runtime.directory import DIRECTORY_HANDLERS
 from runtime.scheduler import Scheduler
 from runtime.wiring import Wiring, endpoints
-from services.reports.service_layer import consolidating, handlers, requirements
+from services.reports.service_layer import consolidating, reading, requirements, review, submission
 from services.reports.service_layer.context import Context
 from services.reports.settings import ReportsSettings
 
 # endpoint → use case(cmd, who, uow, context)
 ENDPOINTS: dict[str, Any] = {
-    "submit_report": handlers.submit_report,
-    "save_draft": handlers.save_draft,
-    "accept_report": handlers.accept_report,
-    "return_report": handlers.return_report,
-    "reopen_report": handlers.reopen_report,
-    "get_report": handlers.get_report,
-    "list_reports": handlers.list_reports,
+    "submit_report": submission.submit_report,
+    "save_draft": submission.save_draft,
+    "accept_report": review.accept_report,
+    "return_report": review.return_report,
+    "reopen_report": review.reopen_report,
+    "get_report": reading.get_report,
+    "list_reports": reading.list_reports,
     "open_requirement": requirements.open_requirement,
     "get_requirement": requirements.get_requirement,
     "list_requirements": requirements.list_requirements,

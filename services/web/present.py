@@ -150,23 +150,12 @@ def number(value: Any, decimals: int = 0) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def percent(part: float | int | None, whole: float | int | None) -> str:
-    if not whole or part is None:
-        return "—"
-    return number(100 * part / whole, 1) + "%"
-
-
 def label(value: Any, table: dict[Any, str]) -> str:
     return table.get(value, "" if value is None else str(value))
 
 
 def roles(values: list[str] | None) -> str:
     return ", ".join(ROLES.get(r, r) for r in values or [])
-
-
-def days_left(due: Any, today: date) -> int | None:
-    d = _as_date(due)
-    return (d - today).days if d else None
 
 
 PARTY_DEPARTMENTS = {"BAN_TGNC": "Ban Tuyên giáo - Nữ công", "BAN_TCKT": "Ban Tổ chức - Kiểm tra",

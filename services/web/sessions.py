@@ -109,9 +109,6 @@ class SessionStore:
             self._by_id.pop(s.sid, None)
         return gone
 
-    def of_person(self, person_id: str) -> list[Session]:
-        return [s for s in self._by_id.values() if s.person_id == person_id]
-
 
 def pre_token(secret: str, pre: str) -> str:
     """The login form's CSRF token: an HMAC of the pre-session cookie."""

@@ -225,7 +225,10 @@ async def test_every_kind_reaches_its_recipients_in_vietnamese(nc, nats_server, 
                  "responsible": [{"kind": "department", "code": "TGNC"}]},
                 {"item_id": "i3", "section": "II.1", "content": "Kế hoạch cá nhân", "output": "individual_plan",
                  "timing": {"kind": "yearly_by_month", "month": 12},
-                 "responsible": [{"kind": "people_of_role", "roles": ["executive_member"]}]}]})
+                 "responsible": [{"kind": "people_of_role", "roles": ["executive_member"]}]}],
+            # plans' answer for i3: the units of the issuer's subtree with executive members
+            "role_holders": [{"unit_id": "prov", "roles": ["executive_member"]},
+                             {"unit_id": "g2", "roles": ["executive_member"]}]})
         ev["tasks_assigned"] = await publish(js, "vn.congdoan.plans.tasks.assigned.v1", {
             "plan_id": "plan-11", "revision": 1, "plan_number": "11-KH/LĐLĐ", "unit_id": "g1", "occurrences": [
                 {"occurrence_id": "o1", "item_id": "i1", "period": "2026", "due_date": "2026-12-31", "output": "plan",
@@ -276,7 +279,7 @@ async def test_every_kind_reaches_its_recipients_in_vietnamese(nc, nats_server, 
             "nominee_id": "g1m", "unit_id": "g1", "form": "Bằng khen"})
 
         expected = {  # kind -> who is told
-            "plan_issued": {"exec"},  # the units hear of their work from tasks.assigned
+            "plan_issued": {"exec", "g2e"},  # plans' role_holders; the units hear of their work from tasks.assigned
             "tasks_assigned": {"g1c"},
             "deadline_approaching": {"g1c"},
             "deadline_missed": {"g1c", "chair"},

@@ -77,13 +77,6 @@ def test_reasons_for_missing_late_and_unaccepted_reports():
     assert s.reasons_not_eligible(require_accepted=True) == []
 
 
-def test_the_first_projection_shape_still_works():
-    s = UnitStanding(unit_id="u", period="2026")
-    s.record_report(revision=2, on_time=True)
-    s.record_report(revision=1, on_time=False)
-    assert s.reasons_not_eligible() == []
-
-
 def test_assessments_converge_and_need_a_good_rating():
     person = SimpleNamespace(active=True)
     early = Assessment("ip1", "p1", 2025, "done", date(2025, 12, 10),
@@ -240,10 +233,8 @@ def test_places_and_quotas():
     assert e.value.field == "quotas.u1"
 
 
-def test_one_report_counts_per_requirement_and_legacy_facts_give_way():
+def test_one_report_counts_per_requirement():
     s = UnitStanding("g1", "2025")
-    s.record_submitted("legacy:2025:g1", "legacy", 1, False)  # carried over from the first projection
-    assert s.reasons_not_eligible() == ["Báo cáo kết quả kỳ 2025 gửi trễ hạn"]
     s.record_submitted("r-old", "annual", 1, False, T0)
     s.record_submitted("r-new", "annual", 1, True, T0 + timedelta(days=1))  # filed again under a new id
     assert s.reasons_not_eligible() == []

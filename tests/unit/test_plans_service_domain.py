@@ -28,8 +28,10 @@ from services.plans.domain.plans import (
     parse_document,
     parse_offsets,
     plan_issued_data,
+    plan_role_holders,
     reminders_for,
     resolve,
+    role_holders,
 )
 from services.plans.domain.seed_plan import SEED_PLAN
 from services.plans.domain.tasks import TaskError, apply_update, category, reference_date
@@ -119,6 +121,28 @@ def test_parties_resolve_on_the_hierarchy_of_the_date():
     org.kinds["ldld-bd-ban-tgnc"] = "affiliated_unit"
     with pytest.raises(PlanError, match="không có ban BAN_TGNC"):
         resolve(plan.item("IV.1.1.a"), "ldld-bd", org, on)
+
+
+def test_whose_work_a_role_party_is_plans_answers_once_honouring_under():
+    """plan.issued carries these units and roles; notify tells their people of those roles (never
+    reading the plan's parties itself)."""
+    from dataclasses import replace
+    org = demo_org(40, {"executive_member": {"ldld-bd", "cdcs-00002"}, "head_of_unit": {"cdcs-00001"}})
+    plan = parse_document(PlanDocument.model_validate(seed_document()).model_dump(mode="json"))
+    item = plan.item("II.1.e")  # individual plans of executive members and heads of unit
+    on = date(2026, 1, 1)
+    holders = role_holders(item, "ldld-bd", org, on)
+    assert holders == {"ldld-bd": {"executive_member"}, "cdcs-00002": {"executive_member"},
+                       "cdcs-00001": {"head_of_unit"}}
+    assert sorted(holders) == resolve(item, "ldld-bd", org, on)  # the same units the tasks go to
+    # `under` narrows to a subtree: the issuer's own executive members are not in it.
+    parent = org.hierarchy.parent_of("cdcs-00001", on)
+    narrowed = replace(item, responsible=tuple(replace(p, under=parent) for p in item.responsible))
+    assert "ldld-bd" not in role_holders(narrowed, "ldld-bd", org, on)
+    assert "cdcs-00001" in role_holders(narrowed, "ldld-bd", org, on)
+    data = PlanIssued.model_validate(plan_issued_data("kh-1", 1, plan, on, plan_role_holders(plan, org, on)))
+    assert {(h.unit_id, tuple(h.roles)) for h in data.role_holders} >= {
+        ("ldld-bd", ("executive_member",)), ("cdcs-00001", ("head_of_unit",))}
 
 
 def test_cascade_over_2000_units_asks_nothing_in_the_past():

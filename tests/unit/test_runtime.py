@@ -169,8 +169,8 @@ def test_due_date_is_judged_on_the_local_calendar_day():
 def test_eligibility_follows_the_latest_revision_whatever_the_order():
     s = UnitStanding(unit_id="u", period="2026")
     assert s.reasons_not_eligible() == ["Chưa gửi báo cáo kết quả kỳ 2026"]
-    s.record_report(revision=2, on_time=True)
-    s.record_report(revision=1, on_time=False)  # an older revision arriving late changes nothing
+    s.record_submitted("r", "q", 2, True)
+    s.record_submitted("r", "q", 1, False)  # an older revision arriving late changes nothing
     assert s.reasons_not_eligible() == []
 
 

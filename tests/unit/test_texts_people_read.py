@@ -66,6 +66,7 @@ def _event(event_type: str) -> dict[str, Any]:
             "item_id": "II.1.d", "section": "II.1", "output": "individual_plan", "timing": {"kind": "yearly_by_month", "month": 12},
             "content": "Các đồng chí Ủy viên Ban Chấp hành xây dựng kế hoạch cá nhân.",
             "responsible": [{"kind": "people_of_role", "roles": ["executive_member"]}]})
+        ev["data"]["role_holders"] = [{"unit_id": U, "roles": ["executive_member"]}]  # as plans resolves it
     return ev
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.directory import Directory, dir_parents, dir_people, dir_units
+from runtime.directory import Directory, DirPerson, DirUnit, dir_parents, dir_people, dir_person, dir_unit, dir_units
 from services.awards.adapters.orm import (
     award_forms,
     awards,
@@ -27,11 +27,13 @@ from services.awards.adapters.orm import (
 from services.awards.domain.eligibility import Assessment, ReportRevision, UnitStanding
 from services.awards.domain.model import (
     COUNTS_TO_QUOTA,
+    Award,
     AwardForm,
     Decision,
     ExemplaryModel,
     Nomination,
     Round,
+    RoundSource,
 )
 
 CHUNK = 500
@@ -88,20 +90,20 @@ class AwardsDirectory(Directory):
                 out[r.unit_id] = r.name
         return out
 
-    async def units(self, unit_ids: Iterable[str]) -> dict[str, Any]:
+    async def units(self, unit_ids: Iterable[str]) -> dict[str, DirUnit]:
         ids = sorted(set(unit_ids))
-        out: dict[str, Any] = {}
+        out: dict[str, DirUnit] = {}
         for chunk in _chunks(ids):
             for r in (await self.session.execute(sa.select(dir_units).where(dir_units.c.unit_id.in_(chunk)))).all():
-                out[r.unit_id] = r
+                out[r.unit_id] = dir_unit(r)
         return out
 
-    async def people(self, person_ids: Iterable[str]) -> dict[str, Any]:
+    async def people(self, person_ids: Iterable[str]) -> dict[str, DirPerson]:
         ids = sorted(set(person_ids))
-        out: dict[str, Any] = {}
+        out: dict[str, DirPerson] = {}
         for chunk in _chunks(ids):
             for r in (await self.session.execute(sa.select(dir_people).where(dir_people.c.person_id.in_(chunk)))).all():
-                out[r.person_id] = r
+                out[r.person_id] = dir_person(r)
         return out
 
     @staticmethod
@@ -117,10 +119,6 @@ class AwardsDirectory(Directory):
             "scope_merged", recursive=True)
         merged = merged.union(sa.select(u.c.unit_id).join(merged, u.c.merged_into == merged.c.unit_id))
         return sa.union(sa.select(sub.c.unit_id), sa.select(merged.c.unit_id))  # type: ignore[return-value]
-
-    async def has_parent_rows(self, unit_id: str) -> bool:
-        return (await self.session.execute(sa.select(dir_parents.c.unit_id)
-                                           .where(dir_parents.c.unit_id == unit_id).limit(1))).first() is not None
 
 
 # --- facts ---------------------------------------------------------------------------------------
@@ -158,11 +156,6 @@ class FactsRepository:
         else:
             await self.session.execute(report_facts.insert().values(report_id=report_id, revision=revision, **values))
 
-    async def report_unit_period(self, report_id: str) -> tuple[str, str] | None:
-        row = (await self.session.execute(sa.select(report_facts.c.unit_id, report_facts.c.period)
-                                          .where(report_facts.c.report_id == report_id).limit(1))).first()
-        return (row.unit_id, row.period) if row else None
-
     async def assessments(self, person_ids: Iterable[str], year: int) -> dict[str, list[Assessment]]:
         ids = sorted(set(person_ids))
         out: dict[str, list[Assessment]] = {p: [] for p in ids}
@@ -197,21 +190,29 @@ class SourcesRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def of_plan(self, plan_id: str) -> list[Any]:
-        return list((await self.session.execute(sa.select(round_sources)
-                                                .where(round_sources.c.plan_id == plan_id))).all())
+    @staticmethod
+    def _source(r: Any) -> RoundSource:
+        return RoundSource(r.plan_id, r.item_id, r.plan_revision, r.plan_number, r.issuer_unit_id, r.issued_on,
+                           r.content, dict(r.timing), bool(r.active))
 
-    async def get(self, plan_id: str, item_id: str) -> Any:
-        return (await self.session.execute(sa.select(round_sources).where(
+    async def of_plan(self, plan_id: str) -> list[RoundSource]:
+        return [self._source(r) for r in (await self.session.execute(
+            sa.select(round_sources).where(round_sources.c.plan_id == plan_id))).all()]
+
+    async def get(self, plan_id: str, item_id: str) -> RoundSource | None:
+        r = (await self.session.execute(sa.select(round_sources).where(
             round_sources.c.plan_id == plan_id, round_sources.c.item_id == item_id))).first()
+        return self._source(r) if r else None
 
-    async def upsert(self, **values: Any) -> None:
-        if await self.get(values["plan_id"], values["item_id"]) is None:
+    async def upsert(self, s: RoundSource) -> None:
+        values = dict(plan_id=s.plan_id, item_id=s.item_id, plan_revision=s.plan_revision, plan_number=s.plan_number,
+                      issuer_unit_id=s.issuer_unit_id, issued_on=s.issued_on, content=s.content, timing=s.timing,
+                      active=s.active)
+        if await self.get(s.plan_id, s.item_id) is None:
             await self.session.execute(round_sources.insert().values(**values))
         else:
             await self.session.execute(round_sources.update().where(
-                round_sources.c.plan_id == values["plan_id"], round_sources.c.item_id == values["item_id"])
-                .values(**values))
+                round_sources.c.plan_id == s.plan_id, round_sources.c.item_id == s.item_id).values(**values))
 
     async def close_plan(self, plan_id: str, closed_on: date) -> None:
         if not await self.plan_closed(plan_id):
@@ -396,6 +397,13 @@ class NominationsRepository:
 
 # --- decisions and awards ------------------------------------------------------------------------
 
+_AWARD_FIELDS = tuple(Award.__dataclass_fields__)
+
+
+def _award(r: Any) -> Award:
+    return Award(**{f: getattr(r, f) for f in _AWARD_FIELDS})
+
+
 class DecisionsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -420,20 +428,21 @@ class DecisionsRepository:
             decision_date=d.decision_date, signer=d.signer, nomination_ids=d.nomination_ids, issued_at=d.issued_at,
             issued_by=d.issued_by))
 
-    async def add_awards(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(awards.insert(), rows)
+    async def add_awards(self, items: list[Award]) -> None:
+        if items:
+            await self.session.execute(awards.insert(), [{f: getattr(a, f) for f in _AWARD_FIELDS} for a in items])
 
-    async def awards_of_decision(self, decision_id: str) -> list[Any]:
-        return list((await self.session.execute(sa.select(awards).where(awards.c.decision_id == decision_id)
-                                                .order_by(awards.c.award_id))).all())
+    async def awards_of_decision(self, decision_id: str) -> list[Award]:
+        return [_award(r) for r in (await self.session.execute(
+            sa.select(awards).where(awards.c.decision_id == decision_id).order_by(awards.c.award_id))).all()]
 
-    async def award(self, award_id: str) -> Any:
-        return (await self.session.execute(sa.select(awards).where(awards.c.award_id == award_id))).first()
+    async def award(self, award_id: str) -> Award | None:
+        r = (await self.session.execute(sa.select(awards).where(awards.c.award_id == award_id))).first()
+        return _award(r) if r else None
 
     async def history(self, *, unit_ids: list[str] | None = None, person_id: str | None = None,
                       nominee_kind: str | None = None, from_year: int | None = None,
-                      to_year: int | None = None, limit: int = 2000) -> list[Any]:
+                      to_year: int | None = None, limit: int = 2000) -> list[Award]:
         q = sa.select(awards)
         if person_id is not None:
             q = q.where(awards.c.nominee_kind == "individual", awards.c.nominee_id == person_id)
@@ -452,7 +461,7 @@ class DecisionsRepository:
         if to_year is not None:
             q = q.where(awards.c.year <= to_year)
         q = q.order_by(awards.c.decision_date.desc(), awards.c.award_id).limit(limit)
-        return list((await self.session.execute(q)).all())
+        return [_award(r) for r in (await self.session.execute(q)).all()]
 
 
 # --- exemplary models ----------------------------------------------------------------------------
@@ -476,11 +485,15 @@ class ModelsRepository:
             model_id=m.model_id, unit_id=m.unit_id, person_id=m.person_id, title=m.title, story=m.story, year=m.year,
             award_id=m.award_id, registered_at=m.registered_at, registered_by=m.registered_by))
 
-    async def list(self, *, scope: sa.Select[Any] | list[str] | None, person_id: str | None, from_year: int | None,
-                   to_year: int | None, after: tuple[int, str] | None, limit: int) -> list[ExemplaryModel]:
+    async def list(self, *, unit_ids: list[str] | None = None, under: tuple[str, date] | None = None,
+                   person_id: str | None, from_year: int | None, to_year: int | None, after: tuple[int, str] | None,
+                   limit: int) -> list[ExemplaryModel]:
+        """Models of these units, or of the units under (root, on) and those merged into them."""
         q = sa.select(exemplary_models)
-        if scope is not None:
-            q = q.where(exemplary_models.c.unit_id.in_(scope))
+        if unit_ids is not None:
+            q = q.where(exemplary_models.c.unit_id.in_(unit_ids))
+        if under is not None:
+            q = q.where(exemplary_models.c.unit_id.in_(AwardsDirectory.scope(*under)))
         if person_id is not None:
             q = q.where(exemplary_models.c.person_id == person_id)
         if from_year is not None:

@@ -20,9 +20,6 @@ RATING_LABELS = {
     "not_done": "Không hoàn thành nhiệm vụ",
 }
 _ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
-# Facts carried over from the first projection (one per unit and period, no report id): they count
-# only until reports tells awards of a real report of that unit and period.
-LEGACY_REQUIREMENT = "legacy"
 
 
 def vn_date(d: date) -> str:
@@ -125,16 +122,10 @@ class UnitStanding:
             r.accepted_at = at
             r.accepted_on_time = on_time
 
-    def record_report(self, revision: int, on_time: bool, report_id: str = "report", requirement_id: str = "") -> None:
-        """A submission of the unit's report (the first projection's shape, kept for callers)."""
-        self.record_submitted(report_id, requirement_id, revision, on_time)
-
     def reasons_not_eligible(self, require_accepted: bool = False, requirement_id: str | None = None) -> list[str]:
         label = period_label(self.period)
         reports = [f for f in self.reports.values() if f.revisions
                    and (requirement_id is None or f.requirement_id == requirement_id)]
-        if any(f.requirement_id != LEGACY_REQUIREMENT for f in reports):
-            reports = [f for f in reports if f.requirement_id != LEGACY_REQUIREMENT]
         # One report counts per requirement: the one with the latest news (a unit that filed again
         # under a new report id is judged on that one).
         latest_per_requirement: dict[str, ReportFacts] = {}

@@ -18,7 +18,7 @@ from runtime import errors
 from services.awards.domain.eligibility import UnitStanding, vn_date
 
 __all__ = ["UnitStanding", "DomainError", "Invalid", "Conflict", "NotAllowed", "AwardForm", "Round", "Nomination",
-           "Decision", "ExemplaryModel", "STATUS_LABELS", "level_for_kind", "default_report_period",
+           "Decision", "Award", "RoundSource", "ExemplaryModel", "STATUS_LABELS", "level_for_kind", "default_report_period",
            "check_quotas", "new_round"]
 
 
@@ -333,6 +333,43 @@ class Decision:
                      nomination_ids: list[str]) -> bool:
         return (self.round_id, self.number, self.decision_date, self.signer, sorted(self.nomination_ids)) == (
             round_id, number, decision_date, signer, sorted(nomination_ids))
+
+
+@dataclass(frozen=True)
+class Award:
+    """One award a decision grants: the nominee, the form, and the decision's number, date, signer."""
+
+    award_id: str
+    decision_id: str
+    round_id: str
+    round_name: str
+    nomination_id: str
+    nominee_kind: str
+    nominee_id: str
+    nominee_name: str
+    unit_id: str
+    form: str
+    form_name: str
+    category: str | None
+    decision_number: str
+    decision_date: date
+    signer: str
+    year: int
+
+
+@dataclass(frozen=True)
+class RoundSource:
+    """A plan item whose output is an award round: what opens one round a year (its timing)."""
+
+    plan_id: str
+    item_id: str
+    plan_revision: int
+    plan_number: str
+    issuer_unit_id: str
+    issued_on: date
+    content: str
+    timing: dict[str, Any]
+    active: bool = True
 
 
 @dataclass

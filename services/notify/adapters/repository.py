@@ -340,11 +340,6 @@ class NotifyRepository:
             await self.session.execute(d.update().where(d.c.delivery_id.in_(part), d.c.status == Status.PENDING.value)
                                        .values(leased_until=None, next_attempt_at=until, last_error=error))
 
-    async def next_due(self) -> datetime | None:
-        d = deliveries
-        return (await self.session.execute(sa.select(sa.func.min(d.c.next_attempt_at)).where(
-            d.c.status == Status.PENDING.value))).scalar_one_or_none()
-
     async def delivery_log(self, person_id: str, channel: str | None, status: str | None, limit: int,
                            before: tuple[datetime, str] | None) -> list[Any]:
         d = deliveries

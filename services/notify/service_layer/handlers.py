@@ -6,10 +6,8 @@ the unit of work records the batch's notices just before). Recipients per kind, 
 
 | event                                   | kind                         | told                                            |
 |-----------------------------------------|------------------------------|-------------------------------------------------|
-| plans.plan.issued                       | plan_issued                  | contacts of every unit the plan gives work to   |
-|                                         |                              | (named units, departments by code, units of the |
-|                                         |                              | kinds under the issuer), people of the named    |
-|                                         |                              | roles in the issuer                             |
+| plans.plan.issued                       | plan_issued                  | the people of the roles it names, in the units  |
+|                                         |                              | plans resolved (the event's `role_holders`)     |
 | plans.tasks.assigned                    | tasks_assigned               | contacts of the unit                            |
 | plans.deadline.approaching              | deadline_approaching         | contacts of the unit                            |
 | plans.deadline.missed                   | deadline_missed              | contacts of the unit; of its parent (oversight) |
@@ -45,10 +43,10 @@ from contracts.events import awards as awards_ev
 from contracts.events import notify as notify_ev
 from contracts.events import plans as plans_ev
 from contracts.events import reports as reports_ev
-from contracts.types import NomineeKind, PartyKind
+from contracts.types import NomineeKind
 from runtime.access import Action
 from runtime.auth import Principal
-from runtime.directory import Directory, Retry
+from runtime.directory import Retry
 from runtime.errors import Invalid, NotFound, not_found
 from services.notify.domain.model import (
     Audience,
@@ -74,14 +72,14 @@ def _notice(event: CloudEvent[Any], kind: Kind, link: str, targets: list[Target]
 
 # --- plans -------------------------------------------------------------------------------------
 async def on_plan_issued(event: CloudEvent[plans_ev.PlanIssued], uow: NotifyUnitOfWork, policy: Policy) -> None:
-    """The plan itself goes to the people it names by role (individual plans of executive members…).
-    The units it gives work to are told by plans' own answer — one `tasks.assigned` per unit, with
-    its occurrences — never recomputed here from the plan's parties (one rule, in plans)."""
+    """The plan itself goes to the people it names by role (individual plans of executive members…),
+    in the units plans resolved (`role_holders`). The units it gives work to are told by plans' own
+    answer too — one `tasks.assigned` per unit, with its occurrences. Nothing here reads the plan's
+    parties: "who gets this plan's work" is one rule, in plans."""
     d = event.data
     await uow.notify.upsert_ref("plan", d.plan_id, number=d.number, title=d.title, unit_id=d.issuer_unit_id)
-    roles = frozenset(str(r) for item in d.items for party in item.responsible
-                      if party.kind == PartyKind.PEOPLE_OF_ROLE for r in party.roles)
-    targets = [Target("unit", d.issuer_unit_id, OWN, roles, fallback=False)] if roles else []
+    targets = [Target("unit", h.unit_id, OWN, frozenset(str(r) for r in h.roles), fallback=False)
+               for h in d.role_holders]
     if not targets:
         return
     stage(uow, _notice(event, Kind.PLAN_ISSUED, f"/plans/{d.plan_id}", targets,
@@ -379,7 +377,7 @@ HANDLERS: dict[type, EventHandler] = {  # the event's data model → its handler
 # --- requests ----------------------------------------------------------------------------------
 async def _me(uow: NotifyUnitOfWork, who: Principal) -> str:
     """The person whose inbox and preferences these are: the caller, and nobody else (OWN)."""
-    await Directory(uow.session).authorize(who, Action.OWN, None, uow.now().date(), owner=who.id,
+    await uow.directory.authorize(who, Action.OWN, None, uow.now().date(), owner=who.id,
                                            field="Authorization")
     return who.id
 
@@ -424,7 +422,7 @@ async def mark_read(cmd: api.MarkRead, who: Principal, uow: NotifyUnitOfWork) ->
 
 
 async def _known_person(uow: NotifyUnitOfWork, person_id: str) -> Any:
-    person = await Directory(uow.session).person(person_id)
+    person = await uow.directory.person(person_id)
     if person is None:
         raise not_found(f"cá nhân {person_id}", "person_id")
     return person
@@ -512,7 +510,7 @@ async def delivery_log(q: api.DeliveryLog, who: Principal, uow: NotifyUnitOfWork
         if person_id != who.id or who.kind != "person":
             # besides the person, the administrators of their unit (did the e-mail go out?)
             person = await _known_person(uow, person_id)
-            await Directory(uow.session).authorize(who, Action.ADMINISTER, person.unit_id, uow.now().date(),
+            await uow.directory.authorize(who, Action.ADMINISTER, person.unit_id, uow.now().date(),
                                                    field="person_id")
         else:
             await _me(uow, who)

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from runtime.db import UnitOfWork
+from runtime.directory import Directory
 from services.notify.adapters.repository import NotifyRepository
 from services.notify.domain.model import Notice
 
@@ -17,12 +18,14 @@ class NotifyUnitOfWork(UnitOfWork):
     whole batch at once (set-based), then commits everything with the batch's inbox rows."""
 
     notify: NotifyRepository
+    directory: Directory
     staged: list[Notice]
     batch_events: int
 
     async def __aenter__(self) -> NotifyUnitOfWork:
         await super().__aenter__()
         self.notify = NotifyRepository(self.session)
+        self.directory = Directory(self.session)
         self.staged = []
         self.batch_events = 0  # events of the consumer batch that notify someone (entry point's count)
         self._hooks: dict[str, Hook] = {}

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.directory import Directory
+from runtime.directory import Directory, DirPerson, DirUnit, dir_unit
 from runtime.scheduler import cancel, reminders, schedule_many
 from services.plans.adapters.orm import (
     dir_parents,
@@ -28,6 +28,7 @@ from services.plans.domain.hierarchy import Hierarchy, UnitVersion
 from services.plans.domain.imports import Existing
 from services.plans.domain.logins import Login, RefreshRecord
 from services.plans.domain.model import Person, Unit
+from services.plans.domain.tasks import TaskCount
 
 CHUNK = 500  # rows per IN (...) list / executemany batch
 
@@ -42,7 +43,7 @@ class DirectoryRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.shared = Directory(session)  # the shared queries (authorize, snapshot, people_of…)
+        self.shared = Directory(session)  # the shared queries (authorize, snapshot, actor…)
 
     # --- units ---------------------------------------------------------------------------------
     async def get_unit(self, unit_id: str) -> Unit | None:
@@ -54,11 +55,12 @@ class DirectoryRepository:
         return Unit(unit_id=row.unit_id, code=row.code, name=row.name, kind=row.kind,
                     parent_id=first.parent_id if first else None, effective_from=row.registered_on)
 
-    async def unit_row(self, unit_id: str) -> Any:
+    async def unit(self, unit_id: str) -> DirUnit | None:
         return await self.shared.unit(unit_id)
 
-    async def unit_by_code(self, code: str) -> Any:
-        return (await self.session.execute(sa.select(dir_units).where(dir_units.c.code == code))).first()
+    async def unit_by_code(self, code: str) -> DirUnit | None:
+        row = (await self.session.execute(sa.select(dir_units).where(dir_units.c.code == code))).first()
+        return dir_unit(row) if row else None
 
     async def versions(self, unit_id: str) -> list[UnitVersion]:
         rows = (await self.session.execute(sa.select(dir_parents).where(dir_parents.c.unit_id == unit_id)
@@ -68,17 +70,17 @@ class DirectoryRepository:
     async def parent_as_of(self, unit_id: str, on: date) -> str | None:
         return await self.shared.parent_as_of(unit_id, on)
 
-    async def units_info(self, unit_ids: Iterable[str] | None = None) -> dict[str, Any]:
+    async def units_info(self, unit_ids: Iterable[str] | None = None) -> dict[str, DirUnit]:
         q = sa.select(dir_units)
         if unit_ids is None:
-            return {r.unit_id: r for r in (await self.session.execute(q)).all()}
-        out: dict[str, Any] = {}
+            return {r.unit_id: dir_unit(r) for r in (await self.session.execute(q)).all()}
+        out: dict[str, DirUnit] = {}
         for part in _chunks(sorted(set(unit_ids))):
             for r in (await self.session.execute(q.where(dir_units.c.unit_id.in_(part)))).all():
-                out[r.unit_id] = r
+                out[r.unit_id] = dir_unit(r)
         return out
 
-    async def load_hierarchy(self) -> tuple[Hierarchy, dict[str, Any]]:
+    async def load_hierarchy(self) -> tuple[Hierarchy, dict[str, DirUnit]]:
         """The whole effective-dated tree, and every unit's row."""
         info = await self.units_info()
         rows = (await self.session.execute(sa.select(dir_parents))).all()
@@ -127,7 +129,7 @@ class DirectoryRepository:
         row = await self.shared.person(person_id)
         return None if row is None else _person(row)
 
-    async def person_row(self, person_id: str) -> Any:
+    async def person(self, person_id: str) -> DirPerson | None:
         return await self.shared.person(person_id)
 
     async def add_person(self, p: Person, active: bool = True) -> None:
@@ -286,7 +288,8 @@ class TaskRepository:
                        occurrences.c.period, occurrences.c.item_id, occurrences.c.occurrence_id)
         return list((await self.session.execute(q)).all())
 
-    async def grouped(self, plan_id: str | None, year: int | None, unit_ids: Iterable[str] | None = None) -> list[Any]:
+    async def grouped(self, plan_id: str | None, year: int | None,
+                      unit_ids: Iterable[str] | None = None) -> list[TaskCount]:
         """Counts by (unit, due date, period year, status, on_time): what a rollup needs."""
         year_col = sa.func.substr(occurrences.c.period, 1, 4).label("year")
         q = (sa.select(occurrences.c.unit_id, occurrences.c.due_date, year_col, occurrences.c.status,
@@ -299,11 +302,12 @@ class TaskRepository:
         if year:
             q = q.where(occurrences.c.period.startswith(str(year)))
         if unit_ids is None:
-            return list((await self.session.execute(q)).all())
-        out: list[Any] = []
-        for part in _chunks(sorted(set(unit_ids))):
-            out.extend((await self.session.execute(q.where(occurrences.c.unit_id.in_(part)))).all())
-        return out
+            rows = list((await self.session.execute(q)).all())
+        else:
+            rows = []
+            for part in _chunks(sorted(set(unit_ids))):
+                rows.extend((await self.session.execute(q.where(occurrences.c.unit_id.in_(part)))).all())
+        return [TaskCount(r.unit_id, r.due_date, str(r.year), r.status, r.on_time, int(r.n)) for r in rows]
 
 
 class ReminderRepository:

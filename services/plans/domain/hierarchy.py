@@ -90,10 +90,6 @@ class Hierarchy:
         h._merged_into = dict(merged or {})
         return h
 
-    def closed_units(self) -> set[str]:
-        """Units whose last version has ended (closed or merged)."""
-        return {u for u, vs in self._versions.items() if vs[-1].valid_to is not None}
-
     # --- changes ---------------------------------------------------------------------------------
 
     def register(self, unit: str, parent: str | None, on: date) -> None:

@@ -79,8 +79,8 @@ def parent_problem(kind: str, parent_kind: str | None) -> str | None:
     return f"{label} không thể trực thuộc {kind_label(parent_kind)}."
 
 
-def check_parent(kind: str, parent: Unit | None, field: str = "parent_id") -> None:
-    problem = parent_problem(kind, parent.kind if parent else None)
+def check_parent(kind: str, parent_kind: str | None, field: str = "parent_id") -> None:
+    problem = parent_problem(kind, parent_kind)
     if problem:
         raise DirectoryError(problem, field)
 

@@ -252,6 +252,24 @@ def resolve(item: Item, issuer: str, org: Org, on: date) -> list[str]:
     return sorted(out)
 
 
+def role_holders(item: Item, issuer: str, org: Org, on: date) -> dict[str, set[str]]:
+    """For the item's people_of_role parties: each unit the item falls to through one, with the
+    roles of that party its people hold (the same units `resolve` gives them to)."""
+    h = org.hierarchy
+    out: dict[str, set[str]] = {}
+    for p in item.responsible:
+        if p.kind != "people_of_role" or not p.roles:
+            continue
+        under = issuer if p.under in ("issuer", None) else p.under
+        if not h.is_active(under, on):
+            continue
+        inside = set(h.subtree(under, on))
+        for r in p.roles:
+            for u in org.role_units.get(r, set()) & inside:
+                out.setdefault(u, set()).add(r)
+    return out
+
+
 @dataclass(frozen=True)
 class Planned:
     """One task occurrence to exist: (unit, item, period) with its dates."""
@@ -387,8 +405,19 @@ def contract_party(p: Party, issuer: str) -> dict[str, Any] | None:
     return None
 
 
-def plan_issued_data(plan_id: str, revision: int, doc: PlanDoc, issued_on: date) -> dict[str, Any]:
-    """The data of plan.issued: the whole plan."""
+def plan_role_holders(doc: PlanDoc, org: Org, on: date) -> dict[str, set[str]]:
+    """`role_holders` over every item of the plan."""
+    out: dict[str, set[str]] = {}
+    for item in doc.items:
+        for unit, roles in role_holders(item, doc.issuer_unit_id, org, on).items():
+            out.setdefault(unit, set()).update(roles)
+    return out
+
+
+def plan_issued_data(plan_id: str, revision: int, doc: PlanDoc, issued_on: date,
+                     holders: dict[str, set[str]] | None = None) -> dict[str, Any]:
+    """The data of plan.issued: the whole plan, and whose people of a role it names (resolved here,
+    once: notify tells them and never reads the parties itself)."""
     return {
         "plan_id": plan_id, "revision": revision, "number": doc.number, "title": doc.title,
         "issuer_unit_id": doc.issuer_unit_id, "issued_on": issued_on, "parent_plan_id": doc.parent_plan_id,
@@ -397,6 +426,7 @@ def plan_issued_data(plan_id: str, revision: int, doc: PlanDoc, issued_on: date)
                    "timing": contract_timing(i.timing, i.timing_text),
                    "responsible": [c for p in i.responsible if (c := contract_party(p, doc.issuer_unit_id))]}
                   for i in doc.items],
+        "role_holders": [{"unit_id": u, "roles": sorted(r)} for u, r in sorted((holders or {}).items())],
     }
 
 
@@ -404,5 +434,5 @@ __all__ = [
     "DRAFT", "ISSUED", "CLOSED", "STATUS_LABELS", "PlanError", "Party", "Item", "PlanDoc", "parse_document", "basis_line",
     "first_year_of", "horizon_end", "Org", "resolve", "Planned", "occurrence_id", "wanted", "cascade",
     "check_resolvable", "reminder_key", "reminders_for", "parse_offsets", "contract_timing", "contract_party",
-    "plan_issued_data", "HierarchyError",
+    "plan_issued_data", "role_holders", "plan_role_holders", "HierarchyError",
 ]

@@ -129,6 +129,19 @@ def apply_update(current_status: str, current_evidence: str | None, current_done
     return Change(DONE, day, is_on_time(day, due), evidence)
 
 
+@dataclass(frozen=True, slots=True)
+class TaskCount:
+    """How many of a unit's tasks share a due date, a period year, a status and timeliness: the
+    grain a rollup adds up."""
+
+    unit_id: str
+    due_date: date | None
+    year: str
+    status: str
+    on_time: bool | None
+    n: int
+
+
 @dataclass
 class Tally:
     done_on_time: int = 0

@@ -56,7 +56,7 @@ async def register_unit(cmd: api.RegisterUnit, who: Principal, uow: PlansUnitOfW
             raise conflict(f"Ký hiệu đơn vị “{unit.code}” đã được dùng.", field="code")
         parent = None
         if unit.parent_id:
-            parent = await uow.directory.unit_row(unit.parent_id)
+            parent = await uow.directory.unit(unit.parent_id)
             if parent is None:
                 raise not_found(f"đơn vị cấp trên {unit.parent_id}", "parent_id")
             if parent.closed_on is not None:
@@ -65,7 +65,7 @@ async def register_unit(cmd: api.RegisterUnit, who: Principal, uow: PlansUnitOfW
             if parent.registered_on > unit.effective_from:
                 raise refused(f"Đơn vị cấp trên {unit.parent_id} chỉ có từ ngày {parent.registered_on:%d/%m/%Y}.",
                               "effective_from")
-        check_parent(unit.kind, parent, "parent_id")  # a DirectoryError: 422
+        check_parent(unit.kind, parent.kind if parent else None, "parent_id")  # a DirectoryError: 422
         await uow.directory.insert_units([{"unit_id": unit.unit_id, "code": unit.code, "name": unit.name,
                                            "kind": unit.kind, "parent_id": unit.parent_id,
                                            "effective_from": unit.effective_from}])
@@ -100,7 +100,9 @@ async def register_person(cmd: api.RegisterPerson, who: Principal, uow: PlansUni
                     person.unit_id, person.full_name, person.roles, person.email):
                 return _person_reply(existing)
             raise conflict(f"Mã cá nhân {person.person_id} đã dùng cho một người có thông tin khác.", field="person_id")
-        unit = await uow.directory.unit_row(person.unit_id)
+        unit = await uow.directory.unit(person.unit_id)
+        if unit is None:
+            raise not_found(f"đơn vị {person.unit_id}", "unit_id")
         if unit.closed_on is not None and unit.closed_on <= today(uow):
             raise refused(f"Đơn vị {person.unit_id} đã ngừng hoạt động.", "unit_id")
         await uow.directory.add_person(person)
@@ -114,7 +116,7 @@ async def register_person(cmd: api.RegisterPerson, who: Principal, uow: PlansUni
 async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfWork,
                         cfg: PlansConfig = DEFAULT_CONFIG) -> api.PersonView:
     async with uow:
-        row = await uow.directory.person_row(cmd.person_id)
+        row = await uow.directory.person(cmd.person_id)
         if row is None:
             raise not_found(f"cá nhân {cmd.person_id}", "person_id")
         await authorize(uow, who, Action.ADMINISTER, row.unit_id, field="person_id")
@@ -126,7 +128,9 @@ async def update_person(cmd: api.UpdatePerson, who: Principal, uow: PlansUnitOfW
                   "active": cmd.active if cmd.active is not None else bool(row.active)}
         if unit_id != row.unit_id:
             await authorize(uow, who, Action.ADMINISTER, unit_id)
-            target = await uow.directory.unit_row(unit_id)
+            target = await uow.directory.unit(unit_id)
+            if target is None:
+                raise not_found(f"đơn vị {unit_id}", "unit_id")
             if target.closed_on is not None and target.closed_on <= today(uow):
                 raise refused(f"Đơn vị {values['unit_id']} đã ngừng hoạt động.", "unit_id")
         current = {"unit_id": row.unit_id, "full_name": row.full_name, "roles": list(row.roles), "email": row.email,
@@ -261,7 +265,7 @@ async def get_unit(cmd: api.GetUnit, who: Principal, uow: PlansUnitOfWork,
                    cfg: PlansConfig = DEFAULT_CONFIG) -> api.UnitView:
     async with uow:
         on = cmd.as_of or today(uow)
-        row = await uow.directory.unit_row(cmd.unit_id)
+        row = await uow.directory.unit(cmd.unit_id)
         if row is None:
             raise not_found(f"đơn vị {cmd.unit_id}", "unit_id")
         # Read by the unit and the levels above it, where it was on that date.

@@ -37,7 +37,7 @@ async def _person_for(uow: PlansUnitOfWork, who: Principal, person_id: str) -> A
     """The person, when the caller may write, assess or read their individual plan: the person
     themself, or a leader of their unit or a unit above (runtime/access.py ASSESS) — a colleague
     does not read or write someone else's commitments."""
-    person = await uow.directory.person_row(person_id)
+    person = await uow.directory.person(person_id)
     if person is None:
         raise not_found(f"cá nhân {person_id}", "person_id")
     await authorize(uow, who, Action.ASSESS, person.unit_id, owner=person_id, field="person_id")

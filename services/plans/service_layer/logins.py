@@ -49,7 +49,7 @@ def _unauthenticated(message: str = WRONG) -> ApiError:
 
 
 async def _person(uow: PlansUnitOfWork, person_id: str) -> api.LoginPerson | None:
-    row = await uow.directory.person_row(person_id)
+    row = await uow.directory.person(person_id)
     if row is None or not row.active:
         return None
     return api.LoginPerson(person_id=row.person_id, full_name=row.full_name, unit_id=row.unit_id, roles=list(row.roles))
@@ -172,7 +172,7 @@ def _temporary_password() -> str:
 
 
 async def _administered(uow: PlansUnitOfWork, who: Principal, person_id: str):
-    row = await uow.directory.person_row(person_id)
+    row = await uow.directory.person(person_id)
     if row is None:
         raise not_found(f"cá nhân {person_id}", "person_id")
     actor = await authorize(uow, who, Action.ADMINISTER, row.unit_id, field="person_id")

@@ -34,6 +34,7 @@ from services.plans.domain.plans import (
     occurrence_id,
     parse_document,
     plan_issued_data,
+    plan_role_holders,
     reminder_key,
     reminders_for,
 )
@@ -352,8 +353,8 @@ async def issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
         await uow.plans.update(row.plan_id, status=ISSUED, current_revision=1, issued_on=issued_on, document=document,
                                materialized_to=to_year, updated_at=uow.now())
         await _schedule_roll(uow, row.plan_id, doc, to_year)
-        await uow.emit(ev.PlanIssued.model_validate(plan_issued_data(row.plan_id, 1, doc, issued_on)),
-                       subject=row.plan_id)
+        await uow.emit(ev.PlanIssued.model_validate(plan_issued_data(
+            row.plan_id, 1, doc, issued_on, plan_role_holders(doc, org, issued_on))), subject=row.plan_id)
         if parent is not None:
             await _implementation_registered(uow, cfg, row.plan_id, parent, doc.issuer_unit_id, doc.number,
                                              issued_on, issued_on.year, actor.label)
@@ -418,7 +419,8 @@ async def revise_plan(cmd: api.RevisePlan, who: Principal, uow: PlansUnitOfWork,
                                title=doc.title, materialized_to=to_year, updated_at=uow.now())
         await _schedule_roll(uow, row.plan_id, doc, to_year)
         await uow.emit(ev.PlanIssued.model_validate(
-            plan_issued_data(row.plan_id, revision, doc, revised_on)), subject=row.plan_id)
+            plan_issued_data(row.plan_id, revision, doc, revised_on, plan_role_holders(doc, org, revised_on))),
+            subject=row.plan_id)
         await uow.commit()
         return _issue_reply(row.plan_id, revision, revised_on, stats)
 
@@ -470,7 +472,9 @@ async def register_implementation_plan(cmd: api.RegisterImplementationPlan, who:
                                                    on_time=True, completed=[], duplicate=True)
             raise conflict(f"Mã kế hoạch {plan_id} đã dùng cho một kế hoạch khác.", field="plan_id")
         parent = await _check_parent_plan(uow, cmd.parent_plan_id, "parent_plan_id")
-        unit = await uow.directory.unit_row(cmd.unit_id)
+        unit = await uow.directory.unit(cmd.unit_id)
+        if unit is None:
+            raise not_found(f"đơn vị {cmd.unit_id}", "unit_id")
         if unit.closed_on is not None and unit.closed_on <= on:
             raise refused(f"Đơn vị {cmd.unit_id} đã ngừng hoạt động.", "unit_id")
         title = cmd.title or f"Kế hoạch thực hiện {parent.number} năm {year}"

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from runtime.directory import dir_parents, dir_people, dir_units
+from runtime.directory import DirPerson, dir_parents, dir_people, dir_person, dir_units
 from services.reports.adapters.orm import (
     consolidations,
     exports,
@@ -27,7 +27,16 @@ from services.reports.adapters.orm import (
     requirements,
 )
 from services.reports.domain.consolidation import HierarchySnapshot
-from services.reports.domain.model import Report, ReportRevision, Requirement
+from services.reports.domain.model import (
+    Department,
+    ExportPart,
+    Link,
+    Report,
+    ReportRevision,
+    Requirement,
+    ReviewEntry,
+    Standing,
+)
 
 P = sa.bindparam
 
@@ -66,6 +75,10 @@ def requirement_of(row: Any, prefix: str = "") -> Requirement:
         receiving_department=g[prefix + "receiving_department"],
         reminder_days=tuple(g[prefix + "reminder_days"]), source_plan_id=g[prefix + "source_plan_id"],
         source_item_id=g[prefix + "source_item_id"], opened_at=g[prefix + "opened_at"])
+
+
+def _link(row: Any) -> Link:
+    return Link(row.unit_id, row.parent_id, row.depth, row.kind, row.name, row.closed_on, row.merged_into)
 
 
 def figures_of(values: dict[str, Any]) -> dict[str, Any]:
@@ -120,8 +133,6 @@ CHAIN_AND_REPORT = (
                             _rc.c.requirement_id == P("requirement_id"), _rc.c.period == P("period")))
     .order_by(_chain.c.depth))
 
-REPORT_FOR_UNIT = sa.select(*REPORT_COLS).where(reports.c.requirement_id == P("requirement_id"),
-                                                reports.c.period == P("period"), reports.c.unit_id == P("unit_id"))
 REPORT_BY_ID = sa.select(*REPORT_COLS).where(reports.c.report_id == P("report_id"))
 INSERT_REPORT = reports.insert()
 INSERT_REVISION = report_revisions.insert()
@@ -149,28 +160,28 @@ class ReportsRepository:
 
     # --- submission path
 
-    async def unit_requirement_report(self, unit_id: str, requirement_id: str, period: str, today: date) -> Any:
-        """One row (or None when the unit is unknown): u_* the unit and its parent today, q_* the
-        requirement (all None when unknown), r_* the unit's report (all None when none)."""
-        return (await (await self.conn()).execute(UNIT_REQUIREMENT_REPORT, {
+    async def standing(self, unit_id: str, requirement_id: str, period: str, today: date) -> Standing | None:
+        """The requirement and the unit's report of the period, in one read (the unit with its
+        parent today joined in); None when the unit is unknown here."""
+        row = (await (await self.conn()).execute(UNIT_REQUIREMENT_REPORT, {
             "unit_id": unit_id, "requirement_id": requirement_id, "period": period, "today": today})).first()
+        if row is None:
+            return None
+        return Standing(requirement_of(row, "q_") if row.q_requirement_id is not None else None,
+                        report_of(row, "r_") if row.r_report_id is not None else None)
 
-    async def chain(self, unit_id: str, on: date) -> list[Any]:
+    async def chain(self, unit_id: str, on: date) -> list[Link]:
         """The unit and its ancestors on ``on``, nearest first; empty when the unit was not in the
         hierarchy that day."""
-        return list((await (await self.conn()).execute(CHAIN, {"unit_id": unit_id, "on": on})).all())
+        return [_link(r) for r in (await (await self.conn()).execute(CHAIN, {"unit_id": unit_id, "on": on})).all()]
 
     async def chain_and_report(self, unit_id: str, on: date, requirement_id: str,
-                               period: str) -> tuple[list[Any], Report | None]:
-        """``chain`` and ``for_unit`` in one read."""
+                               period: str) -> tuple[list[Link], Report | None]:
+        """``chain`` and the unit's report of the requirement and period, in one read."""
         rows = list((await (await self.conn()).execute(CHAIN_AND_REPORT, {
             "unit_id": unit_id, "on": on, "requirement_id": requirement_id, "period": period})).all())
-        return rows, (report_of(rows[0], "r_") if rows and rows[0].r_report_id is not None else None)
-
-    async def for_unit(self, requirement_id: str, period: str, unit_id: str) -> Report | None:
-        row = (await (await self.conn()).execute(REPORT_FOR_UNIT, {
-            "requirement_id": requirement_id, "period": period, "unit_id": unit_id})).first()
-        return report_of(row) if row else None
+        return [_link(r) for r in rows], (report_of(rows[0], "r_") if rows and rows[0].r_report_id is not None
+                                          else None)
 
     async def get(self, report_id: str) -> Report | None:
         row = (await (await self.conn()).execute(REPORT_BY_ID, {"report_id": report_id})).first()
@@ -228,10 +239,11 @@ class ReportsRepository:
                                submitted_at=r.submitted_at, submitted_by=r.submitted_by, on_time=r.on_time,
                                form_id=r.form_id, form_version=r.form_version) for r in rows]
 
-    async def history(self, report_id: str) -> list[Any]:
-        return list((await (await self.conn()).execute(
+    async def history(self, report_id: str) -> list[ReviewEntry]:
+        rows = (await (await self.conn()).execute(
             sa.select(report_reviews).where(report_reviews.c.report_id == report_id)
-            .order_by(report_reviews.c.id))).all())
+            .order_by(report_reviews.c.id))).all()
+        return [ReviewEntry(r.action, r.revision, r.by_unit_id, r.actor_id, r.comment, r.at) for r in rows]
 
     # --- lists and figures
 
@@ -257,18 +269,16 @@ class ReportsRepository:
 
     async def submissions(self, requirement_id: str, period: str, *, with_values: bool) -> list[tuple[Any, ...]]:
         """(unit_id, status, on_time, submitted_at[, figures]) of every submitted report (drafts
-        left out): the numbers only (reports stored by the first schema have no figures: their
-        values)."""
+        left out): the numbers only (`figures`, written with every submission)."""
         cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time, reports.c.submitted_at]
         if with_values:
-            cols += [reports.c.figures,
-                     sa.type_coerce(sa.case((reports.c.figures.is_(None), reports.c["values"])), sa.JSON)]
+            cols.append(reports.c.figures)
         rows = (await (await self.conn()).execute(
             sa.select(*cols).where(reports.c.requirement_id == requirement_id, reports.c.period == period,
                                    reports.c.status != "draft"))).all()
         if not with_values:
             return [tuple(r) for r in rows]
-        return [(r[0], r[1], r[2], r[3], r[4] if r[4] is not None else r[5]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4] or {}) for r in rows]
 
     async def values_of(self, requirement_id: str, period: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The whole values (narratives included) of these units' reports."""
@@ -344,13 +354,17 @@ class ConsolidationsRepository:
     async def add_export(self, **values: Any) -> None:
         await self.session.execute(exports.insert().values(**values))
 
-    async def export_chunk(self, export_id: str, offset: int, limit: int) -> Any:
+    async def export_chunk(self, export_id: str, offset: int, limit: int) -> ExportPart | None:
         """The export's record with ``limit`` bytes of its content from ``offset`` (read in the
         database: a chunk, never the whole file), or None."""
         chunk = sa.func.substr(exports.c.content, offset + 1, limit)
-        return (await self.session.execute(
+        r = (await self.session.execute(
             sa.select(*[c for c in exports.c if c.name != "content"], sa.type_coerce(chunk, sa.LargeBinary)
                       .label("chunk")).where(exports.c.export_id == export_id))).first()
+        if r is None:
+            return None
+        return ExportPart(r.export_id, r.consolidation_id, r.requirement_id, r.unit_id, r.name, r.media_type, r.size,
+                          r.sha256, r.created_at, bytes(r.chunk or b""))
 
 
 # Children are listed the administrative way: departments, upper-level unions, affiliated units,
@@ -384,19 +398,22 @@ class HierarchyQueries:
         return HierarchySnapshot(ids, parents, [r[2] for r in rows], [r[3] for r in rows], as_of=on,
                                  codes=[r[4] for r in rows])
 
-    async def departments(self, unit_id: str, on: date) -> list[Any]:
+    async def departments(self, unit_id: str, on: date) -> list[Department]:
         """Units of kind department directly under ``unit_id`` on ``on``."""
-        return list((await self.session.execute(
+        rows = (await self.session.execute(
             sa.select(dir_units.c.unit_id, dir_units.c.name, dir_units.c.code)
             .join(dir_parents, dir_parents.c.unit_id == dir_units.c.unit_id)
             .where(dir_parents.c.parent_id == unit_id, _valid_on(dir_parents, on),
-                   dir_units.c.kind == "department"))).all())
+                   dir_units.c.kind == "department"))).all()
+        return [Department(r.unit_id, r.name, r.code) for r in rows]
 
-    async def people(self, unit_id: str, roles: Iterable[str]) -> list[Any]:
+    async def people(self, unit_id: str, roles: Iterable[str]) -> list[DirPerson]:
+        """The active people of a unit holding one of ``roles``, by id."""
         wanted = set(roles)
         rows = (await self.session.execute(sa.select(dir_people).where(
             dir_people.c.unit_id == unit_id, dir_people.c.active.is_(True)).order_by(dir_people.c.person_id))).all()
-        return [r for r in rows if wanted & set(r.roles or ())]
+        return [dir_person(r) for r in rows if wanted & set(r.roles or ())]
 
-    async def unit(self, unit_id: str) -> Any:
-        return (await self.session.execute(sa.select(dir_units).where(dir_units.c.unit_id == unit_id))).first()
+    async def has_unit(self, unit_id: str) -> bool:
+        return (await self.session.execute(sa.select(dir_units.c.unit_id)
+                                           .where(dir_units.c.unit_id == unit_id))).first() is not None

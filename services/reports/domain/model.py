@@ -226,10 +226,6 @@ class Report:
         self.draft_values = None
         self.review_comment = None
 
-    def resubmit(self, values: dict[str, Any], at: datetime) -> None:
-        """Kept for callers of the first schema: a new revision, timeliness unchanged."""
-        self.submit(values, at, bool(self.on_time), None)
-
     # --- review
 
     def check_accept(self) -> None:
@@ -295,6 +291,66 @@ class ReportRevision:
     on_time: bool | None
     form_id: str | None = None
     form_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEntry:
+    """One step of a report's review history: accepted, returned or reopened, by whom, when."""
+
+    action: str
+    revision: int
+    by_unit_id: str | None
+    actor_id: str | None
+    comment: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One unit of a report's chain up the hierarchy on a day (depth 0: the unit itself, 1: the
+    level that receives its report, …)."""
+
+    unit_id: str
+    parent_id: str | None
+    depth: int
+    kind: str
+    name: str
+    closed_on: date | None = None
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What one read tells of a unit and a requirement (the submission path's first read): the
+    requirement (None when reports does not know it) and the unit's report (None when none yet)."""
+
+    requirement: Requirement | None
+    report: Report | None
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A department directly under a unit (e.g. Ban Tuyên giáo – Nữ công of a provincial federation)."""
+
+    unit_id: str
+    name: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPart:
+    """A stored file of a consolidation with one chunk of its content."""
+
+    export_id: str
+    consolidation_id: str
+    requirement_id: str
+    unit_id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+    chunk: bytes
 
 
 def default_due_date(period: str) -> date | None:

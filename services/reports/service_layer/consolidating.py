@@ -269,7 +269,7 @@ async def get_export(cmd: api.GetExport, who: Principal, uow: ReportsUnitOfWork,
         await authorize(uow, who, Action.READ, row.unit_id, on, req=req, field="export_id")
     if cmd.offset > row.size:
         raise Invalid(f"Tệp {cmd.export_id} chỉ có {row.size} byte: vị trí đọc {cmd.offset} vượt quá.", "offset")
-    chunk = bytes(row.chunk or b"")
+    chunk = row.chunk
     end = cmd.offset + len(chunk)
     return api.ExportChunk(export_id=row.export_id, consolidation_id=row.consolidation_id, name=row.name,
                            media_type=row.media_type, size=row.size, sha256=row.sha256, offset=cmd.offset,

@@ -68,7 +68,7 @@ async def open_requirement(cmd: api.OpenRequirement, who: Principal, uow: Report
     async with uow:
         today = local_day(uow.now())
         for field, unit_id in (("issuer_unit_id", cmd.issuer_unit_id), ("receiving_unit_id", cmd.receiving_unit_id)):
-            if unit_id and await uow.hierarchy.unit(unit_id) is None:
+            if unit_id and not await uow.hierarchy.has_unit(unit_id):
                 raise NotFound(f"Không tìm thấy đơn vị {unit_id} trong danh mục đơn vị của dịch vụ báo cáo.", field)
         # A requirement is issued by the leaders of the issuing unit for its subtree.
         actor = await authorize(uow, who, Action.ISSUE, cmd.issuer_unit_id, today, field="issuer_unit_id")

@@ -98,6 +98,3 @@ def task_requirement(task: dict[str, Any], reqs: list[dict[str, Any]]) -> dict[s
             return q
     return None
 
-
-def year_of(today: date) -> int:
-    return today.year
