@@ -125,6 +125,12 @@ def dmy_hm(value: Any) -> str:
     return f"{dt.hour:02d}:{dt.minute:02d} {dt.day:02d}/{dt.month:02d}/{dt.year}" if dt else ""
 
 
+def dmy_time(value: Any) -> str:
+    """dd/mm/yyyy HH:MM, local time (logs: the date first, as a cadre reads a register)."""
+    dt = _as_datetime(value)
+    return f"{dt.day:02d}/{dt.month:02d}/{dt.year} {dt.hour:02d}:{dt.minute:02d}" if dt else ""
+
+
 def period(value: str | None) -> str:
     """'2026' → 'năm 2026', '2026-Q4' → 'quý IV/2026', '2026-05' → 'tháng 5/2026'."""
     if not value:
@@ -196,7 +202,7 @@ def party(p: dict[str, Any]) -> str:
 
 
 FILTERS = {
-    "dmy": dmy, "dmy_hm": dmy_hm, "party": party, "period": period, "number": number, "roles": roles,
+    "dmy": dmy, "dmy_hm": dmy_hm, "dmy_time": dmy_time, "party": party, "period": period, "number": number, "roles": roles,
     "unit_kind": lambda v: label(v, UNIT_KINDS),
     "task_status": lambda v: label(v, TASK_STATUS),
     "task_category": lambda v: label(v, TASK_CATEGORY),

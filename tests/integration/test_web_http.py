@@ -246,3 +246,88 @@ async def test_a_plan_drafted_edited_and_issued_through_the_pages(nc, nats_serve
         assert r.status_code == 303
         page = await client.get(plan_url)
         assert "Đã ban hành kế hoạch" in page.text and "Đã ban hành" in page.text
+
+
+async def _person(nc: Any, person_id: str, name: str, roles: list[str], unit_id: str = "u1",
+                  password: str | None = None, email: str | None = None) -> None:
+    h, r = await call(nc, api("plans", "register_person"), {"person_id": person_id, "unit_id": unit_id,
+                                                            "full_name": name, "roles": roles, "email": email})
+    assert "Nats-Service-Error" not in h, r
+    if password:
+        loader = await ApiClient.for_service(nc, "loader", loader_secret())
+        await raw_request(nc, "plans", "set_login", {"person_id": person_id, "username": person_id,
+                                                     "password": password, "must_change_password": False},
+                          token=loader.token)
+
+
+def _visible(html_text: str) -> str:
+    """The page's text without its technical details (<code>), for tests.texts' checker."""
+    return re.sub(r"<code\b.*?</code>", " ", html_text, flags=re.S)
+
+
+@pytest.mark.timeout(150)
+async def test_org_login_administration(nc, nats_server, tmp_path, capfd):
+    from tests.texts import problems
+
+    async with web(nc, nats_server.url, tmp_path) as (app, client):
+        await _person(nc, "minh", "Trần Văn Minh", ["member"], email="Tran.Minh@example.org")
+        await _person(nc, "binh", "Lê Văn Bình", ["cadre"], password=PASSWORD)
+
+        # A cadre who does not administer the unit: no login links, no page, and a forged POST refused.
+        assert (await login(client, "binh")).status_code == 303
+        page = await client.get("/org")
+        assert page.status_code == 200 and "Trần Văn Minh" in page.text
+        assert "Tài khoản đăng nhập" not in page.text and "/login?unit=" not in page.text
+        r = await client.get("/org/people/minh/login?unit=u1")
+        assert r.status_code == 403 and "Đồng chí không được quản trị tài khoản đăng nhập" in r.text
+        r = await client.post("/org/people/minh/login?unit=u1", data={"csrf": csrf_of(page.text), "username": "minh"})
+        assert r.status_code == 403 and "Đồng chí không được quản trị tổ chức, con người và tài khoản" in r.text, \
+            re.findall(r"flash error[^>]*>([^<]*)", r.text)
+        assert "Mật khẩu tạm thời:" not in r.text
+        r = await client.post("/org/people/minh/login?unit=u1", data={"username": "minh"})  # no CSRF token
+        assert r.status_code == 403 and "Biểu mẫu đã hết hạn" in r.text
+        await client.post("/logout", data={"csrf": csrf_of(page.text)})
+
+        # The chair of u1 administers it: minh has no login; she gives him one.
+        assert (await login(client)).status_code == 303
+        page = await client.get("/org")
+        assert 'href="/org/people/minh/login?unit=u1"' in page.text
+        page = await client.get("/org/people/minh/login?unit=u1")
+        assert page.status_code == 200 and "Chưa có tài khoản đăng nhập." in page.text
+        assert 'name="username" value="tran.minh"' in page.text  # from the e-mail
+        assert problems(_visible(page.text), is_html=True) == []
+        token = csrf_of(page.text)
+        # A user name the service refuses, shown at its field; one taken by someone else too.
+        r = await client.post("/org/people/minh/login?unit=u1", data={"csrf": token, "username": "tr ần"})
+        assert r.status_code == 422 and 'class="invalid"' in r.text and "chữ không dấu" in r.text
+        assert "Mật khẩu tạm thời:" not in r.text
+        r = await client.post("/org/people/minh/login?unit=u1", data={"csrf": token, "username": "binh"})
+        assert r.status_code == 409 and "Tên đăng nhập binh đã có người dùng." in r.text and 'class="invalid"' in r.text
+
+        r = await client.post("/org/people/minh/login?unit=u1", data={"csrf": token, "username": "minh"})
+        assert r.status_code == 200 and "no-store" in r.headers["cache-control"]
+        temporary = re.search(r'<code id="temporary-password">([^<]+)</code>', r.text).group(1)
+        assert len(temporary) >= 10 and temporary not in str(r.url) and "location" not in r.headers
+        assert "Tên đăng nhập</dt><dd>minh" in r.text and "phải đổi khi đăng nhập lần tới" in r.text
+        assert "Chưa đăng nhập lần nào" in r.text
+        assert problems(_visible(r.text), is_html=True) == []
+        # Shown once: the page, reloaded, has the login but not the password.
+        page = await client.get("/org/people/minh/login?unit=u1")
+        assert temporary not in page.text and "Tên đăng nhập</dt><dd>minh" in page.text
+
+        # minh must change it at his first login, then logs in with his own.
+        other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+        async with other:
+            r = await login(other, "minh", temporary)
+            assert r.status_code == 303 and r.headers["location"].startswith("/password?required=1")
+            form = await other.get(r.headers["location"])
+            r = await other.post("/password", data={"csrf": csrf_of(form.text), "username": "minh",
+                                                    "current_password": temporary, "new_password": "Sen-hong-no-2026",
+                                                    "new_password2": "Sen-hong-no-2026"})
+            assert r.status_code in (200, 303), r.text[:2000]
+            assert (await login(other, "minh", "Sen-hong-no-2026")).status_code == 303
+        page = await client.get("/org/people/minh/login?unit=u1")
+        assert "Do người dùng tự đặt" in page.text and "Chưa đăng nhập lần nào" not in page.text
+        assert re.search(r"Lần đăng nhập gần nhất</dt><dd>\d\d/\d\d/\d{4} \d\d:\d\d</dd>", page.text)
+    out, err = capfd.readouterr()
+    assert temporary not in out and temporary not in err  # never logged, by the web app or the services
