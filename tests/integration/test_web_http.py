@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -43,10 +44,12 @@ async def _directory(nc: Any) -> None:
 
 
 @asynccontextmanager
-async def web(nc: Any, nats_url: str, tmp_path: Any, base_url: str = "http://testserver", **settings: Any):  # type: ignore[no-untyped-def]
-    """plans, reports and notify in this process; the web app on an httpx client."""
+async def web(nc: Any, nats_url: str, tmp_path: Any, base_url: str = "http://testserver",  # type: ignore[no-untyped-def]
+              services: tuple[str, ...] = ("plans", "reports", "notify"), **settings: Any):
+    """plans, reports and notify (or the services named) in this process; the web app on an httpx
+    client."""
     async with AsyncExitStack() as stack:
-        for name in ("plans", "reports", "notify"):
+        for name in services:
             await stack.enter_async_context(running(name, nats_url, f"sqlite+aiosqlite:///{tmp_path / name}.db"))
         await _directory(nc)
         app = create_app(WebSettings(nats_url=nats_url, data_dir=tmp_path, **settings), nc=nc)
@@ -331,3 +334,87 @@ async def test_org_login_administration(nc, nats_server, tmp_path, capfd):
         assert re.search(r"Lần đăng nhập gần nhất</dt><dd>\d\d/\d\d/\d{4} \d\d:\d\d</dd>", page.text)
     out, err = capfd.readouterr()
     assert temporary not in out and temporary not in err  # never logged, by the web app or the services
+
+
+@pytest.mark.timeout(180)
+async def test_awards_open_round_and_quotas(nc, nats_server, tmp_path):
+    import html as h
+
+    from tests.texts import problems
+
+    async with web(nc, nats_server.url, tmp_path, services=("plans", "reports", "notify", "awards")) as (app, client):
+        for uid, name in [("g1", "Công đoàn cơ sở Công ty May Nhơn Hòa"), ("g2", "Công đoàn cơ sở Trường THPT số 1")]:
+            h_, r = await call(nc, api("plans", "register_unit"), {
+                "unit_id": uid, "code": uid.upper(), "name": name, "kind": "grassroots_union", "parent_id": "u1",
+                "effective_from": "2020-01-01"}, as_=LOADER)
+            assert "Nats-Service-Error" not in h_, r
+        await _person(nc, "binh", "Lê Văn Bình", ["cadre"], password=PASSWORD)
+
+        async def awards_knows(person: str) -> bool:
+            h_, r = await call(nc, api("awards", "list_rounds"), {}, as_=person)
+            return "Nats-Service-Error" not in h_
+        await wait_until(lambda: awards_knows("binh"), timeout=20, what="awards to project the directory")
+        today = app.state.web.clock.today()
+        opens, closes = today.isoformat(), (today + timedelta(days=30)).isoformat()
+
+        # A cadre (not a leader) is not offered the form, and a forged POST is refused by awards.
+        assert (await login(client, "binh")).status_code == 303
+        page = await client.get("/awards")
+        assert page.status_code == 200 and "Mở đợt khen thưởng" not in page.text
+        binh_csrf = csrf_of(page.text)
+        r = await client.post("/awards/rounds", data={"csrf": binh_csrf, "name": "Đợt giả", "opens_on": opens,
+                                                      "closes_on": closes, "forms": ["giay_khen_ldld_tinh"]})
+        assert r.status_code == 403 and "Đồng chí không được ban hành văn bản của đơn vị này" in r.text
+        await client.post("/logout", data={"csrf": binh_csrf})
+
+        # The chair of u1 opens a round with forms of the catalogue.
+        assert (await login(client)).status_code == 303
+        page = await client.get("/awards")
+        assert "Mở đợt khen thưởng của Đơn vị u1" in page.text
+        forms = re.findall(r'name="forms" value="([^"]+)"( checked)?> ([^<]+)</label>', page.text)
+        assert forms and all(name.strip() for _, _, name in forms)
+        checked = [code for code, on, _ in forms if on]
+        assert checked  # the forms an upper-level union grants, chosen by default
+        token = csrf_of(page.text)
+        data = {"csrf": token, "attempt": "round-web-1", "name": "Khen thưởng Tháng Công nhân", "opens_on": opens,
+                "closes_on": today.isoformat(), "forms": checked, "require_report_accepted": "1",
+                "min_rating": "good", "collective_categories": "Tập thể lao động xuất sắc\n"}
+        r = await client.post("/awards/rounds", data={**data, "closes_on": "", "forms": []})
+        assert r.status_code == 422 and r.text.count('class="field-error"') >= 2
+        assert "Cần chọn ít nhất một hình thức khen thưởng." in r.text and "Khen thưởng Tháng Công nhân" in r.text
+        r = await client.post("/awards/rounds", data={**data, "opens_on": closes})  # closes before it opens
+        assert r.status_code == 422 and "trước ngày bắt đầu" in h.unescape(r.text) and 'class="invalid"' in r.text
+        assert problems(r.text.split("<main>")[1].split("</main>")[0], is_html=True) == []
+        r = await client.post("/awards/rounds", data={**data, "closes_on": closes})
+        assert r.status_code == 303 and r.headers["location"] == "/awards/rounds/round-web-1"
+        page = await client.get("/awards/rounds/round-web-1")
+        assert "Đã mở đợt khen thưởng “Khen thưởng Tháng Công nhân”" in h.unescape(page.text)
+        assert f"nhận hồ sơ {today:%d/%m/%Y}" in page.text and "Lưu chỉ tiêu" in page.text
+        assert 'name="q_g1"' in page.text and "Công đoàn cơ sở Công ty May Nhơn Hòa" in page.text
+        body = page.text.split("<main>")[1].split("</main>")[0]
+        assert problems(body, is_html=True) == [], problems(body, is_html=True)
+
+        # Quotas: a bad number at its unit, then saved; a blank removes the quota again.
+        token = csrf_of(page.text)
+        r = await client.post("/awards/rounds/round-web-1/quotas", data={"csrf": token, "q_g1": "hai", "q_g2": ""})
+        assert r.status_code == 422 and "Chỉ tiêu là số nguyên, không âm" in r.text and 'value="hai"' in r.text
+        r = await client.post("/awards/rounds/round-web-1/quotas", data={"csrf": token, "q_g1": "2", "q_g2": "1"})
+        assert r.status_code == 303
+        got = await raw_request(nc, "awards", "get_round", {"round_id": "round-web-1"},
+                                token=(await ApiClient.for_service(nc, "loader", loader_secret())).token)
+        assert {q["unit_id"]: q["quota"] for q in got["quotas"]} == {"g1": 2, "g2": 1}
+        page = await client.get("/awards/rounds/round-web-1")
+        assert "Đã lưu chỉ tiêu của 2 đơn vị." in page.text and 'name="q_g1" inputmode="numeric" size="4" value="2"' in page.text
+        r = await client.post("/awards/rounds/round-web-1/quotas", data={"csrf": token, "q_g1": "2", "q_g2": ""})
+        assert r.status_code == 303
+        page = await client.get("/awards/rounds/round-web-1")
+        assert 'name="q_g2" inputmode="numeric" size="4" value=""' in page.text
+        await client.post("/logout", data={"csrf": token})
+
+        # The cadre sees the quotas by unit name, without the form; a forged POST is refused by awards.
+        assert (await login(client, "binh")).status_code == 303
+        page = await client.get("/awards/rounds/round-web-1")
+        assert page.status_code == 200 and "Lưu chỉ tiêu" not in page.text and 'name="q_g1"' not in page.text
+        assert "Công đoàn cơ sở Công ty May Nhơn Hòa" in page.text
+        r = await client.post("/awards/rounds/round-web-1/quotas", data={"csrf": csrf_of(page.text), "q_g1": "9"})
+        assert r.status_code == 403 and "Đồng chí không được xét, quyết định khen thưởng của đơn vị này" in r.text
