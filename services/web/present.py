@@ -86,6 +86,9 @@ NOTIFICATION_KIND = {
     "decision_issued": "Quyết định khen thưởng",
     "quotas_changed": "Chỉ tiêu đề nghị khen thưởng",
 }
+DELIVERY_STATUS = {"sent": "Đã gửi", "pending": "Đang chờ gửi", "failed": "Không gửi được",
+                   "queued": "Chờ gửi trong thư tổng hợp hằng ngày", "digested": "Đã gửi trong thư tổng hợp"}
+CHANNEL = {"email": "Thư điện tử", "webhook": "Webhook", "inbox": "Hộp thông báo"}
 ROUND_STATUS = {"upcoming": "Chưa đến thời gian nhận hồ sơ", "open": "Đang nhận hồ sơ",
                 "closed": "Hết hạn nhận hồ sơ, đang xét"}
 
@@ -214,4 +217,6 @@ FILTERS = {
     "rating": lambda v: label(v, RATING),
     "notification_kind": lambda v: label(v, NOTIFICATION_KIND),
     "round_status": lambda v: label(v, ROUND_STATUS),
+    "delivery_status": lambda v: label(v, DELIVERY_STATUS),
+    "channel": lambda v: label(v, CHANNEL),
 }

@@ -418,3 +418,91 @@ async def test_awards_open_round_and_quotas(nc, nats_server, tmp_path):
         assert "Công đoàn cơ sở Công ty May Nhơn Hòa" in page.text
         r = await client.post("/awards/rounds/round-web-1/quotas", data={"csrf": csrf_of(page.text), "q_g1": "9"})
         assert r.status_code == 403 and "Đồng chí không được xét, quyết định khen thưởng của đơn vị này" in r.text
+
+
+@pytest.mark.timeout(180)
+async def test_delivery_log(nc, nats_server, tmp_path, monkeypatch):
+    """E-mails really sent (an SMTP catcher) and really refused (a rejected address) show in the
+    person's log with their dates; another person's log does not show them."""
+    from services.notify.mailcatcher import CatcherServer, MailStore
+    from tests.integration.test_notify import FAST
+    from tests.texts import problems
+
+    store = MailStore(reject=["sai.dia.chi@example.org"])
+    smtp = CatcherServer(store, port=0)
+    await smtp.start()
+    for k, v in FAST.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("CONGDOAN_NOTIFY_SMTP_URL", smtp.url)
+    try:
+        async with web(nc, nats_server.url, tmp_path, services=("plans", "reports", "notify", "awards")) as (app, client):
+            await _person(nc, "hung", "Nguyễn Mạnh Hùng", ["chairperson"], unit_id="prov")
+            await _person(nc, "binh", "Lê Văn Bình", ["cadre"], password=PASSWORD)
+
+            async def known(service: str, endpoint: str, person: str) -> bool:
+                h_, _ = await call(nc, api(service, endpoint), {}, as_=person)
+                return "Nats-Service-Error" not in h_
+            await wait_until(lambda: known("awards", "list_rounds", "hung"), timeout=20, what="awards to know hung")
+            await wait_until(lambda: known("notify", "get_preferences", "binh"), timeout=20, what="notify to know binh")
+
+            async def lan_mail(address: str) -> None:
+                h_, r = await call(nc, api("notify", "set_preferences"), {"email": "immediate", "email_address": address},
+                                   as_="lan")
+                assert "Nats-Service-Error" not in h_, r
+
+            today = app.state.web.clock.today()
+
+            async def a_round(n: int) -> None:  # the province opens a round: lan, chairing u1 below it, is told
+                h_, r = await call(nc, api("awards", "open_round"), {
+                    "round_id": f"round-{n}", "name": f"Đợt khen thưởng số {n}", "issuer_unit_id": "prov",
+                    "opens_on": today.isoformat(), "closes_on": (today + timedelta(days=20)).isoformat()}, as_="hung")
+                assert "Nats-Service-Error" not in h_, r
+
+            async def log_of(status: str | None = None) -> list[dict[str, Any]]:
+                h_, r = await call(nc, api("notify", "delivery_log"), {"status": status} if status else {}, as_="lan")
+                assert "Nats-Service-Error" not in h_, r
+                return list(r["items"])
+
+            await lan_mail("lan.nguyen@example.org")
+            await a_round(1)
+            await wait_until(lambda: _has(log_of("sent"), 1), timeout=30, what="the first e-mail sent")
+            await lan_mail("sai.dia.chi@example.org")
+            await a_round(2)
+            await wait_until(lambda: _has(log_of("failed"), 1), timeout=30, what="the second e-mail refused")
+            assert len(store.messages) == 1
+
+            assert (await login(client)).status_code == 303
+            page = await client.get("/notices")
+            assert 'href="/notices/deliveries"' in page.text
+            page = await client.get("/notices/deliveries")
+            assert page.status_code == 200
+            assert 'href="/notices/deliveries?status=failed"' in page.text and 'href="/notices/deliveries"' in page.text
+            rows = re.findall(r'<tr class="delivery (\w+)">(.*?)</tr>', page.text, re.S)
+            assert [st for st, _ in rows] == ["failed", "sent"]  # newest first
+            failed, sent = rows[0][1], rows[1][1]
+            assert "sai.dia.chi@example.org" in failed and "Không gửi được" in failed and "Chi tiết kỹ thuật" in failed
+            assert "lan.nguyen@example.org" in sent and "Đã gửi" in sent and "Mở đợt khen thưởng" in sent
+            stamp = r"\d\d/\d\d/\d{4} \d\d:\d\d"
+            assert re.search(rf"<td>{stamp}</td>", sent) and re.search(rf"lúc {stamp}", sent)
+            body = _visible(page.text.split("<main>")[1].split("</main>")[0])
+            assert problems(body, is_html=True) == [], problems(body, is_html=True)
+            # By status, and by channel.
+            page = await client.get("/notices/deliveries?status=failed")
+            assert re.findall(r'<tr class="delivery (\w+)">', page.text) == ["failed"]
+            page = await client.get("/notices/deliveries?status=pending")
+            assert '<tr class="delivery' not in page.text and "Chưa có thư điện tử hay webhook nào ở mục này." in page.text
+            page = await client.get("/notices/deliveries?channel=webhook")
+            assert '<tr class="delivery' not in page.text
+            await client.post("/logout", data={"csrf": csrf_of(page.text)})
+
+            # Each person sees their own log only.
+            assert (await login(client, "binh")).status_code == 303
+            page = await client.get("/notices/deliveries")
+            assert page.status_code == 200 and "lan.nguyen@example.org" not in page.text
+            assert "Chưa có thư điện tử hay webhook nào." in page.text
+    finally:
+        await smtp.stop()
+
+
+async def _has(items: Any, n: int) -> bool:
+    return len(await items) >= n
