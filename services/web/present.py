@@ -86,6 +86,9 @@ NOTIFICATION_KIND = {
     "decision_issued": "Quyết định khen thưởng",
     "quotas_changed": "Chỉ tiêu đề nghị khen thưởng",
 }
+DELIVERY_STATUS = {"sent": "Đã gửi", "pending": "Đang chờ gửi", "failed": "Không gửi được",
+                   "queued": "Chờ gửi trong thư tổng hợp hằng ngày", "digested": "Đã gửi trong thư tổng hợp"}
+CHANNEL = {"email": "Thư điện tử", "webhook": "Webhook", "inbox": "Hộp thông báo"}
 ROUND_STATUS = {"upcoming": "Chưa đến thời gian nhận hồ sơ", "open": "Đang nhận hồ sơ",
                 "closed": "Hết hạn nhận hồ sơ, đang xét"}
 
@@ -123,6 +126,12 @@ def dmy_hm(value: Any) -> str:
     """hh:mm dd/mm/yyyy, local time."""
     dt = _as_datetime(value)
     return f"{dt.hour:02d}:{dt.minute:02d} {dt.day:02d}/{dt.month:02d}/{dt.year}" if dt else ""
+
+
+def dmy_time(value: Any) -> str:
+    """dd/mm/yyyy HH:MM, local time (logs: the date first, as a cadre reads a register)."""
+    dt = _as_datetime(value)
+    return f"{dt.day:02d}/{dt.month:02d}/{dt.year} {dt.hour:02d}:{dt.minute:02d}" if dt else ""
 
 
 def period(value: str | None) -> str:
@@ -185,7 +194,7 @@ def party(p: dict[str, Any]) -> str:
 
 
 FILTERS = {
-    "dmy": dmy, "dmy_hm": dmy_hm, "party": party, "period": period, "number": number, "roles": roles,
+    "dmy": dmy, "dmy_hm": dmy_hm, "dmy_time": dmy_time, "party": party, "period": period, "number": number, "roles": roles,
     "unit_kind": lambda v: label(v, UNIT_KINDS),
     "task_status": lambda v: label(v, TASK_STATUS),
     "task_category": lambda v: label(v, TASK_CATEGORY),
@@ -197,4 +206,6 @@ FILTERS = {
     "rating": lambda v: label(v, RATING),
     "notification_kind": lambda v: label(v, NOTIFICATION_KIND),
     "round_status": lambda v: label(v, ROUND_STATUS),
+    "delivery_status": lambda v: label(v, DELIVERY_STATUS),
+    "channel": lambda v: label(v, CHANNEL),
 }

@@ -8,7 +8,7 @@ from datetime import date
 from runtime.client import RequestFailed
 from services.web import forms
 from services.web.gateway import problem_of, vietnamese
-from services.web.present import dmy, dmy_hm, number, party, period
+from services.web.present import dmy, dmy_hm, dmy_time, number, party, period
 from services.web.sessions import RateLimit, SessionStore, check_pre_token, pre_token
 from services.web.site import safe_next
 
@@ -24,6 +24,7 @@ DEFINITION = {"fields": [
 def test_dates_periods_and_numbers_read_the_vietnamese_way():
     assert dmy("2026-11-30") == "30/11/2026" and dmy(date(2027, 1, 5)) == "05/01/2027" and dmy(None) == ""
     assert dmy_hm("2026-11-30T02:05:00+00:00") == "09:05 30/11/2026"  # Asia/Ho_Chi_Minh
+    assert dmy_time("2026-11-30T17:05:00+00:00") == "01/12/2026 00:05" and dmy_time(None) == ""  # logs: date first
     assert dmy("2026-11-30T20:00:00+00:00") == "01/12/2026"  # the local day
     assert (period("2026"), period("2026-Q4"), period("2026-05")) == ("năm 2026", "quý IV/2026", "tháng 5/2026")
     assert (number(1234567), number(12.5, 1), number(None)) == ("1.234.567", "12,5", "")

@@ -1,4 +1,5 @@
-"""Thông báo: the inbox, marking read, preferences, and the live stream (/live) of new notices."""
+"""Thông báo: the inbox, marking read, preferences, the person's delivery log (e-mails and
+webhooks sent, waiting, failed), and the live stream (/live) of new notices."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.routing import Route
 
 from services.web.gateway import Problem, SessionExpired
 from services.web.live import CLOSE
-from services.web.present import EMAIL_MODE, NOTIFICATION_KIND, dmy_hm
+from services.web.present import CHANNEL, DELIVERY_STATUS, EMAIL_MODE, NOTIFICATION_KIND, dmy_hm
 from services.web.site import redirect, web_of
 
 
@@ -86,6 +87,25 @@ async def save_preferences(request: Request) -> Response:
     return redirect("/notices/preferences")
 
 
+async def deliveries(request: Request) -> Response:
+    """The person's own deliveries, newest first, by status and channel (notify `delivery_log`)."""
+    web = web_of(request)
+    s = web.require(request)
+    status = request.query_params.get("status") or None
+    channel = request.query_params.get("channel") or None
+    status = status if status in DELIVERY_STATUS else None
+    channel = channel if channel in ("email", "webhook") else None
+    body: dict[str, Any] = {"page": {"limit": 50, "cursor": request.query_params.get("cursor") or None}}
+    if status:
+        body["status"] = status
+    if channel:
+        body["channel"] = channel
+    page = await web.call(s, "notify", "delivery_log", body)
+    return await web.render(request, "deliveries.html", {
+        "page": page, "status": status, "channel": channel, "statuses": DELIVERY_STATUS,
+        "channels": {k: v for k, v in CHANNEL.items() if k != "inbox"}}, session=s)
+
+
 async def live(request: Request) -> Response:
     """Server-sent events: `notice` with the unread count and the newest notices, whenever notify
     writes something into this person's inbox."""
@@ -135,5 +155,6 @@ ROUTES = [
     Route("/notices/{nid}/open", open_notice, methods=["POST"]),
     Route("/notices/preferences", preferences, methods=["GET"]),
     Route("/notices/preferences", save_preferences, methods=["POST"]),
+    Route("/notices/deliveries", deliveries, methods=["GET"]),
     Route("/live", live, methods=["GET"]),
 ]
