@@ -83,7 +83,11 @@ async def prepare(stack: Stack, grassroots: int) -> dict[str, str]:
                     pass
         await asyncio.gather(*(submit(i, u) for i, u in enumerate(x for x in units if x.kind == "grassroots_union")))
         print(f"{sent} reports submitted")
-        await set_shared_time(nc.jetstream(), datetime(2026, 11, 20, 9, 0, tzinfo=TZ))
+        ops = await nats.connect(stack.nats_url, **stack.connect_options("operator"))  # the one user that moves the clock
+        try:
+            await set_shared_time(ops.jetstream(), datetime(2026, 11, 20, 9, 0, tzinfo=TZ))
+        finally:
+            await ops.close()
         return {"chair": chairs[1], "unit": chairs[1].removeprefix("p-").removesuffix("-1"),
                 "upper": f"p-{upper.unit_id}-1", "tgnc": "p-ldld-bd-ban-tgnc-1"}
     finally:
