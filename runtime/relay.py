@@ -9,10 +9,12 @@ duplicate window, and beyond it by the consumers' inbox."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from runtime.db import outbox
 from runtime.logging import get_logger
@@ -76,31 +78,51 @@ class OutboxRelay:
             pass
 
     async def publish_once(self) -> int:
-        async with self._engine.connect() as conn:
-            q = (sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
-                 .where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(self._batch))
-            if self._pg:
-                q = q.with_for_update(skip_locked=True)
-            rows = (await conn.execute(q)).all()
-            if not rows:
+        q = (sa.select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+             .where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(self._batch))
+        if self._pg:
+            # Several replicas: the claim (FOR UPDATE SKIP LOCKED) lasts until the rows are marked.
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(q.with_for_update(skip_locked=True))).all()
+                if not rows:
+                    await conn.rollback()
+                    return 0
+                ok, failed = await self._publish(rows)
+                await self._mark(conn, ok, failed)
+                await conn.commit()
+        else:
+            # SQLite: one process per file, so one relay, and one connection for the whole service.
+            # It is not held while JetStream acknowledges (a network round trip): the requests and
+            # consumers waiting for it would queue behind every publish.
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(q)).all()
                 await conn.rollback()
+            if not rows:
                 return 0
-            # A window of publishes in flight at once; each awaits its PubAck.
-            results = await asyncio.gather(
-                *(self._js.publish(r.subject, r.payload.encode(), headers={"Nats-Msg-Id": r.event_id}, timeout=10)
-                  for r in rows),
-                return_exceptions=True)
-            ok = [r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
-            failed = [(r.id, res) for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
-            now = datetime.now(UTC)
-            if ok:
-                await conn.execute(outbox.update().where(outbox.c.id.in_(ok)).values(published_at=now))
-            for row_id, err in failed:
-                await conn.execute(outbox.update().where(outbox.c.id == row_id)
-                                   .values(attempts=outbox.c.attempts + 1, last_error=repr(err)[:2000]))
-            await conn.commit()
+            ok, failed = await self._publish(rows)
+            async with self._engine.begin() as conn:
+                await self._mark(conn, ok, failed)
         self.published += len(ok)
         OUTBOX_PUBLISHED.labels(self._service).inc(len(ok))
         if failed:
             raise RuntimeError(f"{len(failed)} of {len(rows)} outbox rows not acknowledged: {failed[0][1]!r}")
         return len(rows)
+
+    async def _publish(self, rows: Sequence[Any]) -> tuple[list[int], list[tuple[int, BaseException]]]:
+        # A window of publishes in flight at once; each awaits its PubAck.
+        results = await asyncio.gather(
+            *(self._js.publish(r.subject, r.payload.encode(), headers={"Nats-Msg-Id": r.event_id}, timeout=10)
+              for r in rows),
+            return_exceptions=True)
+        ok = [r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        failed = [(r.id, res) for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
+        return ok, failed
+
+    @staticmethod
+    async def _mark(conn: AsyncConnection, ok: list[int], failed: list[tuple[int, BaseException]]) -> None:
+        now = datetime.now(UTC)
+        if ok:
+            await conn.execute(outbox.update().where(outbox.c.id.in_(ok)).values(published_at=now))
+        for row_id, err in failed:
+            await conn.execute(outbox.update().where(outbox.c.id == row_id)
+                               .values(attempts=outbox.c.attempts + 1, last_error=repr(err)[:2000]))
