@@ -227,3 +227,27 @@ async def open_requirements(nc: Any, requirement_ids: list[str], issuer: str = "
     for rid in requirement_ids[1:]:
         h, reply = await call(nc, api("reports", "open_requirement"), body(rid))
         assert "Nats-Service-Error" not in h, reply
+
+
+async def stream_events(nc: Any, subject: str, stream: str) -> list[dict[str, Any]]:
+    """Every event on `subject` in `stream`, as an outside subscriber reads them (an ephemeral
+    pull consumer: the `subscriber` user may make one); unparseable payloads (the chaos suite's
+    poison) are left out."""
+    import nats.errors
+
+    sub = await nc.jetstream(timeout=10).pull_subscribe(subject, stream=stream)
+    out: list[dict[str, Any]] = []
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(batch=500, timeout=2)
+            except (TimeoutError, nats.errors.TimeoutError):
+                return out
+            for m in msgs:
+                await m.ack()
+                try:
+                    out.append(json.loads(m.data))
+                except (ValueError, RecursionError):
+                    pass
+    finally:
+        await sub.unsubscribe()

@@ -43,7 +43,7 @@ from tests.conftest import pin_clock, wait_until
 from tests.deploy.compose import container_env, load
 from tests.deploy.topology import Cluster
 from tests.e2e.test_chaos import _rows
-from tests.support import TEST_FORM
+from tests.support import TEST_FORM, stream_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)]
 
@@ -216,22 +216,6 @@ async def _stream_leader(js: Any, stream: str) -> str:
     return str(info.cluster.leader)
 
 
-async def _all_events(nc: Any, subject: str, stream: str) -> list[dict[str, Any]]:
-    js = nc.jetstream(timeout=10)
-    sub = await js.pull_subscribe(subject, stream=stream)
-    out: list[dict[str, Any]] = []
-    while True:
-        try:
-            msgs = await sub.fetch(batch=500, timeout=2)
-        except (TimeoutError, nats.errors.TimeoutError):
-            break
-        for m in msgs:
-            await m.ack()
-            out.append(json.loads(m.data))
-    await sub.unsubscribe()
-    return out
-
-
 async def test_two_replicas_on_a_three_node_cluster_lose_nothing_double_nothing(deployment: Deployment,
                                                                                capsys: Any) -> None:
     dep = deployment
@@ -330,8 +314,8 @@ async def test_two_replicas_on_a_three_node_cluster_lose_nothing_double_nothing(
         stored = {r[0] for r in await _rows(urls["reports"], "SELECT report_id FROM reports WHERE report_id LIKE 'r-%'")}
         reader = await dep.connect("subscriber")  # what an outside system reads
         try:
-            submitted_all = await _all_events(reader, SUBMITTED, "CONGDOAN_REPORTS")
-            approaching_all = await _all_events(reader, APPROACHING, "CONGDOAN_REPORTS")
+            submitted_all = await stream_events(reader, SUBMITTED, "CONGDOAN_REPORTS")
+            approaching_all = await stream_events(reader, APPROACHING, "CONGDOAN_REPORTS")
         finally:
             await reader.close()
         submitted = [e for e in submitted_all

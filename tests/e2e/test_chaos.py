@@ -32,7 +32,7 @@ from runtime.redrive import parked
 from tests.conftest import pin_clock, wait_until
 from tests.e2e.test_stack import _setup_directory
 from tests.integration.test_nothing_lost import DEEP, TcpProxy
-from tests.support import api, auth_env, call, open_requirements
+from tests.support import api, auth_env, call, open_requirements, stream_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -138,22 +138,7 @@ async def _events(stack: Stack) -> list[dict[str, Any]]:
     """Every report.submitted event in the stream, as an outside subscriber reads them."""
     nc = await nats.connect(stack.nats_url, **stack.connect_options("subscriber"))
     try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(SUBMITTED, stream="CONGDOAN_REPORTS")
-        out: list[dict[str, Any]] = []
-        while True:
-            try:
-                msgs = await sub.fetch(batch=500, timeout=2)
-            except (TimeoutError, nats.errors.TimeoutError):
-                break
-            for m in msgs:
-                await m.ack()
-                try:
-                    out.append(json.loads(m.data))
-                except (ValueError, RecursionError):
-                    pass  # the poison
-        await sub.unsubscribe()
-        return out
+        return await stream_events(nc, SUBMITTED, "CONGDOAN_REPORTS")
     finally:
         await nc.close()
 
