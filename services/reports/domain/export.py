@@ -461,8 +461,8 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
             texts = [str(n) if ch is not None else "", ch.name if ch is not None else "Tổng cộng",
                      vn_number(cc.expected), vn_number(cc.submitted), vn_number(cc.on_time), vn_number(cc.late),
                      vn_number(cc.missing)]
-            for j, v in enumerate(texts):
-                cell_par(row.cells[j], v, size=12, first=True, bold=ch is None,
+            for j, (cell, v) in enumerate(zip(row.cells, texts)):  # row.cells walks the row: once a row
+                cell_par(cell, v, size=12, first=True, bold=ch is None,
                          align=LEFT if j == 1 and ch is not None else CENTER)
         para(doc, "", after=6)
     if missing:
@@ -489,8 +489,8 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         row = next(table_rows)
         keep_row(row)
         value = node.indicators[f.key]
-        for j, v in enumerate([str(n), f.label, f.unit, _indicator_text(f, value)]):
-            cell_par(row.cells[j], v, size=13, first=True, align=LEFT if j == 1 else CENTER)
+        for j, (cell, v) in enumerate(zip(row.cells, [str(n), f.label, f.unit, _indicator_text(f, value)])):
+            cell_par(cell, v, size=13, first=True, align=LEFT if j == 1 else CENTER)
     para(doc, "", after=6)
 
     # --- narrative sections: the unit's own synthesis; the units' texts are in the appendix
@@ -561,8 +561,8 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
         for n, m in enumerate(missing, 1):
             row = next(table_rows)
             keep_row(row)
-            for j, v in enumerate([str(n), m.name, m.parent_name or "", m.reason_vi]):
-                cell_par(row.cells[j], v, size=12, first=True, align=CENTER if j == 0 else LEFT)
+            for j, (cell, v) in enumerate(zip(row.cells, [str(n), m.name, m.parent_name or "", m.reason_vi])):
+                cell_par(cell, v, size=12, first=True, align=CENTER if j == 0 else LEFT)
 
     if "narratives" in appendices:
         appendix_title("narratives", "Ý KIẾN, KẾT QUẢ CỦA CÁC ĐƠN VỊ")
