@@ -39,7 +39,10 @@ async def test_faststream_subscriber_gets_every_event_once_and_retries_failures(
         async def all_seen() -> bool:
             return sorted(got) == ["g1", "g2", "g3"]
 
-        await wait_until(all_seen, timeout=30, what="g1, g2 (after two failures) and g3")
+        # A NAK brings g2 back at once; once in a full run (15:41:20 on 03/12/2026) the third delivery
+        # had not come 30 s later — so wait past one ack_wait (30 s), after which the server
+        # redelivers it anyway: what is asserted is that a failed event is not dropped.
+        await wait_until(all_seen, timeout=75, what="g1, g2 (after two failures) and g3")
         assert failures["left"] == 0
     finally:
         await broker.stop()
