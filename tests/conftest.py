@@ -62,11 +62,11 @@ def postgres_admin_url() -> str:
                 "or a Docker engine for testcontainers; neither is available here")
 
 
-async def _create_pg_database(admin_url: str) -> str:
+async def _create_pg_database(admin_url: str, name: str | None = None) -> str:
     import asyncpg
 
     url = sa.engine.make_url(admin_url)
-    name = f"cd_{uuid.uuid4().hex[:12]}"
+    name = name or f"cd_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host, port=url.port or 5432,
                                  database=url.database)
     try:

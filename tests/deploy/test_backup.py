@@ -127,7 +127,7 @@ async def test_back_up_wipe_restore_nothing_lost(tmp_path: Path, postgres_admin_
 
         # Restore: an empty database of the same name, the dump into it; the store unpacked, then NATS.
         name = sa.engine.make_url(db).database
-        await _create_named(postgres_admin_url, str(name))
+        await _create_pg_database(postgres_admin_url, str(name))
         run("pg_restore", "--no-owner", "--exit-on-error", f"--dbname={libpq(db)}", str(backup / "plans.dump"))
         store.mkdir()
         run("tar", "-C", str(store), "-xzf", str(backup / "jetstream.tar.gz"))
@@ -153,18 +153,6 @@ async def test_back_up_wipe_restore_nothing_lost(tmp_path: Path, postgres_admin_
     finally:
         server.stop()
         await _drop_pg_database(postgres_admin_url, db)
-
-
-async def _create_named(admin_url: str, name: str) -> None:
-    import asyncpg
-
-    url = sa.engine.make_url(admin_url)
-    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host, port=url.port or 5432,
-                                 database=url.database)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def _zero(awaitable: Any) -> bool:
