@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pytest_asyncio
 from contracts.naming import SERVICES
 from runtime.client import ApiClient
 from runtime.launcher import Stack, free_port
-from services.plans.seed.demo import UPPER, demo_hierarchy
+from services.plans.seed.demo import CHAIR_ID, UPPER, demo_hierarchy
 from tests.conftest import pin_clock
 
 CHROMIUM = os.environ.get("CONGDOAN_CHROMIUM", "/usr/bin/chromium")
@@ -52,8 +53,12 @@ async def web_stack(tmp_path: Path) -> AsyncIterator[tuple[Stack, dict[str, str]
     of the upper-level union that receives the first grassroots union's report."""
     ports = {n: free_port() for n in SERVICES}
     ports["web"] = free_port()
+    mail_port = free_port()  # the mail catcher of `make run`, so the delivery log has e-mails in it
     s = Stack(data_dir=tmp_path / "var", nats_port=free_port(), http_ports=ports, log_dir=tmp_path / "logs",
-              frontends=("web",), env={"CONGDOAN_LOG_LEVEL": "INFO", "CONGDOAN_WEB_SSE_KEEPALIVE_S": "5"})
+              frontends=("web",), env={"CONGDOAN_LOG_LEVEL": "INFO", "CONGDOAN_WEB_SSE_KEEPALIVE_S": "5",
+                                       "CONGDOAN_NOTIFY_SMTP_URL": f"smtp://127.0.0.1:{mail_port}"},
+              extras={"mailcatcher": [sys.executable, "-m", "services.notify.mailcatcher", "--port", str(mail_port),
+                                      "--dir", str(tmp_path / "mail")]})
     s.start_nats()
     operator = await nats.connect(s.nats_url, **s.connect_options("operator"))  # the one user that writes the clock
     try:
@@ -99,6 +104,7 @@ async def test_year_main_path_in_a_browser(web_stack, tmp_path):
             "--disable-sync", "--no-first-run"])
         try:
             await _scenario(browser, url, who, shots)
+            await _administration(browser, url, who, shots)
         finally:
             await browser.close()
 
@@ -219,3 +225,55 @@ async def _scenario(browser: Any, url: str, who: dict[str, str], shots: Path) ->
     await phone.screenshot(path=shots / "06-dien-thoai.png", full_page=True)
     if os.environ.get("CONGDOAN_SCREENSHOTS_DIR") is None:
         shutil.rmtree(shots / "unused", ignore_errors=True)
+
+
+async def _administration(browser: Any, url: str, who: dict[str, str], shots: Path) -> None:
+    """The administration pages: a chair resets a member's login (the temporary password shown
+    once), the member logs in with it and must choose a new one; the province's chair opens an
+    awards round and sets a quota; the chair reads the log of e-mails sent to them."""
+    chair = await _login(browser, url, who["chair"])
+    await chair.goto(url + "/org")
+    member = chair.locator("li.row", has_text="Đoàn viên").first
+    await member.locator("a", has_text="Tài khoản đăng nhập").click()
+    await expect(chair.locator("h1")).to_have_text("Tài khoản đăng nhập")
+    await expect(chair.locator("dl.facts")).to_contain_text("Do người dùng tự đặt")  # the demo gave one
+    username = await chair.locator("input[name=username]").input_value()
+    chair.once("dialog", lambda d: asyncio.ensure_future(d.accept()))  # the "are you sure" confirm
+    await chair.click("form[action*='/login'] button")
+    temporary = (await chair.locator("#temporary-password").text_content() or "").strip()
+    assert len(temporary) >= 12, temporary
+    await expect(chair.locator("dl.facts")).to_contain_text("Mật khẩu tạm thời, phải đổi khi đăng nhập lần tới")
+    await chair.screenshot(path=shots / "07-cap-tai-khoan.png", full_page=True)
+
+    context = await browser.new_context(locale="vi-VN", viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(20_000)
+    newcomer = await context.new_page()
+    await newcomer.goto(url + "/")
+    await newcomer.fill("input[name=username]", username)
+    await newcomer.fill("input[name=password]", temporary)
+    await newcomer.click("button[type=submit]")
+    await expect(newcomer.locator("h1")).to_have_text("Đổi mật khẩu")
+    await context.close()
+
+    # The province's chair opens a round (the clock is pinned at 15/10/2026) and sets a quota.
+    leader = await _login(browser, url, CHAIR_ID)
+    await leader.goto(url + "/awards")
+    await leader.locator("summary", has_text="Mở đợt").click()
+    await leader.fill("input[name=name]", "Khen thưởng Tháng Công nhân năm 2027")
+    await leader.fill("input[name=opens_on]", "2026-10-20")
+    await leader.fill("input[name=closes_on]", "2027-04-30")
+    await leader.locator("input[name=forms]").first.check()
+    await leader.click("form[action='/awards/rounds'] button")
+    await expect(leader.locator(".flash.ok")).to_contain_text("Đã mở đợt khen thưởng")
+    await expect(leader.locator(".flash.ok")).to_contain_text("từ 20/10/2026 đến 30/04/2027")
+    quota = leader.locator("#quotas input[name^=q_]").first
+    await quota.fill("3")
+    await leader.click("#quotas button")
+    await expect(leader.locator("#quotas input[name^=q_]").first).to_have_value("3")
+    await leader.screenshot(path=shots / "08-dot-khen-thuong.png", full_page=True)
+
+    # The chair's log of e-mails: the notices of the year's path above went out by e-mail.
+    await chair.goto(url + "/notices/deliveries")
+    await expect(chair.locator("h1")).to_have_text("Nhật ký gửi thông báo")
+    await expect(chair.locator("tr.delivery").first).to_be_visible()
+    await chair.screenshot(path=shots / "09-nhat-ky-gui.png", full_page=True)

@@ -166,7 +166,10 @@ async def round_view(request: Request, *, problem: Problem | None = None, checke
             _quiet(web.call(s, "plans", "list_people", {"unit_id": s.unit_id, "subtree": True,
                                                         "page": {"limit": 300}}), {"items": []}))
     return await web.render(request, "round.html", {
-        "r": r, "noms": noms["items"], "issuer": issuer, "council": council, "below": below["items"],
+        # Quotas are set on the units directly below (each counts with its own subordinates), so the
+        # form lists those, plus any deeper unit that already has one; not the whole subtree.
+        "r": r, "noms": noms["items"], "issuer": issuer, "council": council,
+        "below": [u for u in below["items"] if u.get("depth") == 1 or u["unit_id"] in {q["unit_id"] for q in r["quotas"]}],
         "unit_names": names, "quota_of": {q["unit_id"]: q for q in r["quotas"]}, "typed": typed or {},
         "can_nominate": can_nominate, "units": units["items"], "people": people["items"], "problem": problem,
         "checked": checked, "kept": kept or {}, "attempt": f"nom-{uuid.uuid4().hex}",
@@ -270,7 +273,7 @@ async def decide(request: Request) -> Response:
 
 
 async def set_quotas(request: Request) -> Response:
-    """The council's quotas: one input per unit below the issuer; a blank input removes the unit's
+    """The council's quotas: one input per unit directly below the issuer; a blank input removes the unit's
     quota. Units not shown (beyond the list's length) keep theirs."""
     web = web_of(request)
     s = web.require(request)
