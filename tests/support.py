@@ -251,3 +251,33 @@ async def stream_events(nc: Any, subject: str, stream: str) -> list[dict[str, An
                     pass
     finally:
         await sub.unsubscribe()
+
+
+async def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query on a service's database (a fresh engine: the service may be down)."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(r) for r in (await conn.execute(sa.text(sql))).all()]
+    finally:
+        await engine.dispose()
+
+
+async def settled(js: Any, urls: dict[str, str], *, reminders_due_by: str | None = None) -> bool:
+    """Every outbox published, every durable consumer of the four streams with nothing pending
+    or unacknowledged, and (if given) every reports reminder due by then fired or cancelled."""
+    for url in urls.values():
+        if (await rows(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0]:
+            return False
+    if reminders_due_by is not None and (await rows(
+            urls["reports"], "SELECT count(*) FROM reminders WHERE fired_at IS NULL AND NOT cancelled "
+                             f"AND due_at <= '{reminders_due_by}'"))[0][0]:
+        return False
+    for stream in ("CONGDOAN_PLANS", "CONGDOAN_REPORTS", "CONGDOAN_NOTIFY", "CONGDOAN_AWARDS"):
+        for c in await js.consumers_info(stream):
+            if c.num_pending or c.num_ack_pending:
+                return False
+    return True

@@ -42,8 +42,7 @@ from runtime.redrive import parked
 from tests.conftest import pin_clock, wait_until
 from tests.deploy.compose import container_env, load
 from tests.deploy.topology import Cluster
-from tests.e2e.test_chaos import _rows
-from tests.support import TEST_FORM, stream_events
+from tests.support import TEST_FORM, rows, settled, stream_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)]
 
@@ -297,21 +296,9 @@ async def test_two_replicas_on_a_three_node_cluster_lose_nothing_double_nothing(
         # --- settle, then the set checker -------------------------------------------------------
         urls = dep.databases
 
-        async def idle() -> bool:
-            for url in urls.values():
-                if (await _rows(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0]:
-                    return False
-            if (await _rows(urls["reports"], "SELECT count(*) FROM reminders WHERE fired_at IS NULL "
-                                             "AND NOT cancelled AND due_at <= '2026-11-29 05:00:00+00'"))[0][0]:
-                return False
-            for stream in ("CONGDOAN_PLANS", "CONGDOAN_REPORTS", "CONGDOAN_NOTIFY", "CONGDOAN_AWARDS"):
-                for c in await js.consumers_info(stream):
-                    if c.num_pending or c.num_ack_pending:
-                        return False
-            return True
-
-        await wait_until(idle, timeout=300, interval=1, what="the deployment to settle")
-        stored = {r[0] for r in await _rows(urls["reports"], "SELECT report_id FROM reports WHERE report_id LIKE 'r-%'")}
+        await wait_until(lambda: settled(js, urls, reminders_due_by="2026-11-29 05:00:00+00"), timeout=300, interval=1,
+                         what="the deployment to settle")
+        stored = {r[0] for r in await rows(urls["reports"], "SELECT report_id FROM reports WHERE report_id LIKE 'r-%'")}
         reader = await dep.connect("subscriber")  # what an outside system reads
         try:
             submitted_all = await stream_events(reader, SUBMITTED, "CONGDOAN_REPORTS")
@@ -321,14 +308,14 @@ async def test_two_replicas_on_a_three_node_cluster_lose_nothing_double_nothing(
         submitted = [e for e in submitted_all
                      if e["data"]["report_id"].startswith("r-")]
         keys = [(e["data"]["report_id"], e["data"]["revision"]) for e in submitted]
-        facts = await _rows(urls["awards"], "SELECT report_id, revision FROM report_facts WHERE report_id LIKE 'r-%'")
+        facts = await rows(urls["awards"], "SELECT report_id, revision FROM report_facts WHERE report_id LIKE 'r-%'")
         approaching = [e for e in approaching_all
                        if e["data"]["requirement_id"] in REMINDED]
         told = [(e["data"]["requirement_id"], e["data"]["unit_id"], e["data"]["days_before"]) for e in approaching]
-        fired = await _rows(urls["reports"], "SELECT key FROM reminders WHERE fired_at IS NOT NULL AND key LIKE 'rq:rem-%'")
-        notified = {r[0]: r[1] for r in await _rows(urls["notify"],
+        fired = await rows(urls["reports"], "SELECT key FROM reminders WHERE fired_at IS NOT NULL AND key LIKE 'rq:rem-%'")
+        notified = {r[0]: r[1] for r in await rows(urls["notify"],
                                                   "SELECT event_id, count(*) FROM notifications GROUP BY event_id")}
-        doubled_notices = await _rows(urls["notify"], "SELECT event_id, recipient_id, channel, count(*) FROM notifications "
+        doubled_notices = await rows(urls["notify"], "SELECT event_id, recipient_id, channel, count(*) FROM notifications "
                                                       "GROUP BY event_id, recipient_id, channel HAVING count(*) > 1")
         dead = await parked(js)
         figures.update({

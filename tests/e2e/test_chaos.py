@@ -24,7 +24,6 @@ import nats
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.naming import SERVICES
 from runtime.launcher import Stack, free_port
@@ -32,7 +31,7 @@ from runtime.redrive import parked
 from tests.conftest import pin_clock, wait_until
 from tests.e2e.test_stack import _setup_directory
 from tests.integration.test_nothing_lost import DEEP, TcpProxy
-from tests.support import api, auth_env, call, open_requirements, stream_events
+from tests.support import api, auth_env, call, open_requirements, rows, settled, stream_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -125,15 +124,6 @@ async def _true(v: bool) -> bool:
     return v
 
 
-async def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return [tuple(r) for r in (await conn.execute(sa.text(sql))).all()]
-    finally:
-        await engine.dispose()
-
-
 async def _events(stack: Stack) -> list[dict[str, Any]]:
     """Every report.submitted event in the stream, as an outside subscriber reads them."""
     nc = await nats.connect(stack.nats_url, **stack.connect_options("subscriber"))
@@ -149,17 +139,7 @@ async def _quiet(stack: Stack, urls: dict[str, str]) -> None:
     try:
         js = nc.jetstream()
 
-        async def idle() -> bool:
-            for url in urls.values():
-                if (await _rows(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0]:
-                    return False
-            for stream in ("CONGDOAN_PLANS", "CONGDOAN_REPORTS", "CONGDOAN_NOTIFY", "CONGDOAN_AWARDS"):
-                for c in await js.consumers_info(stream):
-                    if c.num_pending or c.num_ack_pending:
-                        return False
-            return True
-
-        await wait_until(idle, timeout=300, interval=1, what="the stack to settle (outboxes and consumers drained)")
+        await wait_until(lambda: settled(js, urls), timeout=300, interval=1, what="the stack to settle (outboxes and consumers drained)")
     finally:
         await nc.close()
 
@@ -225,12 +205,12 @@ async def test_chaos_nothing_acknowledged_is_lost_or_doubled_and_no_valid_event_
 
         # --- the set checker --------------------------------------------------------------------
         urls = chaos.direct_urls
-        stored = {r[0] for r in await _rows(urls["reports"], "SELECT report_id FROM reports")}
+        stored = {r[0] for r in await rows(urls["reports"], "SELECT report_id FROM reports")}
         events = await _events(stack)
         event_keys = [(e["data"]["report_id"], e["data"]["revision"]) for e in events]
         event_ids = {e["id"] for e in events}
-        facts = await _rows(urls["awards"], "SELECT report_id, revision FROM report_facts")
-        notified = await _rows(urls["notify"], "SELECT event_id, count(*) FROM notifications GROUP BY event_id")
+        facts = await rows(urls["awards"], "SELECT report_id, revision FROM report_facts")
+        notified = await rows(urls["notify"], "SELECT event_id, count(*) FROM notifications GROUP BY event_id")
         notified_ids = {r[0] for r in notified}
         ops = await nats.connect(stack.nats_url, **stack.connect_options("operator"))
         try:
