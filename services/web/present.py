@@ -146,6 +146,15 @@ def period(value: str | None) -> str:
     return f"tháng {int(rest)}/{year}"
 
 
+def titled(name: str | None, value: str | None) -> str:
+    """A requirement's name and its period, the period left out when the name already ends with it
+    ("… năm 2026 · năm 2026" reads as a mistake)."""
+    name, label = (name or "").strip(), period(value)
+    if not label or name.endswith(label):
+        return name
+    return f"{name} · {label}" if name else label
+
+
 def number(value: Any, decimals: int = 0) -> str:
     """1234567 → '1.234.567'; 12.5 → '12,5' (Vietnamese separators)."""
     if value is None or value == "":
@@ -194,7 +203,8 @@ def party(p: dict[str, Any]) -> str:
 
 
 FILTERS = {
-    "dmy": dmy, "dmy_hm": dmy_hm, "dmy_time": dmy_time, "party": party, "period": period, "number": number, "roles": roles,
+    "dmy": dmy, "dmy_hm": dmy_hm, "dmy_time": dmy_time, "party": party, "period": period, "titled": titled,
+    "number": number, "roles": roles,
     "unit_kind": lambda v: label(v, UNIT_KINDS),
     "task_status": lambda v: label(v, TASK_STATUS),
     "task_category": lambda v: label(v, TASK_CATEGORY),

@@ -8,7 +8,7 @@ from datetime import date
 from runtime.client import RequestFailed
 from services.web import forms
 from services.web.gateway import problem_of, vietnamese
-from services.web.present import dmy, dmy_hm, dmy_time, number, party, period
+from services.web.present import dmy, dmy_hm, dmy_time, number, party, period, titled
 from services.web.sessions import RateLimit, SessionStore, check_pre_token, pre_token
 from services.web.site import safe_next
 
@@ -28,6 +28,9 @@ def test_dates_periods_and_numbers_read_the_vietnamese_way():
     assert dmy("2026-11-30T20:00:00+00:00") == "01/12/2026"  # the local day
     assert (period("2026"), period("2026-Q4"), period("2026-05")) == ("năm 2026", "quý IV/2026", "tháng 5/2026")
     assert (number(1234567), number(12.5, 1), number(None)) == ("1.234.567", "12,5", "")
+    # A requirement named after its year is not followed by the year again.
+    assert titled("Báo cáo kết quả năm 2026", "2026") == "Báo cáo kết quả năm 2026"
+    assert titled("Báo cáo sơ kết", "2026-Q2") == "Báo cáo sơ kết · quý II/2026"
     assert party({"kind": "department", "code": "BAN_TGNC"}) == "Ban Tuyên giáo - Nữ công"
     assert party({"kind": "units_of_kind", "unit_kinds": ["grassroots_union"]}) == "Công đoàn cơ sở"
 
