@@ -24,8 +24,13 @@ e-mail over SMTP to a local sink.
    deliveries, committed with the consumer's inbox) and until every e-mail is sent (accepted by the
    sink and marked). Times count from the first publish.
 
+6. The baseline, after notify is done: the same sink, the same number of SMTP sessions, e-mails sent
+   straight through aiosmtplib (notify's SMTP library) in the same process as the bench, so the
+   e-mail figure has a ceiling beside it (`raw_smtp_per_s`, `mail_ratio`).
+
 The last line is machine-readable:
-    units=… notifications=… recorded_s=… recorded_per_s=… emails=… mailed_s=… mailed_per_s=…
+    units=… notifications=… recorded_s=… recorded_per_s=… emails=… mailed_s=… mailed_per_s=… …
+    raw_smtp_per_s=… mail_ratio=…
 """
 
 from __future__ import annotations
@@ -85,6 +90,28 @@ def _sink(port: int, accepted: Any, duplicates: Any, ready: Any) -> None:
     import logging
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     asyncio.run(serve())
+
+
+async def raw_smtp(port: int, n: int, connections: int) -> float:
+    """The baseline: `n` small e-mails straight through aiosmtplib to the same sink over
+    `connections` sessions (what notify's sender uses, without notify). Messages per second."""
+    import aiosmtplib
+
+    body = "".join(f"{'x' * 70}\r\n" for _ in range(20))
+    todo = iter(range(n))
+
+    async def session() -> None:
+        c = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, use_tls=False)
+        await c.connect()
+        for i in todo:
+            await c.sendmail("bench@example.vn", [f"raw{i}@example.vn"],
+                             f"From: bench@example.vn\r\nTo: raw{i}@example.vn\r\nSubject: raw\r\n"
+                             f"Message-ID: <raw-{i}@bench>\r\n\r\n{body}")
+        await c.quit()
+
+    t = time.perf_counter()
+    await asyncio.gather(*(session() for _ in range(connections)))
+    return n / (time.perf_counter() - t)
 
 
 async def seed(url: str, units: int, second_share: float) -> int:
@@ -277,6 +304,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                       load_avg=os.getloadavg()[0], notify_peak_rss_mb=rss_peak_mb(proc.pid))
         if sink is not None:
             result.update(sink_accepted=accepted.value, sink_repeats=duplicates.value)
+            if mailed_s and not args.no_raw:
+                # After the run (notify idle), the same sink, the same number of sessions.
+                raw = await raw_smtp(port, min(sent, args.raw_emails), args.smtp_connections)
+                result.update(raw_smtp_per_s=round(raw), mail_ratio=round(result["mailed_per_s"] / raw, 3))
         if recorded_s is None:
             el = time.perf_counter() - started
             result["timed_out_s"] = round(el, 1)
@@ -311,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--smtp-connections", type=int, default=8)
     p.add_argument("--delivery-batch", type=int, default=500)
     p.add_argument("--timeout", type=float, default=900)
+    p.add_argument("--raw-emails", type=int, default=20_000, help="e-mails of the raw SMTP baseline")
+    p.add_argument("--no-raw", action="store_true", help="skip the raw SMTP baseline")
     p.add_argument("--keep", action="store_true")
     args = p.parse_args(argv)
     result = asyncio.run(run(args))
