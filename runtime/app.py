@@ -32,6 +32,7 @@ from runtime.relay import OutboxRelay
 from runtime.replay import ReplayConsumer
 from runtime.settings import ServiceSettings
 from runtime.streams import ensure_streams
+from runtime.tracing import configure_tracing, shutdown_tracing
 from runtime.wiring import Wiring
 
 
@@ -265,7 +266,9 @@ async def _main(definition: ServiceDefinition, settings: ServiceSettings) -> int
 
 def run_service(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     configure_logging(settings.log_level, settings.log_json, service=settings.service)
+    configure_tracing(settings)
     code = asyncio.run(_main(definition, settings))
+    shutdown_tracing()  # before os._exit: spans still buffered are exported
     # The stop sequence is complete and everything is committed: a stray non-daemon worker thread
     # (aiosqlite keeps one per connection a cancelled task still held) must not keep the process up.
     sys.stdout.flush()
