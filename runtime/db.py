@@ -50,6 +50,21 @@ inbox = sa.Table(
 )
 
 
+async def outbox_backlog(conn: Any) -> tuple[int, datetime | None]:
+    """Unpublished outbox rows and when the oldest was recorded (aware; on the shared clock, which
+    stamps them) — what `congdoan status` and the outbox gauges report."""
+    n, oldest = (await conn.execute(sa.select(sa.func.count(), sa.func.min(outbox.c.created_at))
+                                    .select_from(outbox).where(outbox.c.published_at.is_(None)))).one()
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        from runtime.clock import TZ
+
+        # SQLite keeps the shared clock's local time without its zone.
+        oldest = oldest.replace(tzinfo=TZ)
+    return int(n), oldest
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 

@@ -39,6 +39,13 @@ reminders = sa.Table(
              postgresql_where=sa.text("fired_at IS NULL")),
 )
 
+async def due_count(conn: Any, now: datetime) -> int:
+    """Reminders due by `now` (the shared clock) and neither fired nor cancelled: the backlog of
+    `congdoan status` and of the congdoan_reminders_due gauge."""
+    due = sa.and_(reminders.c.fired_at.is_(None), reminders.c.cancelled.is_(sa.false()), reminders.c.due_at <= now)
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(reminders).where(due))).scalar_one())
+
+
 # The unit of work is the service's own (its ServiceDefinition.uow_class), hence Any; a result is ignored.
 ReminderHandler = Callable[[dict[str, Any], Any], Awaitable[Any]]
 

@@ -55,6 +55,8 @@ class ServiceSettings(BaseSettings):
     relay_batch: int = Field(default=500, validation_alias="CONGDOAN_RELAY_BATCH", ge=1)
     relay_poll_s: float = Field(default=0.5, validation_alias="CONGDOAN_RELAY_POLL_S", gt=0)
     request_concurrency: int = Field(default=64, validation_alias="CONGDOAN_REQUEST_CONCURRENCY", ge=1)
+    # How often /metrics' backlog gauges (consumer lag, dead letters, outbox age, reminders due) are read.
+    metrics_interval_s: float = Field(default=5.0, validation_alias="CONGDOAN_METRICS_INTERVAL_S", gt=0)
     shutdown_grace_s: float = Field(default=10.0, validation_alias="CONGDOAN_SHUTDOWN_GRACE_S")
     # JetStream not answering yet at start (a cluster forming, a leader election): waited out this long.
     startup_patience_s: float = Field(default=60.0, validation_alias="CONGDOAN_STARTUP_PATIENCE_S", ge=0)
