@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO, Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -18,7 +18,7 @@ LIBRARY_LEVEL = logging.WARNING
 
 
 def configure_logging(level: str = "INFO", json: bool | None = None, service: str | None = None,
-                      stream: IO[str] | None = None) -> None:
+                      stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
     if json is None:
         json = not out.isatty()
