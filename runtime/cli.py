@@ -3,7 +3,8 @@
     congdoan status [--json] [--db reports=postgresql+asyncpg://…]   # the stack at a glance
     congdoan dlq list | show SEQ | replay SEQ… | discard SEQ… | purge … | log   (runtime.dlqctl)
     congdoan nats init | list | add-user … | rotate USER | permissions USER | config   (runtime.natsctl)
-    congdoan clock show | set … | advance 7d | reset                           (runtime.clockctl)
+    congdoan clock show | set … | advance 7d | reset | lock [--reason …] | unlock   (runtime.clockctl)
+    congdoan migrate [SERVICE… | all] [--db SERVICE=URL] [--status]   (runtime.migratectl)
     congdoan auth init | add-client … | list-clients | rotate-signing-key      (runtime.authctl)
 
 `status` connects as the NATS `operator` user, as dlqctl does (CONGDOAN_NATS_CREDS, or the
@@ -32,7 +33,7 @@ from typing import Any
 
 from contracts import naming
 
-SUBCOMMANDS = ("status", "dlq", "nats", "clock", "auth")
+SUBCOMMANDS = ("status", "dlq", "nats", "clock", "auth", "migrate")
 
 
 @dataclass
@@ -307,8 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "clock":
         from runtime import clockctl
 
-        asyncio.run(clockctl.main(rest))
-        return 0
+        return asyncio.run(clockctl.main(rest))
+    if cmd == "migrate":
+        from runtime import migratectl
+
+        return migratectl.main(rest)
     from runtime import authctl
 
     return authctl.main(rest)
