@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime import tracing
 from runtime.clock import Clock
 from runtime.db import AwareDateTime, UnitOfWork
 from runtime.logging import get_logger
@@ -90,6 +91,7 @@ class Scheduler:
         self.batch = batch
         self.max_sleep_s = max_sleep_s
         self.fired = 0
+        self._tracer = tracing.tracer("scheduler")  # None: tracing off
 
     async def run(self) -> None:
         while True:
@@ -132,7 +134,13 @@ class Scheduler:
                     continue  # another replica got it first
                 handler = self.handlers.get(row.kind)
                 if handler is not None:
-                    await handler(dict(row.payload), uow)
+                    if self._tracer is None:
+                        await handler(dict(row.payload), uow)
+                    else:  # a reminder starts a trace: the events it records (and their consumers) carry it on
+                        with self._tracer.start_as_current_span(
+                                f"reminder {row.kind}", context=tracing.extract(None),
+                                attributes={"congdoan.reminder.kind": row.kind, "congdoan.reminder.key": row.key}):
+                            await handler(dict(row.payload), uow)
                 claimed += 1
             await uow.commit()
         self.fired += claimed
