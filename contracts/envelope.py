@@ -7,6 +7,7 @@ JetStream header `Nats-Msg-Id` carries the event id so the stream dedupes re-pub
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -14,6 +15,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 CONTENT_TYPE = "application/cloudevents+json"
 D = TypeVar("D", bound=BaseModel)
+# W3C Trace Context `traceparent`: version-trace id-parent id-flags in lower-case hex (a later
+# version may append fields after another dash). The JSON Schema regex subset, no lookahead.
+TRACEPARENT = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[0-9a-zA-Z._-]*)?$"
 
 
 class CloudEvent(BaseModel, Generic[D]):
@@ -29,6 +33,12 @@ class CloudEvent(BaseModel, Generic[D]):
     subject: str | None = Field(default=None, max_length=256)
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
+    # The CloudEvents distributed-tracing extension: the W3C trace context active when the event
+    # was recorded (not rewritten by whoever relays it). The schema states the W3C format producers
+    # write; a consumer reads any string and starts a new trace when it cannot parse it, as W3C
+    # Trace Context says a receiver should — a broken trace id is no reason to refuse an event.
+    traceparent: str | None = Field(default=None, max_length=256)
+    tracestate: str | None = Field(default=None, max_length=512)
     data: D
 
 
@@ -44,8 +54,10 @@ def new_event_id() -> str:
 
 
 def build_event(*, type_: str, source: str, data: BaseModel, time: datetime,
-                subject: str | None = None, id_: str | None = None) -> dict[str, Any]:
-    """The JSON-ready dict of an event (what the outbox stores and the relay publishes)."""
+                subject: str | None = None, id_: str | None = None,
+                extensions: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The JSON-ready dict of an event (what the outbox stores and the relay publishes).
+    `extensions`: extension attributes, e.g. `traceparent`/`tracestate` of the tracing extension."""
     event = {
         "specversion": "1.0",
         "id": id_ or new_event_id(),
@@ -57,4 +69,6 @@ def build_event(*, type_: str, source: str, data: BaseModel, time: datetime,
     }
     if subject is not None:  # absent rather than null: the official CloudEvents SDK refuses null
         event["subject"] = subject
+    if extensions:
+        event.update(extensions)
     return event

@@ -45,7 +45,7 @@ from contracts.catalogue import (
     endpoints_of,
     produced_by,
 )
-from contracts.envelope import CONTENT_TYPE, CloudEvent
+from contracts.envelope import CONTENT_TYPE, TRACEPARENT, CloudEvent
 from contracts.streams import STREAMS, StreamSpec
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
@@ -125,6 +125,13 @@ def patch_envelope(schema: dict[str, Any], spec: EventSpec) -> dict[str, Any]:
         {**b, "minLength": 1} if b.get("type") == "string" else b for b in props["subject"]["anyOf"]]}
     props["dataschema"] = {**props["dataschema"], "anyOf": [
         {**b, "format": "uri"} if b.get("type") == "string" else b for b in props["dataschema"]["anyOf"]]}
+    # The distributed-tracing extension: producers write the W3C format (consumers read leniently).
+    props["traceparent"] = {**props["traceparent"], "anyOf": [
+        {**b, "pattern": TRACEPARENT} if b.get("type") == "string" else b for b in props["traceparent"]["anyOf"]],
+        "description": "CloudEvents distributed-tracing extension: the W3C traceparent active when the event "
+                       "was recorded."}
+    props["tracestate"] = {**props["tracestate"], "description": "CloudEvents distributed-tracing extension: "
+                                                                 "the W3C tracestate going with traceparent."}
     required = list(schema.get("required", []))
     if "specversion" not in required:  # REQUIRED by CloudEvents; build_event always writes it
         required.insert(0, "specversion")

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from contracts import naming
 from contracts.api.common import STATUS, ErrorCode, error_reply
 from contracts.catalogue import EndpointSpec, endpoints_of
-from runtime import validation
+from runtime import tracing, validation
 from runtime.auth import Principal, TokenVerifier, Unauthenticated, bearer
 from runtime.db import is_unavailable
 from runtime.errors import ApiError, DomainError, Unavailable, api_error
@@ -42,6 +42,9 @@ REPLY_PREFIX = "_INBOX."
 # handler(request, principal): the principal is None only on public endpoints (login…).
 ApiHandler = Callable[[Any, Principal | None], Awaitable[BaseModel]]
 
+
+# Outcomes that are the server's failure, marked as errors on its span.
+_SERVER_FAULTS = frozenset({ErrorCode.INTERNAL.value, ErrorCode.UNAVAILABLE.value})
 
 _BAD_INPUT_CODES = {413: ErrorCode.TOO_LARGE, 400: ErrorCode.BAD_REQUEST, 422: ErrorCode.VALIDATION}
 
@@ -72,6 +75,7 @@ class ApiServer:
         self._sem = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._svc: Any = None
+        self._tracer = tracing.tracer(service)  # None: tracing off
 
     async def start(self) -> None:
         self._svc = await add_service(self.nc, name=naming.micro_name(self.service), version=self.version,
@@ -112,6 +116,21 @@ class ApiServer:
         self._sem.release()
 
     async def _serve(self, spec: EndpointSpec, req: Request) -> None:
+        if self._tracer is None:
+            await self._answer(spec, req)
+            return
+        # A server span, child of the caller's (the traceparent header) if it sent one: events the
+        # handler records carry this span on (runtime/db.py).
+        with self._tracer.start_as_current_span(
+                tracing.rpc_span_name(self.service, spec.name), context=tracing.extract(req.headers),
+                kind=tracing.SpanKind.SERVER, attributes=tracing.rpc_attributes(self.service, spec.name, spec.subject)
+        ) as span:
+            outcome = await self._answer(spec, req)
+            span.set_attribute("congdoan.outcome", outcome)
+            if outcome in _SERVER_FAULTS:  # the caller's mistakes (4xx) are not the server's errors
+                tracing.fail(span, outcome)
+
+    async def _answer(self, spec: EndpointSpec, req: Request) -> str:
         started = time.perf_counter()
         outcome = "ok"
         try:
@@ -125,13 +144,14 @@ class ApiServer:
                 outcome = ErrorCode.UNAVAILABLE.value
                 log.warning("request failed: database unavailable", endpoint=spec.name, error=repr(exc)[:500])
                 await self._error(req, Unavailable(self.retry_after_s))
-                return
+                return outcome
             outcome = "internal_error"
             log.exception("request failed", endpoint=spec.name)
             await self._error(req, ApiError(ErrorCode.INTERNAL, f"Lỗi hệ thống ({type(exc).__name__}); xin thử lại sau."))
         finally:
             REQUESTS.labels(self.service, spec.name, outcome).inc()
             REQUEST_SECONDS.labels(self.service, spec.name).observe(time.perf_counter() - started)
+        return outcome
 
     async def handle(self, spec: EndpointSpec, data: bytes, headers: dict[str, str] | None = None) -> BaseModel:
         if len(data) > self.max_bytes:

@@ -24,14 +24,23 @@ from runtime.api import ApiServer
 from runtime.auth import OidcProvider, TokenVerifier
 from runtime.clock import Clock, follow_shared_clock, read_shared_offset
 from runtime.consumer import EventConsumer
-from runtime.db import UnitOfWork, make_engine, migrate, session_factory
+from runtime.db import UnitOfWork, make_engine, migrate, outbox_backlog, session_factory
 from runtime.health import HealthServer
 from runtime.logging import configure_logging, get_logger
-from runtime.metrics import OUTBOX_PENDING
+from runtime.metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    REMINDERS_DUE,
+)
 from runtime.relay import OutboxRelay
 from runtime.replay import ReplayConsumer
+from runtime.scheduler import due_count
 from runtime.settings import ServiceSettings
 from runtime.streams import ensure_streams
+from runtime.tracing import configure_tracing, shutdown_tracing
 from runtime.wiring import Wiring
 
 
@@ -121,7 +130,7 @@ class Runtime:
         self.api = ApiServer(self.nc, s.service, dict(self.wiring.endpoints), version=self.definition.version,
                              max_bytes=s.max_message_bytes, concurrency=s.request_concurrency, verifier=self.verifier)
         await self.api.start()
-        self._spawn(self._gauge_outbox(), "outbox-gauge")
+        self._spawn(self._gauges(), "gauges")
         self.log.info("service started", http=f"http://{s.http_host}:{s.http_port}", nats=s.nats_url,
                       database=_redact(s.db_url), clock="locked" if s.clock_locked else f"shared ({self.clock.now():%d/%m/%Y %H:%M})")
 
@@ -206,13 +215,36 @@ class Runtime:
         if self.api is None or not all(c.ready.is_set() for c in self.consumers):
             raise RuntimeError("starting")
 
-    async def _gauge_outbox(self) -> None:
+    async def _gauges(self) -> None:
         while True:
             try:
-                OUTBOX_PENDING.labels(self.settings.service).set(await self.relay.pending())  # type: ignore[union-attr]
-            except Exception:
-                pass
-            await asyncio.sleep(5)
+                await self.refresh_gauges()
+            except Exception as exc:  # NATS or the database away: the next pass
+                self.log.debug("gauges not refreshed", error=repr(exc)[:300])
+            await asyncio.sleep(self.settings.metrics_interval_s)
+
+    async def refresh_gauges(self) -> None:
+        """The backlog gauges of /metrics: outbox rows and the oldest one's age, reminders due, and
+        per durable consumer its lag, its messages awaiting an ack and its parked dead letters."""
+        service = self.settings.service
+        async with self.engine.connect() as conn:
+            pending, oldest = await outbox_backlog(conn)
+            now = self.clock.now()
+            due = await due_count(conn, now)
+        OUTBOX_PENDING.labels(service).set(pending)
+        OUTBOX_OLDEST_AGE.labels(service).set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        REMINDERS_DUE.labels(service).set(due)
+        for c in self.consumers:
+            info = await self.js.consumer_info(c.stream, c.durable)
+            CONSUMER_LAG.labels(service, c.durable).set(info.num_pending or 0)
+            CONSUMER_ACK_PENDING.labels(service, c.durable).set(info.num_ack_pending or 0)
+            subject = naming.dlq_subject(service, c.durable)
+            try:
+                dlq = await self.js.stream_info(naming.DLQ_STREAM, subjects_filter=subject)
+                parked = int((dlq.state.subjects or {}).get(subject, 0))
+            except nats.js.errors.NotFoundError:
+                parked = 0
+            DEAD_LETTERS.labels(service, c.durable).set(parked)
 
     async def _nats_error(self, exc: Exception) -> None:
         # While reconnecting every failed attempt reports here: once a second is noise, not news.
@@ -265,7 +297,9 @@ async def _main(definition: ServiceDefinition, settings: ServiceSettings) -> int
 
 def run_service(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     configure_logging(settings.log_level, settings.log_json, service=settings.service)
+    configure_tracing(settings)
     code = asyncio.run(_main(definition, settings))
+    shutdown_tracing()  # before os._exit: spans still buffered are exported
     # The stop sequence is complete and everything is committed: a stray non-daemon worker thread
     # (aiosqlite keeps one per connection a cancelled task still held) must not keep the process up.
     sys.stdout.flush()

@@ -3,7 +3,8 @@
     congdoan status [--json] [--db reports=postgresql+asyncpg://…]   # the stack at a glance
     congdoan dlq list | show SEQ | replay SEQ… | discard SEQ… | purge … | log   (runtime.dlqctl)
     congdoan nats init | list | add-user … | rotate USER | permissions USER | config   (runtime.natsctl)
-    congdoan clock show | set … | advance 7d | reset                           (runtime.clockctl)
+    congdoan clock show | set … | advance 7d | reset | lock [--reason …] | unlock   (runtime.clockctl)
+    congdoan migrate [SERVICE… | all] [--db SERVICE=URL] [--status]   (runtime.migratectl)
     congdoan auth init | add-client … | list-clients | rotate-signing-key      (runtime.authctl)
 
 `status` connects as the NATS `operator` user, as dlqctl does (CONGDOAN_NATS_CREDS, or the
@@ -32,7 +33,7 @@ from typing import Any
 
 from contracts import naming
 
-SUBCOMMANDS = ("status", "dlq", "nats", "clock", "auth")
+SUBCOMMANDS = ("status", "dlq", "nats", "clock", "auth", "migrate")
 
 
 @dataclass
@@ -180,38 +181,22 @@ def database_urls(data_dir: Path, given: dict[str, str]) -> dict[str, str]:
     return urls
 
 
-def _aware(value: Any) -> datetime | None:
-    from runtime.clock import TZ
-
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    # SQLite keeps the shared clock's local time without its zone (runtime/db.py: outbox.created_at)
-    return value if value.tzinfo else value.replace(tzinfo=TZ)
-
-
 async def database_state(service: str, url: str, now: datetime) -> DatabaseState:
     import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from runtime.db import outbox
-    from runtime.scheduler import reminders
+    from runtime.db import outbox_backlog
+    from runtime.scheduler import due_count
 
     shown = sa.engine.make_url(url).render_as_string(hide_password=True)
     state = DatabaseState(service, shown)
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            pending = outbox.c.published_at.is_(None)
-            n, oldest = (await conn.execute(sa.select(sa.func.count(), sa.func.min(outbox.c.created_at))
-                                            .select_from(outbox).where(pending))).one()
-            state.outbox_backlog = int(n)
-            if (at := _aware(oldest)) is not None:
-                state.oldest_unpublished_age_s = round(max(0.0, (now - at).total_seconds()), 1)
-            due = sa.and_(reminders.c.fired_at.is_(None), reminders.c.cancelled.is_(sa.false()), reminders.c.due_at <= now)
-            state.reminders_due = int((await conn.execute(sa.select(sa.func.count()).select_from(reminders)
-                                                          .where(due))).scalar_one())
+            state.outbox_backlog, oldest = await outbox_backlog(conn)
+            if oldest is not None:
+                state.oldest_unpublished_age_s = round(max(0.0, (now - oldest).total_seconds()), 1)
+            state.reminders_due = await due_count(conn, now)
     except Exception as exc:  # an unreachable database is a finding, not a crash of the tool
         state.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     finally:
@@ -323,8 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "clock":
         from runtime import clockctl
 
-        asyncio.run(clockctl.main(rest))
-        return 0
+        return asyncio.run(clockctl.main(rest))
+    if cmd == "migrate":
+        from runtime import migratectl
+
+        return migratectl.main(rest)
     from runtime import authctl
 
     return authctl.main(rest)

@@ -19,6 +19,7 @@ from typing import Any
 
 import nats.errors
 
+from runtime import tracing
 from runtime.auth import auth_headers
 
 
@@ -42,6 +43,14 @@ async def raw_request(nc: Any, service: str, endpoint: str, body: dict[str, Any]
     (no responders: tried `attempts` times, 0.2 s apart)."""
     payload = json.dumps(body, ensure_ascii=False, default=str).encode()
     headers = auth_headers(token) if token else None
+    if not tracing.enabled():
+        return await _request(nc, service, endpoint, payload, headers, timeout, attempts)
+    with tracing.request_span(service, endpoint, subject(service, endpoint)) as trace_headers:
+        return await _request(nc, service, endpoint, payload, {**(headers or {}), **trace_headers}, timeout, attempts)
+
+
+async def _request(nc: Any, service: str, endpoint: str, payload: bytes, headers: dict[str, str] | None,
+                   timeout: float, attempts: int) -> dict[str, Any]:
     for attempt in range(attempts):
         try:
             msg = await nc.request(subject(service, endpoint), payload, timeout=timeout, headers=headers)

@@ -1,8 +1,9 @@
 """One clock for every service of a running stack, in Asia/Ho_Chi_Minh.
 
 Real time plus an offset. The offset lives in the NATS KV bucket `congdoan_clock` (key `offset`),
-so moving it once (`python -m runtime.clockctl`, or a test) moves every service; services poll the
-key and wake whatever waits on time (deadline scheduling) when it changes.
+so moving it once (`congdoan clock`, or a test) moves every service; services poll the key and
+wake whatever waits on time (deadline scheduling) when it changes. An operator may lock it
+(`congdoan clock lock`): then nobody moves it until it is unlocked.
 
 Locked by default: a service reads real time and never looks at the bucket unless
 `CONGDOAN_CLOCK_LOCKED=false` — which only the embedded stack sets (`make run`, `make demo`, the
@@ -15,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 
 from contracts.naming import CLOCK_BUCKET
 
@@ -99,23 +103,71 @@ async def follow_shared_clock(js, clock: Clock, interval_s: float = 0.5) -> None
         await asyncio.sleep(interval_s)
 
 
-async def read_shared_offset(js) -> timedelta:
+class ClockLocked(RuntimeError):
+    """The shared clock is locked (`congdoan clock lock`): it is not moved until unlocked."""
+
+    def __init__(self, lock: dict[str, Any]) -> None:
+        super().__init__(f"the shared clock is locked by {lock.get('by')} since {lock.get('at')}"
+                         + (f" ({lock['reason']})" if lock.get("reason") else "") + "; `congdoan clock unlock` first")
+        self.lock = lock
+
+
+@dataclass(frozen=True)
+class SharedClock:
+    """What the bucket's one key holds: the offset and, when locked, who locked it, when and why.
+    One key, written with its last revision, so that a lock and a move cannot cross."""
+
+    offset: timedelta = timedelta(0)
+    lock: dict[str, Any] | None = None
+    revision: int = 0  # 0: the key does not exist yet
+
+
+async def read_shared_clock(js) -> SharedClock:
     kv = await _bucket(js)
     if kv is None:
-        return timedelta(0)
+        return SharedClock()
     try:
         entry = await kv.get(KEY)
     except KeyNotFoundError:
-        return timedelta(0)
+        return SharedClock()
     if not entry.value:
-        return timedelta(0)
-    return timedelta(seconds=float(json.loads(entry.value)["offset_s"]))
+        return SharedClock(revision=entry.revision or 0)
+    value = json.loads(entry.value)
+    return SharedClock(timedelta(seconds=float(value.get("offset_s", 0))), value.get("lock"), entry.revision or 0)
+
+
+async def read_shared_offset(js) -> timedelta:
+    return (await read_shared_clock(js)).offset
+
+
+async def _write(js, change: Callable[[SharedClock], SharedClock]) -> SharedClock:
+    """Read the key, apply `change`, write it back only if nobody wrote in between (else again)."""
+    kv = await _bucket(js, create=True)
+    for _ in range(10):
+        current = await read_shared_clock(js)
+        new = change(current)
+        value = json.dumps({"offset_s": new.offset.total_seconds(), **({"lock": new.lock} if new.lock else {})}).encode()
+        try:
+            if current.revision:
+                revision = await kv.update(KEY, value, last=current.revision)
+            else:
+                revision = await kv.create(KEY, value)
+        except KeyWrongLastSequenceError:  # written meanwhile: read again
+            continue
+        return SharedClock(new.offset, new.lock, revision)
+    raise RuntimeError("the shared clock keeps changing under us; try again")
 
 
 async def set_shared_offset(js, offset: timedelta) -> None:
-    """Write the shared offset (the NATS operator user: others are refused)."""
-    kv = await _bucket(js, create=True)
-    await kv.put(KEY, json.dumps({"offset_s": offset.total_seconds()}).encode())
+    """Write the shared offset (the NATS operator user: others are refused). Refused with
+    ClockLocked while the clock is locked."""
+
+    def move(current: SharedClock) -> SharedClock:
+        if current.lock:
+            raise ClockLocked(current.lock)
+        return SharedClock(offset)
+
+    await _write(js, move)
 
 
 async def set_shared_time(js, at: datetime) -> timedelta:
@@ -125,3 +177,21 @@ async def set_shared_time(js, at: datetime) -> timedelta:
     offset = at - datetime.now(TZ)
     await set_shared_offset(js, offset)
     return offset
+
+
+async def lock_shared_clock(js, by: str, reason: str = "") -> SharedClock:
+    """Keep the shared clock where it is (its offset; time still runs) until unlocked: set,
+    advance and reset are refused meanwhile — a drill at a chosen date nobody moves by mistake.
+    Locking a locked clock is refused too (say who holds it)."""
+    lock = {"by": by, "at": datetime.now(TZ).isoformat(timespec="seconds"), "reason": reason}
+
+    def take(current: SharedClock) -> SharedClock:
+        if current.lock:
+            raise ClockLocked(current.lock)
+        return SharedClock(current.offset, lock)
+
+    return await _write(js, take)
+
+
+async def unlock_shared_clock(js) -> SharedClock:
+    return await _write(js, lambda current: SharedClock(current.offset))

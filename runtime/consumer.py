@@ -44,6 +44,7 @@ from contracts import naming
 from contracts.catalogue import EVENTS_BY_TYPE, event_of
 from contracts.envelope import CloudEvent, RawCloudEvent
 from contracts.streams import DLQ_MAX_MSG_SIZE
+from runtime import tracing
 from runtime.db import UnitOfWork, inbox, is_lock_contention
 from runtime.errors import PermanentError
 from runtime.inputs import BadInput, parse_json
@@ -166,6 +167,7 @@ class EventConsumer:
         self._stopping = False
         self._busy = asyncio.Lock()
         self._psub: Any = None
+        self._tracer = tracing.tracer(service)  # None: tracing off
 
     def _config(self, deliver_policy: DeliverPolicy = DeliverPolicy.ALL, opt_start_seq: int | None = None,
                 opt_start_time: datetime | None = None) -> ConsumerConfig:
@@ -437,18 +439,44 @@ class EventConsumer:
             )).scalars())
             rows = []
             now = datetime.now(UTC)
+            traced: list[tracing.SpanContext] = []
             for _, ev in items:
                 if ev.id in seen:
                     duplicate += 1
                     continue
                 seen.add(ev.id)
-                await self.sub.handlers[ev.type](ev, uow)
+                if self._tracer is None:
+                    await self.sub.handlers[ev.type](ev, uow)
+                else:
+                    traced.append(await self._traced(ev, uow))
                 rows.append({"consumer": self.durable, "event_id": ev.id, "event_type": ev.type, "processed_at": now})
                 processed += 1
             if rows:
                 await uow.session.execute(inbox.insert(), rows)
-            await uow.commit()
+            if not traced:
+                await uow.commit()
+            else:
+                # Work a service does once for the whole batch at commit (notify's fan-out) and the
+                # events it records belong to the batch's trace, or link to each of its traces.
+                parent, links = tracing.batch_parent(traced)
+                assert self._tracer is not None
+                with self._tracer.start_as_current_span(f"commit {self.durable}", context=parent, links=links,
+                                                        attributes={"congdoan.events": len(traced)}):
+                    await uow.commit()
         return {"processed": processed, "duplicate": duplicate}
+
+    async def _traced(self, ev: CloudEvent[Any], uow: UnitOfWork) -> tracing.SpanContext:
+        """The handler in a consumer span, child of the context the event carries (its tracing
+        extension): the events it records in turn continue the same trace."""
+        assert self._tracer is not None
+        subject = EVENTS_BY_TYPE[ev.type].subject
+        attributes = {**tracing.event_attributes(self.service, ev.id, ev.type, subject),
+                      "messaging.consumer.group.name": self.durable}
+        with self._tracer.start_as_current_span(
+                f"process {subject}", context=tracing.extract({"traceparent": ev.traceparent, "tracestate": ev.tracestate}),
+                kind=tracing.SpanKind.CONSUMER, attributes=attributes) as span:
+            await self.sub.handlers[ev.type](ev, uow)
+        return span.get_span_context()
 
     async def _ack(self, msgs: list[Any], outcomes: dict[str, int]) -> None:
         for msg in msgs:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.catalogue import event_of
 from contracts.envelope import build_event
+from runtime import tracing
 
 # Tables of the plumbing, present in every service's database (created by each service's first
 # migration, written out in full there). Kept in their own MetaData: services own theirs.
@@ -47,6 +48,21 @@ inbox = sa.Table(
     sa.Column("event_type", sa.String(256), nullable=False),
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+async def outbox_backlog(conn: Any) -> tuple[int, datetime | None]:
+    """Unpublished outbox rows and when the oldest was recorded (aware; on the shared clock, which
+    stamps them) — what `congdoan status` and the outbox gauges report."""
+    n, oldest = (await conn.execute(sa.select(sa.func.count(), sa.func.min(outbox.c.created_at))
+                                    .select_from(outbox).where(outbox.c.published_at.is_(None)))).one()
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        from runtime.clock import TZ
+
+        # SQLite keeps the shared clock's local time without its zone.
+        oldest = oldest.replace(tzinfo=TZ)
+    return int(n), oldest
 
 
 def is_sqlite(url: str) -> bool:
@@ -232,7 +248,7 @@ class UnitOfWork:
     async def emit(self, data: BaseModel, *, subject: str | None = None, event_id: str | None = None) -> str:
         """Record an event in the outbox (same transaction as the state change). Its type is the
         one the catalogue pairs with the data's model."""
-        row = self._outbox_row(data, subject, event_id, self._now())
+        row = self._outbox_row(data, subject, event_id, self._now(), tracing.current_context_attributes())
         await self.session.execute(_OUTBOX_INSERT, row)
         self._emitted += 1
         return str(row["event_id"])
@@ -241,15 +257,20 @@ class UnitOfWork:
         """`emit` for many events (a cascade to thousands of units) in a few multi-row inserts.
         Each item is (data, CloudEvents subject) or (data, subject, event id)."""
         now = self._now()
-        rows = [self._outbox_row(item[0], item[1], item[2] if len(item) > 2 else None, now) for item in items]
+        trace = tracing.current_context_attributes()  # the same span for all of them: taken once
+        rows = [self._outbox_row(item[0], item[1], item[2] if len(item) > 2 else None, now, trace) for item in items]
         for i in range(0, len(rows), 1000):
             await self.session.execute(_OUTBOX_INSERT, rows[i:i + 1000])
         self._emitted += len(rows)
         return len(rows)
 
-    def _outbox_row(self, data: BaseModel, subject: str | None, event_id: str | None, now: datetime) -> dict[str, Any]:
+    def _outbox_row(self, data: BaseModel, subject: str | None, event_id: str | None, now: datetime,
+                    trace: dict[str, str]) -> dict[str, Any]:
         spec = event_of(data)
-        ev = build_event(type_=spec.type, source=self._source, data=data, time=now, subject=subject, id_=event_id)
+        # The trace context active now goes into the event itself (the distributed-tracing
+        # extension): the relay publishing it later and its consumers continue this trace.
+        ev = build_event(type_=spec.type, source=self._source, data=data, time=now, subject=subject, id_=event_id,
+                         extensions=trace)
         return {"event_id": ev["id"], "type": spec.type, "subject": spec.subject, "created_at": now, "attempts": 0,
                 "payload": json.dumps(ev, ensure_ascii=False, separators=(",", ":"))}
 

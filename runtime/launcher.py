@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         if extras:
             print(f"  mail        smtp://127.0.0.1:{mail_port} → {data_dir / 'mail'}/*.eml")
         print("  contracts   contracts/asyncapi/*.yaml, contracts/schemas/*.json")
-        print("  clock       python -m runtime.clockctl show|set|advance|reset  (moves here: CONGDOAN_CLOCK_LOCKED=false)")
+        print("  clock       congdoan clock show|set|advance|reset|lock|unlock  (moves here: CONGDOAN_CLOCK_LOCKED=false)")
         print(f"  secrets     {data_dir / 'secrets'}  (token keys, client secrets; README \"Security\")")
         print(f"  NATS users  {stack.nats_users.folder}/<user>.nk  nkey seeds of {', '.join(stack.nats_credentials)};\n"
               "              anonymous connections are refused (python -m runtime.natsctl list|add-user|rotate)")

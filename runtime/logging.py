@@ -1,17 +1,27 @@
-"""structlog set-up: JSON lines when stdout is not a terminal, readable lines when it is."""
+"""structlog set-up: JSON lines when stdout is not a terminal, readable lines when it is.
+
+Libraries that log through stdlib logging (nats, SQLAlchemy, alembic, aiohttp, uvicorn, FastStream)
+go through the same renderer to the same stream, so a container writes one format: each of their
+records becomes one JSON object with `logger`, `level`, `timestamp`, the bound `service`, and
+`exception` when there is one. They log at WARNING and above (their INFO is per-connection noise).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
+LIBRARY_LEVEL = logging.WARNING
 
-def configure_logging(level: str = "INFO", json: bool | None = None, service: str | None = None) -> None:
+
+def configure_logging(level: str = "INFO", json: bool | None = None, service: str | None = None,
+                      stream: TextIO | None = None) -> None:
+    out = stream or sys.stdout
     if json is None:
-        json = not sys.stdout.isatty()
+        json = not out.isatty()
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(colors=False)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -21,11 +31,21 @@ def configure_logging(level: str = "INFO", json: bool | None = None, service: st
     structlog.configure(
         processors=[*shared, structlog.processors.StackInfoRenderer(), structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=True,
     )
-    # Libraries that log through stdlib logging (nats, sqlalchemy, alembic, aiohttp) go to stderr at WARNING+.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s", force=True)
-    for noisy in ("aiohttp.access", "alembic.runtime.migration"):
+    # stdlib records (the libraries') through the same processors and renderer, to the same stream.
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
+                    renderer]))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(LIBRARY_LEVEL)
+    for noisy in ("aiohttp.access", "alembic.runtime.migration", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if service:
         structlog.contextvars.bind_contextvars(service=service)

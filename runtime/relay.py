@@ -9,6 +9,7 @@ duplicate window, and beyond it by the consumers' inbox."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from runtime import tracing
 from runtime.db import outbox
 from runtime.logging import get_logger
 from runtime.metrics import OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
@@ -36,6 +38,7 @@ class OutboxRelay:
         self._stopping = False
         self._pg = engine.dialect.name == "postgresql"
         self.published = 0
+        self._tracer = tracing.tracer(service)  # None: tracing off
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows: publish now rather than at the next poll."""
@@ -109,14 +112,38 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, rows: Sequence[Any]) -> tuple[list[int], list[tuple[int, BaseException]]]:
+        spans = self._start_spans(rows) if self._tracer is not None else None
         # A window of publishes in flight at once; each awaits its PubAck.
         results = await asyncio.gather(
             *(self._js.publish(r.subject, r.payload.encode(), headers={"Nats-Msg-Id": r.event_id}, timeout=10)
               for r in rows),
             return_exceptions=True)
+        if spans is not None:
+            for span, res in zip(spans, results, strict=True):
+                if isinstance(res, BaseException):
+                    span.record_exception(res)
+                    tracing.fail(span, type(res).__name__)
+                elif getattr(res, "duplicate", False):
+                    span.set_attribute("congdoan.duplicate", True)  # the stream had it already
+                span.end()
         ok = [r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
         failed = [(r.id, res) for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
         return ok, failed
+
+    def _start_spans(self, rows: Sequence[Any]) -> list[tracing.Span]:
+        """A producer span per event, child of the context the event was recorded in (its
+        `traceparent` attribute), however long ago that was."""
+        assert self._tracer is not None
+        spans = []
+        for r in rows:
+            try:
+                ev = json.loads(r.payload)
+            except ValueError:
+                ev = {}
+            spans.append(self._tracer.start_span(
+                f"publish {r.subject}", context=tracing.extract(ev), kind=tracing.SpanKind.PRODUCER,
+                attributes=tracing.event_attributes(self._service, r.event_id, str(ev.get("type", "")), r.subject)))
+        return spans
 
     @staticmethod
     async def _mark(conn: AsyncConnection, ok: list[int], failed: list[tuple[int, BaseException]]) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime import tracing
 from runtime.clock import Clock
 from runtime.db import AwareDateTime, UnitOfWork
 from runtime.logging import get_logger
@@ -38,6 +39,13 @@ reminders = sa.Table(
     sa.Index("ix_reminders_due", "due_at", sqlite_where=sa.text("fired_at IS NULL"),
              postgresql_where=sa.text("fired_at IS NULL")),
 )
+
+async def due_count(conn: Any, now: datetime) -> int:
+    """Reminders due by `now` (the shared clock) and neither fired nor cancelled: the backlog of
+    `congdoan status` and of the congdoan_reminders_due gauge."""
+    due = sa.and_(reminders.c.fired_at.is_(None), reminders.c.cancelled.is_(sa.false()), reminders.c.due_at <= now)
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(reminders).where(due))).scalar_one())
+
 
 # The unit of work is the service's own (its ServiceDefinition.uow_class), hence Any; a result is ignored.
 ReminderHandler = Callable[[dict[str, Any], Any], Awaitable[Any]]
@@ -83,6 +91,7 @@ class Scheduler:
         self.batch = batch
         self.max_sleep_s = max_sleep_s
         self.fired = 0
+        self._tracer = tracing.tracer("scheduler")  # None: tracing off
 
     async def run(self) -> None:
         while True:
@@ -125,7 +134,13 @@ class Scheduler:
                     continue  # another replica got it first
                 handler = self.handlers.get(row.kind)
                 if handler is not None:
-                    await handler(dict(row.payload), uow)
+                    if self._tracer is None:
+                        await handler(dict(row.payload), uow)
+                    else:  # a reminder starts a trace: the events it records (and their consumers) carry it on
+                        with self._tracer.start_as_current_span(
+                                f"reminder {row.kind}", context=tracing.extract(None),
+                                attributes={"congdoan.reminder.kind": row.kind, "congdoan.reminder.key": row.key}):
+                            await handler(dict(row.payload), uow)
                 claimed += 1
             await uow.commit()
         self.fired += claimed

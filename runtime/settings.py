@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,13 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), validation_alias="CONGDOAN_DATA_DIR")
     log_level: str = Field(default="INFO", validation_alias="CONGDOAN_LOG_LEVEL")
     log_json: bool | None = Field(default=None, validation_alias="CONGDOAN_LOG_JSON")
+    # Traces (runtime/tracing.py): "otlp" exports over OTLP/HTTP to the standard
+    # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; "none" is off (no spans made at all). Unset, it is
+    # "otlp" when one of those endpoints is set, else "none".
+    otel_exporter: Literal["none", "otlp"] = Field(default_factory=lambda: _default_exporter(),
+                                                   validation_alias="CONGDOAN_OTEL_EXPORTER")
+    # Share of new traces kept (a request or event that arrives traced keeps its caller's choice).
+    otel_sample_ratio: float = Field(default=1.0, validation_alias="CONGDOAN_OTEL_SAMPLE_RATIO", ge=0, le=1)
     # Per-service (filled from CONGDOAN_<SERVICE>_… in load_settings):
     database_url: str | None = None
     http_host: str = "127.0.0.1"
@@ -47,6 +55,8 @@ class ServiceSettings(BaseSettings):
     relay_batch: int = Field(default=500, validation_alias="CONGDOAN_RELAY_BATCH", ge=1)
     relay_poll_s: float = Field(default=0.5, validation_alias="CONGDOAN_RELAY_POLL_S", gt=0)
     request_concurrency: int = Field(default=64, validation_alias="CONGDOAN_REQUEST_CONCURRENCY", ge=1)
+    # How often /metrics' backlog gauges (consumer lag, dead letters, outbox age, reminders due) are read.
+    metrics_interval_s: float = Field(default=5.0, validation_alias="CONGDOAN_METRICS_INTERVAL_S", gt=0)
     shutdown_grace_s: float = Field(default=10.0, validation_alias="CONGDOAN_SHUTDOWN_GRACE_S")
     # JetStream not answering yet at start (a cluster forming, a leader election): waited out this long.
     startup_patience_s: float = Field(default=60.0, validation_alias="CONGDOAN_STARTUP_PATIENCE_S", ge=0)
@@ -98,6 +108,11 @@ class ServiceSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
+
+
+def _default_exporter() -> Literal["none", "otlp"]:
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    return "otlp" if endpoint else "none"
 
 
 def nats_servers(url: str) -> list[str]:

@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
-from runtime.clock import TZ, set_shared_time
+from runtime.clock import TZ, set_shared_time, unlock_shared_clock
 from runtime.launcher import NatsServer
 from tests.support import connect_harness, test_nats_server
 
@@ -34,7 +34,9 @@ PINNED_NOW = datetime(2026, 10, 15, 9, 0, tzinfo=TZ)
 
 
 async def pin_clock(client: Any, at: datetime = PINNED_NOW) -> None:
-    """Move the shared clock of the stack behind `client` so that now() reads `at`."""
+    """Move the shared clock of the stack behind `client` so that now() reads `at` (unlocked
+    first: a test that locked it and failed must not hold the next one)."""
+    await unlock_shared_clock(client.jetstream())
     await set_shared_time(client.jetstream(), at)
 
 

@@ -30,6 +30,8 @@ from starlette.staticfiles import StaticFiles
 
 from runtime.clock import follow_shared_clock, read_shared_offset
 from runtime.logging import configure_logging, get_logger
+from runtime.settings import load_settings
+from runtime.tracing import configure_tracing, shutdown_tracing
 from services.web.gateway import Gateway, Problem, SessionExpired
 from services.web.present import FILTERS
 from services.web.sessions import COOKIE, RateLimit, SessionStore
@@ -222,6 +224,7 @@ def main() -> None:
 
     settings = WebSettings()
     configure_logging(settings.log_level, settings.log_json, service="web")
+    configure_tracing(load_settings("web"))  # the CONGDOAN_OTEL_… settings every service reads
     app = create_app(settings)
 
     class Server(uvicorn.Server):
@@ -243,6 +246,7 @@ def main() -> None:
         print(f"web: cannot listen on {settings.http_host}:{settings.http_port}: {exc}; set CONGDOAN_WEB_HTTP_PORT",
               file=sys.stderr)
         sys.exit(2)
+    shutdown_tracing()
     if not server.started:
         sys.exit(1)
     sys.exit(0)

@@ -53,3 +53,47 @@ async def test_reminders_fire_exactly_once_across_replicas_restarts_and_clock_mo
                                       .where(reminders.c.fired_at.is_(None)))).scalar_one()
     assert pending == 0
     await engine.dispose()
+
+
+async def test_a_fired_reminder_starts_a_trace_its_events_carry(make_db_url):  # type: ignore[no-untyped-def]
+    """With tracing on (runtime/tracing.py), each reminder runs in a span of its own, a new trace,
+    and an event its handler records carries that span (so notify's handling joins it)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from runtime import tracing
+
+    url = await make_db_url("sched")
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(scheduling.create_all)
+    clock = FixedClock(datetime(2026, 10, 1, 8, tzinfo=TZ))
+    carried: list[dict[str, str]] = []
+
+    async def handler(payload, uow):  # type: ignore[no-untyped-def]
+        carried.append(tracing.current_context_attributes())  # what uow.emit writes into an event
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(session_factory(engine), source="/test", now=clock.now)
+
+    async with uow_factory() as uow:
+        await schedule_many(uow.session, [{"key": f"r-{i}", "kind": "deadline", "due_at": clock.now(), "payload": {}}
+                                          for i in range(2)])
+        await uow.commit()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)
+    try:
+        assert await Scheduler(uow_factory, clock, {"deadline": handler}).fire_due() == 2
+    finally:
+        tracing.use(None)
+        provider.shutdown()
+        await engine.dispose()
+    spans = exporter.get_finished_spans()
+    assert [s.name for s in spans] == ["reminder deadline"] * 2
+    assert all(s.parent is None for s in spans) and spans[0].context.trace_id != spans[1].context.trace_id
+    assert [c["traceparent"].split("-")[1:3] for c in carried] == [
+        [f"{s.context.trace_id:032x}", f"{s.context.span_id:016x}"] for s in spans]
+    assert spans[0].attributes is not None and spans[0].attributes["congdoan.reminder.key"] == "r-0"

@@ -379,6 +379,7 @@ def test_sample_event_validates(spec: EventSpec) -> None:
     assert errors(schema, sample_event(spec, subject=None)) == []  # build_event writes "subject": null
     with_ext = {**event, "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
     assert errors(schema, with_ext) == []  # CloudEvents extension attribute
+    assert errors(schema, {**with_ext, "tracestate": "congdoan=00f067aa0ba902b7"}) == []  # distributed tracing
     assert errors(load_schema(generate.event_data_schema_path(spec)), event["data"]) == []
     # ...and what the schema accepts here, the consumer's model accepts too.
     parsed = CloudEvent[spec.model].model_validate(event)  # type: ignore[name-defined]
@@ -400,6 +401,9 @@ def _event_mutations(spec: EventSpec) -> dict[str, Any]:
         "xml content": lambda ev: ev.update(datacontenttype="application/xml"),
         "bad extension name": lambda ev: ev.update(TraceParent="x"),
         "object extension": lambda ev: ev.update(ext={"a": 1}),
+        "traceparent not W3C": lambda ev: ev.update(traceparent="0af7651916cd43dd8448eb211c80319c"),
+        "traceparent upper-case": lambda ev: ev.update(traceparent="00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01"),
+        "traceparent a number": lambda ev: ev.update(traceparent=1),
         "no data": lambda ev: ev.pop("data"),
         f"data without {first}": lambda ev: ev["data"].pop(first),
         f"data {first} wrong type": lambda ev: ev["data"].update({first: {"nested": True}}),
