@@ -289,7 +289,9 @@ async def on_nomination_forwarded(event: CloudEvent[awards_ev.NominationForwarde
     stage(uow, _notice(event, Kind.NOMINATION_FORWARDED, f"/awards/nominations/{d.nomination_id}",
                        [Target("unit", d.to_unit_id)],
                        context={**ctx, "note": d.note, "to_council": d.to_council,
-                                "nominee_kind": d.nominee_kind.value},
+                                "nominee_kind": d.nominee_kind.value,
+                                "escalated": bool(getattr(d, "escalated_from", None)),
+                                "form": getattr(d, "form", None)},
                        units={"by_unit": d.by_unit_id, "from_unit": d.from_unit_id, "to_unit": d.to_unit_id, **units},
                        people=people, refs={"round": ("round", d.round_id)}), policy)
 
