@@ -30,7 +30,6 @@ from typing import Any
 
 from runtime.auth import client_credentials, ensure_demo_password
 from runtime.client import ApiClient, RequestFailed
-from runtime.clock import Clock, read_shared_offset
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 SEED_FILE = SEED_DIR / "seed_plan.json"
@@ -180,7 +179,10 @@ async def load_demo(nats_url: str | None = None, *, grassroots: int = 240, seed_
         if seed_plan:
             # Unless told the date to issue it on, the seed plan's cycle is placed in the demo
             # clock's year: live tasks and the coming 30/11 report, not a 2021 long past.
-            today = None if issued_on else Clock(await read_shared_offset(api.nc.jetstream())).today()
+            # Today as plans reads it (the one clock; a front-end's NATS user may not read the
+            # clock's bucket itself): the day a unit is looked up as of, by default.
+            today = None if issued_on else date.fromisoformat(
+                (await request(api, "get_unit", {"unit_id": units[0].unit_id}))["as_of"])
             try:
                 out["plan"] = await load_seed(api, issued_on=issued_on, demo_today=today)
             except RequestFailed as exc:
@@ -343,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             dump_seed()
             print(f"wrote {SEED_FILE}")
         elif args.command == "demo-csv":
-            from services.plans.seed.demo import demo_cycle_year, demo_hierarchy, units_csv
+            from services.plans.seed.demo import demo_hierarchy, units_csv
             sys.stdout.write(units_csv(demo_hierarchy(args.grassroots)[0]))
         elif args.command == "import-units":
             text = args.file.read_text(encoding="utf-8-sig")

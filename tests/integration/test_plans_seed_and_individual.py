@@ -181,7 +181,8 @@ async def test_make_runs_demo_plan_is_live_in_the_clocks_year(nc, nats_server, m
     await set_shared_time(js, at)
     year, today = at.year, at.date()
     async with running("plans", nats_server.url, await make_db_url("plans")):
-        out = await cli.load_demo(grassroots=6, activity=False, log=lambda *_: None, api=client(nc),
+        # As `make run` loads it: the CLI's own connection, as the NATS `client` user and the loader identity.
+        out = await cli.load_demo(nats_server.url, grassroots=6, activity=False, log=lambda *_: None,
                                   password=DEMO_PASSWORD)
         assert out["plan"]["issue"]["issued_on"] == today.isoformat()
         plan = await ok(nc, "get_plan", {"plan_id": cli.SEED_PLAN_ID, "actor_id": CHAIR_ID})
