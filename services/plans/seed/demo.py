@@ -186,14 +186,14 @@ def demo_plan_document(document: dict[str, object], today: date) -> dict[str, ob
     """The seed plan (written in 2021) with its cycle placed in the demo's year: the first year its
     yearly items apply to, its one-off items (quý IV/2021, tháng 12/2021) and "chuyên đề năm 2021"
     moved to that year, no "not before" date (it is issued on the clock's today), and the title
-    saying it is demo data. The documents it implements keep their real dates."""
+    saying it is demo data ("(Dữ liệu minh hoạ)"). The documents it implements keep their real dates."""
     year = demo_cycle_year(today)
     seed_year = int(document.get("first_year") or 2021)  # type: ignore[call-overload]
     doc = copy.deepcopy(document)
     doc["first_year"] = year
     doc["issued_not_before"] = None
     doc["issued_on"] = None
-    doc["title"] = f"{document['title']} ({DEMO_LABEL}: kế hoạch năm {seed_year} đặt vào năm {year})"
+    doc["title"] = f"{document['title']} ({DEMO_LABEL})"
     for section in doc.get("sections", []):  # type: ignore[attr-defined]
         for item in section["items"]:
             timing = item.get("timing") or {}
