@@ -232,6 +232,9 @@ class RecordCouncilResult(Model):
     form: Id | None = Field(default=None, description="the higher form, when escalated")
     note: LongText | None = None
     decided_on: Date | None = Field(default=None, description="defaults to today")
+    to_round_id: Id | None = Field(
+        default=None, description="when escalated to a form the level above grants: that level's round to send it "
+                                  "to (defaults to its one round offering the form that takes nominations now)")
 
 
 class ListNominations(Model):
@@ -275,6 +278,9 @@ class NominationReply(Model):
     award_id: Id | None = None
     submitted_at: AwareDatetime
     trail: list[TrailStep] = Field(default_factory=list)
+    escalated_from: Id | None = Field(default=None, description="the lower council's nomination this one carries up")
+    escalated_to: Id | None = Field(default=None, description="the nomination this escalation made at the higher "
+                                                              "level's council")
     duplicate: bool = False
 
 

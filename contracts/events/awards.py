@@ -57,6 +57,9 @@ class NominationDecided(Model):
     # Optional detail:
     form_code: Id | None = None
     by_unit_id: Id | None = None
+    to_round_id: Id | None = Field(default=None, description="escalated to the level above: the round it went to")
+    to_nomination_id: Id | None = Field(default=None, description="escalated: the nomination made there")
+    to_unit_id: Id | None = Field(default=None, description="escalated: the level whose council has it now")
 
 
 class NominationForwarded(Model):
@@ -73,6 +76,9 @@ class NominationForwarded(Model):
     to_unit_id: Id = Field(description="the level it waits at now")
     to_council: bool = Field(default=False, description="true when it reached the issuing level's council")
     note: LongText | None = None
+    escalated_from: Id | None = Field(default=None, description="sent up by a council that proposed a higher form: "
+                                                                "the nomination of its own round")
+    form: Text | None = Field(default=None, description="the form asked for (named)")
 
 
 class NominationReturned(Model):

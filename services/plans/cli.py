@@ -110,10 +110,16 @@ def read_plan_file(path: Path = SEED_FILE) -> dict[str, Any]:
 
 
 async def load_seed(api: ApiClient, *, path: Path = SEED_FILE, plan_id: str | None = None,
-                    issuer_id: str | None = None, issued_on: date | None = None, issue: bool = True) -> dict[str, Any]:
-    """Create the plan of the file as a draft and issue it (both idempotent)."""
+                    issuer_id: str | None = None, issued_on: date | None = None, issue: bool = True,
+                    demo_today: date | None = None) -> dict[str, Any]:
+    """Create the plan of the file as a draft and issue it (both idempotent). With `demo_today`,
+    the plan as the demo shows it: its cycle placed in the year a newcomer should see (see
+    services/plans/seed/demo.py demo_plan_document), labelled as demo data."""
     spec = read_plan_file(path)
     document = dict(spec["document"])
+    if demo_today is not None:
+        from services.plans.seed.demo import demo_plan_document
+        document = demo_plan_document(document, demo_today)
     if issuer_id:
         document["issuer_unit_id"] = issuer_id
     plan_id = plan_id or spec.get("plan_id") or SEED_PLAN_ID
@@ -155,7 +161,7 @@ async def load_demo(nats_url: str | None = None, *, grassroots: int = 240, seed_
     demo password), then the seed plan, issued, and (unless activity=False) some progress on it,
     made by those people logged in. Idempotent: a second run changes nothing. The launcher calls
     it once every /readyz is 200 (`python -m services.plans.cli load-demo`)."""
-    from services.plans.seed.demo import demo_hierarchy, units_csv
+    from services.plans.seed.demo import demo_cycle_year, demo_hierarchy, units_csv
 
     own = api is None
     api = api or await connect_api(nats_url)
@@ -171,14 +177,30 @@ async def load_demo(nats_url: str | None = None, *, grassroots: int = 240, seed_
         log(f"plans demo: {len(logins)} logins (user name = person id)")
         out: dict[str, Any] = {"units": len(units), "people": len(people), "logins": len(logins)}
         if seed_plan:
-            out["plan"] = await load_seed(api, issued_on=issued_on)
+            # Unless told the date to issue it on, the seed plan's cycle is placed in the demo
+            # clock's year: live tasks and the coming 30/11 report, not a 2021 long past.
+            # Today as plans reads it (the one clock; a front-end's NATS user may not read the
+            # clock's bucket itself): the day a unit is looked up as of, by default.
+            today = None if issued_on else date.fromisoformat(
+                (await request(api, "get_unit", {"unit_id": units[0].unit_id}))["as_of"])
+            try:
+                out["plan"] = await load_seed(api, issued_on=issued_on, demo_today=today)
+            except RequestFailed as exc:
+                if exc.code != "conflict":
+                    raise
+                # The demo plan of an earlier year is there: keep it (a second run changes nothing).
+                plan = await request(api, "get_plan", {"plan_id": SEED_PLAN_ID})
+                out["plan"] = {"plan_id": SEED_PLAN_ID, "status": plan["status"],
+                               "issue": {"duplicate": True, "issued_on": plan["issued_on"],
+                                         "revision": plan.get("current_revision")}}
             issue = out["plan"].get("issue", {})
             log(f"plans demo: seed plan {out['plan']['plan_id']} issued (revision {issue.get('revision')}, "
                 f"{issue.get('occurrences', 0)} task occurrences for {issue.get('units', 0)} units"
                 + (", already there" if issue.get("duplicate") else "") + ")")
             if activity:
-                year = date.fromisoformat(issue["issued_on"]).year
-                out["activity"] = await demo_activity(api.nc, out["plan"]["plan_id"], units, people, year, password)
+                year = demo_cycle_year(today) if today else date.fromisoformat(issue["issued_on"]).year
+                out["activity"] = await demo_activity(api.nc, out["plan"]["plan_id"], units, people, year, password,
+                                                      today)
                 log(f"plans demo: progress {out['activity']}; see `python -m services.plans.cli rollup`")
         return out
     finally:
@@ -205,7 +227,7 @@ async def set_demo_logins(api: ApiClient, people: list[Any], password: str, conc
 
 
 async def demo_activity(nc: Any, plan_id: str, units: list[Any], people: list[Any], year: int,
-                        password: str) -> dict[str, int]:
+                        password: str, today: date | None = None) -> dict[str, int]:
     """Some progress to look at (deterministic, idempotent), each step by the person who would do
     it, logged in: the active grassroots unions (one in ACTIVE_EVERY) registered their
     implementation plan, some sent their 30/11 report, some are at work on the yearly study; the
@@ -223,7 +245,8 @@ async def demo_activity(nc: Any, plan_id: str, units: list[Any], people: list[An
                 counts["implementation_plans"] += 1
             tasks = await request(chair, "list_tasks", {"unit_id": u.unit_id, "plan_id": plan_id, "year": year,
                                                         "page": {"limit": 100}})
-            by_item = {t["item_id"]: t for t in tasks["items"]}
+            # Work only on a year already begun (a cycle placed in next year, in December, has none yet).
+            by_item = {t["item_id"]: t for t in tasks["items"]} if today is None or year <= today.year else {}
             if i % 3 == 0 and "II.3.a" in by_item and by_item["II.3.a"]["category"] != "overdue":
                 await request(chair, "update_task", {"occurrence_id": by_item["II.3.a"]["occurrence_id"],
                                                      "status": "done",

@@ -52,6 +52,33 @@ async def test_the_year_runs_end_to_end(tmp_path, capsys):
     assert events["vn.congdoan.plans.unit.closed.v1"] == 1  # the merge
     assert out.awards > 0 and events["vn.congdoan.awards.award.granted.v1"] == out.awards
     assert out.awards + len(out.refused) == out.nominations
+    # The May round is Workers' Month's (not the year-long one), and the awards say so too.
+    assert "Tháng Công nhân" in out.round_name and out.award_rounds == {out.round_name: out.awards}
+    assert f"Đợt khen thưởng “{out.round_name}”: đề nghị {out.nominations}, được khen thưởng {out.awards}, " \
+           f"không được chấp thuận {len(out.refused)}" in summary
     decided = events["vn.congdoan.awards.nomination.decided.v1"]
     assert decided >= out.nominations  # every nomination ends decided: the refused ones refused
     assert out.impl_plans_on_time > 0 and out.impl_plans_late > 0
+
+
+async def test_the_demo_runs_on_an_existing_nats_server(nats_server, nc, tmp_path, capsys):
+    """Issue 13 §11: with NATS_URL the demo uses that server (here the session's, with congdoan's
+    users) instead of starting one; it refuses a server that already holds congdoan's events, and
+    leaves the server's shared clock at real time."""
+    from datetime import timedelta
+
+    from demo.scenario import NotEmpty
+    from runtime.clock import read_shared_offset
+    from tests.support import TEST_SECRETS
+
+    out, _, _, invalid = await run(grassroots=20, data_dir=tmp_path / "demo", verbose=True,
+                                   nats_url=nats_server.url, nats_secrets=TEST_SECRETS / "nats")
+    assert invalid == [] and out.awards > 0 and out.reports["2022"]["on_time"] > 0
+    assert not (tmp_path / "demo" / "nats").exists()  # no nats-server of its own
+    assert f"Máy chủ NATS có sẵn: {nats_server.url}" in capsys.readouterr().out
+    js = nc.jetstream()
+    assert (await js.stream_info("CONGDOAN_PLANS")).state.messages > 0  # the year is on that server
+    assert abs(await read_shared_offset(js)) < timedelta(seconds=1)
+    with pytest.raises(NotEmpty, match="đã có dữ liệu của congdoan"):
+        await run(grassroots=20, data_dir=tmp_path / "again", verbose=False, nats_url=nats_server.url,
+                  nats_secrets=TEST_SECRETS / "nats")

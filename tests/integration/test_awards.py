@@ -66,12 +66,21 @@ async def scalar(rt: Any, sql: str, **params: Any) -> Any:
         return (await conn.execute(sa.text(sql), params)).scalar_one()
 
 
-async def setup_directory(js: Any, rt: Any, on: date) -> None:
-    """Directory events as plans publishes them: units top-down, then people."""
+async def setup_directory(js: Any, rt: Any, on: date, *, national: bool = False,
+                          also: tuple[Any, ...] = ()) -> None:
+    """Directory events as plans publishes them: units top-down, then people. `national` puts the
+    national federation (tw, its chair p-tw) above the province; `also` are other services'
+    runtimes that must have projected the directory too."""
     reg = "vn.congdoan.plans.unit.registered.v1"
     person = "vn.congdoan.plans.person.registered.v1"
+    if national:
+        await publish(js, reg, {"unit_id": "tw", "code": "TLĐ", "name": "Tổng Liên đoàn Lao động Việt Nam",
+                                "kind": "national_federation", "effective_from": on.isoformat()})
+        await publish(js, person, {"person_id": "p-tw", "unit_id": "tw", "full_name": "Nguyễn Đình Khang",
+                                   "roles": ROLES_CHAIR})
     await publish(js, reg, {"unit_id": "prov", "code": "LĐLĐ-BĐ", "name": "Liên đoàn Lao động tỉnh Bình Định",
-                            "kind": "provincial_federation", "effective_from": on.isoformat()})
+                            "kind": "provincial_federation", "effective_from": on.isoformat(),
+                            **({"parent_id": "tw"} if national else {})})
     for u in range(UPPER):
         await publish(js, reg, {"unit_id": upper(u), "code": f"CĐCTCS-{u}", "name": f"Công đoàn ngành số {u}",
                                 "kind": "upper_level_union", "parent_id": "prov", "effective_from": on.isoformat()})
@@ -89,11 +98,11 @@ async def setup_directory(js: Any, rt: Any, on: date) -> None:
                                    "full_name": f"Chủ tịch CĐCS {g}", "roles": ROLES_CHAIR})
         await publish(js, person, {"person_id": f"m-{grassroots(g)}", "unit_id": grassroots(g),
                                    "full_name": f"Đoàn viên Trần Thị {g}", "roles": ["member"]})
-    units, people = 1 + UPPER + UPPER * PER_UPPER, 1 + UPPER + 2 * UPPER * PER_UPPER
+    units, people = 1 + UPPER + UPPER * PER_UPPER + national, 1 + UPPER + 2 * UPPER * PER_UPPER + national
 
     async def projected() -> bool:
-        return (await scalar(rt, "SELECT count(*) FROM dir_units") == units
-                and await scalar(rt, "SELECT count(*) FROM dir_people") == people)
+        return all([await scalar(r, "SELECT count(*) FROM dir_units") == units
+                    and await scalar(r, "SELECT count(*) FROM dir_people") == people for r in (rt, *also)])
 
     await wait_until(projected, what="awards to project the directory")
 
@@ -274,7 +283,16 @@ async def test_a_round_from_opening_to_decision_over_a_generated_hierarchy(nc, n
         esc = await ok(nc, "record_council_result", {"actor_id": "p-prov", "nomination_id": member["nomination_id"],
                                                      "result": "escalated", "form": "bang_khen_tong_ldld",
                                                      "note": "Đề nghị Tổng Liên đoàn tặng Bằng khen"})
-        assert (esc["status"], esc["council_form"]) == ("escalated", "bang_khen_tong_ldld")
+        assert (esc["status"], esc["council_form"], esc["escalated_to"]) == ("escalated", "bang_khen_tong_ldld", None)
+        # The national federation is not in this directory: the dossier goes up on paper, and the
+        # province's own decision cannot grant the national federation's form.
+        err = await fails(nc, "issue_decision", {
+            "actor_id": "p-prov", "round_id": "r-19-5", "number": "124/QĐ-LĐLĐ", "decision_date": today.isoformat(),
+            "signer": "Nguyễn Mạnh Hùng", "nomination_ids": [member["nomination_id"]]}, "409")
+        assert "do cấp trên quyết định tặng" in err["message"]
+        # The council thinks again: its own Bằng khen.
+        member = await ok(nc, "record_council_result", {"actor_id": "p-prov",
+                                                        "nomination_id": member["nomination_id"], "result": "approved"})
         approved.append(member["nomination_id"])
         rej = await ok(nc, "record_council_result", {"actor_id": "p-prov", "nomination_id": u1_noms["g12"]["nomination_id"],
                                                      "result": "rejected", "note": "Báo cáo bị trả lại"})
@@ -296,7 +314,7 @@ async def test_a_round_from_opening_to_decision_over_a_generated_hierarchy(nc, n
         issued = await ok(nc, "issue_decision", decision)
         assert len(issued["awards"]) == len(approved) == 8
         by_nominee = {a["nominee_id"]: a for a in issued["awards"]}
-        assert by_nominee["m-g10"]["form"] == "bang_khen_tong_ldld" and by_nominee["m-g10"]["unit_id"] == "g10"
+        assert by_nominee["m-g10"]["form"] == "bang_khen_ldld_tinh" and by_nominee["m-g10"]["unit_id"] == "g10"
         assert by_nominee["g21"]["form_name"] == "Bằng khen của Ban Chấp hành Liên đoàn Lao động tỉnh"
         assert (await ok(nc, "issue_decision", decision))["duplicate"] is True
         await fails(nc, "issue_decision", {**decision, "decision_id": "qd-other"}, "409")  # number already used
@@ -309,7 +327,7 @@ async def test_a_round_from_opening_to_decision_over_a_generated_hierarchy(nc, n
         assert {e["data"]["nominee_id"] for e in events} == set(by_nominee)
         assert all(e["data"]["decision_number"] == "125/QĐ-LĐLĐ" for e in events)
         assert await stream_count(js, "vn.congdoan.awards.round.opened.v1") == 1
-        assert await stream_count(js, "vn.congdoan.awards.nomination.decided.v1") == 9
+        assert await stream_count(js, "vn.congdoan.awards.nomination.decided.v1") == 10
         # Every state change is an event (issue 13 §9): forwarded, returned, withdrawn, decision, quotas.
         fwd_evs = await stream_events(js, "vn.congdoan.awards.nomination.forwarded.v1", 20)
         assert len(fwd_evs) == 12 and {(e["data"]["from_unit_id"], e["data"]["to_unit_id"], e["data"]["to_council"])
@@ -332,7 +350,7 @@ async def test_a_round_from_opening_to_decision_over_a_generated_hierarchy(nc, n
         # History: the unit, its ancestors; not its siblings.
         hist = await ok(nc, "get_award_history", {"actor_id": "p-u1", "unit_id": "g10"})
         assert sorted((a["nominee_id"], a["form"]) for a in hist["awards"]) == [("g10", "bang_khen_ldld_tinh"),
-                                                                                ("m-g10", "bang_khen_tong_ldld")]
+                                                                                ("m-g10", "bang_khen_ldld_tinh")]
         await fails(nc, "get_award_history", {"actor_id": "p-g11", "unit_id": "g10"}, "403")
         mine = await ok(nc, "get_award_history", {"actor_id": "m-g10", "person_id": "m-g10"})
         assert [a["decision_number"] for a in mine["awards"]] == ["125/QĐ-LĐLĐ"]
@@ -586,3 +604,107 @@ async def test_quotas_and_one_place_per_nominee_hold_under_concurrent_nomination
         assert sum(rnd["nominations"].values()) == 5  # 3 + 1 under u4, 1 under u3
 
 
+
+
+async def test_an_escalated_nomination_reaches_the_higher_levels_council(nc, nats_server, make_db_url):
+    """Issue 13 §9: the province's council proposes a form the national federation grants; the
+    nomination goes to the national federation's round, waits at its council, is counted against
+    the quota that round gives the province, and the national federation's people are told."""
+    js = nc.jetstream()
+    async with running("awards", nats_server.url, await make_db_url("awards")) as rt, \
+            running("notify", nats_server.url, await make_db_url("notify")) as notify_rt:
+        today = rt.clock.today()
+        last = str(today.year - 1)
+        await setup_directory(js, rt, today - timedelta(days=400), national=True, also=(notify_rt,))
+        for unit in ("g00", "g01"):
+            await report(js, "accepted", unit, last)
+        await assessed(js, "m-g00", "g00", today.year - 1, "excellent", today)
+
+        async def facts_in() -> bool:
+            return (await scalar(rt, "SELECT count(*) FROM plan_assessments") == 1
+                    and await scalar(rt, "SELECT count(*) FROM report_facts") >= 2)
+        await wait_until(facts_in, what="reports and the assessment projected")
+        await open_round(nc, today)
+        member = await ok(nc, "submit_nomination", nominate("g00", "individual", "m-g00"))
+        unit = await ok(nc, "submit_nomination", nominate("g01", "collective", "g01"))
+        await ok(nc, "forward_nominations", {"actor_id": "p-u0", "unit_id": "u0",
+                                             "nomination_ids": [member["nomination_id"], unit["nomination_id"]]})
+        escalate = {"actor_id": "p-prov", "nomination_id": member["nomination_id"], "result": "escalated",
+                    "form": "bang_khen_tong_ldld", "note": "Đề nghị Tổng Liên đoàn tặng Bằng khen"}
+
+        # The national federation has no round taking nominations yet: refused, clearly, and nothing changes.
+        err = await fails(nc, "record_council_result", escalate, "409")
+        assert "Tổng Liên đoàn Lao động Việt Nam chưa có đợt khen thưởng nào đang nhận hồ sơ" in err["message"]
+        listed = await ok(nc, "list_nominations", {"actor_id": "p-prov", "round_id": "r-19-5", "unit_id": "prov"})
+        assert {n["status"] for n in listed["items"]} == {"under_review"}
+
+        await ok(nc, "open_round", {
+            "actor_id": "p-tw", "round_id": "r-tw", "name": "Khen thưởng toàn quốc Tháng Công nhân",
+            "issuer_unit_id": "tw", "opens_on": (today - timedelta(days=2)).isoformat(),
+            "closes_on": (today + timedelta(days=30)).isoformat(), "report_period": last,
+            "quotas": [{"unit_id": "prov", "quota": 1}]})
+        esc = await ok(nc, "record_council_result", escalate)
+        assert (esc["status"], esc["council_form"]) == ("escalated", "bang_khen_tong_ldld")
+        up_id = esc["escalated_to"]
+        assert up_id and esc["status_label"].endswith("đã trình Hội đồng cấp trên")
+        assert [s["action"] for s in esc["trail"]][-2:] == ["council_escalated", "escalated_up"]
+        again = await ok(nc, "record_council_result", escalate)  # the same result again: nothing new
+        assert again["escalated_to"] == up_id
+
+        # The national federation's council has it, in its round, waiting at it.
+        queue = await ok(nc, "list_nominations", {"actor_id": "p-tw", "round_id": "r-tw", "unit_id": "tw",
+                                                  "awaiting_only": True})
+        [up] = queue["items"]
+        assert (up["nomination_id"], up["status"], up["at_unit_id"], up["by_unit_id"], up["form"]) == (
+            up_id, "under_review", "tw", "prov", "bang_khen_tong_ldld")
+        assert (up["escalated_from"], up["nominee_id"], up["eligible"]) == (member["nomination_id"], "m-g00", True)
+        assert up["achievements"] == member["achievements"]
+        # The province's quota in the national round holds: a second escalation is over it.
+        err = await fails(nc, "record_council_result", {"actor_id": "p-prov", "nomination_id": unit["nomination_id"],
+                                                        "result": "escalated", "form": "co_thi_dua_tong_ldld"}, "409")
+        assert "Vượt chỉ tiêu khen thưởng của Liên đoàn Lao động tỉnh Bình Định" in err["message"]
+        # The province can neither grant the national form itself nor change its result now.
+        err = await fails(nc, "issue_decision", {
+            "actor_id": "p-prov", "round_id": "r-19-5", "number": "130/QĐ-LĐLĐ", "decision_date": today.isoformat(),
+            "signer": "Nguyễn Mạnh Hùng", "nomination_ids": [member["nomination_id"]]}, "409")
+        assert "đã được trình lên Hội đồng cấp trên" in err["message"]
+        err = await fails(nc, "record_council_result", {"actor_id": "p-prov", "nomination_id": member["nomination_id"],
+                                                        "result": "approved"}, "409")
+        assert "kết quả xét của cấp trên là kết quả cuối cùng" in err["message"]
+        # Only the national federation's council decides it; its decision grants the award.
+        await fails(nc, "record_council_result", {"actor_id": "p-prov", "nomination_id": up_id,
+                                                  "result": "approved"}, "403")
+        await ok(nc, "record_council_result", {"actor_id": "p-tw", "nomination_id": up_id, "result": "approved"})
+        issued = await ok(nc, "issue_decision", {
+            "actor_id": "p-tw", "round_id": "r-tw", "number": "1500/QĐ-TLĐ", "decision_date": today.isoformat(),
+            "signer": "Nguyễn Đình Khang", "nomination_ids": [up_id]})
+        assert [(a["nominee_id"], a["form"]) for a in issued["awards"]] == [("m-g00", "bang_khen_tong_ldld")]
+        hist = await ok(nc, "get_award_history", {"actor_id": "m-g00", "person_id": "m-g00"})
+        assert [(a["decision_number"], a["round_id"]) for a in hist["awards"]] == [("1500/QĐ-TLĐ", "r-tw")]
+
+        # The events say so: decided names where it went; forwarded from the province to the national council.
+        async def relayed() -> bool:
+            return await stream_count(js, "vn.congdoan.awards.nomination.forwarded.v1") == 3  # u0's two, the province's one
+        await wait_until(relayed, what="nomination.forwarded on the stream")
+        fwd = [e["data"] for e in await stream_events(js, "vn.congdoan.awards.nomination.forwarded.v1", 5)]
+        [sent_up] = [d for d in fwd if d["nomination_id"] == up_id]
+        assert (sent_up["from_unit_id"], sent_up["to_unit_id"], sent_up["to_council"], sent_up["escalated_from"]) == (
+            "prov", "tw", True, member["nomination_id"])
+        decided = [e["data"] for e in await stream_events(js, "vn.congdoan.awards.nomination.decided.v1", 5)]
+        [d] = [d for d in decided if d["nomination_id"] == member["nomination_id"]]
+        assert (d["result"], d["to_round_id"], d["to_nomination_id"], d["to_unit_id"]) == (
+            "escalated", "r-tw", up_id, "tw")
+
+        # notify tells the national federation's people that a dossier waits at their council.
+        async def told() -> bool:
+            _, page = await call(nc, api("notify", "list_inbox"), {}, as_="p-tw")
+            return any(i["kind"] == "nomination_forwarded" for i in page.get("items", []))
+        await wait_until(told, what="the national federation told")
+        _, page = await call(nc, api("notify", "list_inbox"), {}, as_="p-tw")
+        [notice] = [i for i in page["items"] if i["kind"] == "nomination_forwarded"]
+        assert notice["title"] == ("Hồ sơ đề nghị khen thưởng Đoàn viên Trần Thị 0 chờ Hội đồng thi đua, "
+                                   "khen thưởng xét")
+        assert ("Hội đồng thi đua, khen thưởng của Liên đoàn Lao động tỉnh Bình Định đề nghị cấp trên tặng Bằng khen "
+                "của Ban Chấp hành Tổng Liên đoàn Lao động Việt Nam cho cá nhân Đoàn viên Trần Thị 0 trong đợt "
+                "“Khen thưởng toàn quốc Tháng Công nhân”.") in notice["body"], notice["body"]
+        assert "Hồ sơ đang chờ Hội đồng thi đua, khen thưởng của Tổng Liên đoàn Lao động Việt Nam xét." in notice["body"]

@@ -567,6 +567,37 @@ async def test_permanent_failures_are_parked_with_their_reason(nc, nats_server, 
         await hooks.stop()
 
 
+async def test_the_delivery_log_reads_on_the_one_clock(nc, nats_server, make_db_url, fast):
+    """Issue 13 §10: a retry waits in real time (the webhook server's), but the delivery log shows
+    when it is due on the stack's clock, as its created_at — not a moment weeks away from it."""
+    js = nc.jetstream()
+    hooks = WebhookSink()
+    await hooks.start(js)
+    fast.setenv("CONGDOAN_NOTIFY_BACKOFF_BASE_S", "600")
+    fast.setenv("CONGDOAN_NOTIFY_BACKOFF_CAP_S", "3600")
+    fast.setenv("CONGDOAN_NOTIFY_MAX_ATTEMPTS", "5")
+    try:
+        async with running("notify", nats_server.url, await make_db_url("notify")) as rt:
+            await unit(js, "g1", "Công đoàn cơ sở Công ty A")
+            await person(js, "flaky", "g1", "Người Có Webhook Hỏng", ["chairperson"])
+            await wait_until(holds(rt, "SELECT count(*) FROM dir_people", 1), what="the directory")
+            await set_webhook(nc, hooks, "flaky")
+            hooks.status["flaky"] = 503
+            await publish(js, "vn.congdoan.plans.deadline.approaching.v1", deadline(1, "g1"))
+            await wait_until(holds(rt, "SELECT count(*) FROM deliveries WHERE attempts = 1", 1),
+                             what="the first attempt refused")
+            _, log = await call(nc, api("notify", "delivery_log"), {"actor_id": "flaky", "channel": "webhook"})
+            [item] = log["items"]
+            assert (item["status"], item["attempts"]) == ("pending", 1)
+            created = datetime.fromisoformat(item["created_at"])
+            retry = datetime.fromisoformat(item["next_attempt_at"])
+            now = rt.clock.now()
+            assert abs((created - now).total_seconds()) < 120  # created on the stack's clock…
+            assert timedelta(seconds=60) < retry - created < timedelta(hours=1)  # …and the retry due on it too
+    finally:
+        await hooks.stop()
+
+
 async def test_smtp_outage_then_recovery_delivers_everything_once(nc, nats_server, make_db_url, fast):
     js = nc.jetstream()
     store = MailStore(delay_s=0.01)

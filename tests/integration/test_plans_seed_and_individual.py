@@ -11,6 +11,7 @@ import io
 import json
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from runtime.clock import set_shared_time
@@ -47,12 +48,14 @@ async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_serve
         async with rt.engine.connect() as conn:
             assert counts == [(await conn.execute(sa.text(f"SELECT count(*) FROM {t}"))).scalar_one()
                               for t in ("outbox", "occurrences", "dir_units", "dir_people", "reminders")]
-        # The plan as stored is the seed: every item with its parties and its timing as the text says.
+        # The plan as stored is the seed: every item with its parties and its timing as the text says
+        # — its cycle placed in the demo's year (10/12/2026: 2026's 30/11 has passed, so 2027).
         plan = await ok(nc, "get_plan", {"plan_id": cli.SEED_PLAN_ID, "actor_id": CHAIR_ID})
         items = {i["item_id"]: i for s in plan["document"]["sections"] for i in s["items"]}
         assert list(items) == [i.item_id for i in SEED_PLAN.items()]
         for item in SEED_PLAN.items():
-            assert items[item.item_id]["timing_text"] == item.timing_text
+            shifted = item.timing_text.replace("/2021", "/2027") if item.timing_text else item.timing_text
+            assert items[item.item_id]["timing_text"] == shifted
             assert items[item.item_id]["responsible"] == [
                 {"kind": "unit", "unit_id": None, "code": None, "unit_kinds": None, "roles": None, "under": None,
                  "name": None, "unit_kind": None, **p} for p in item.responsible]
@@ -63,7 +66,7 @@ async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_serve
         timings = {t["item_id"]: t for t in plan["timings"]}
         assert list(timings) == list(items)
         assert (timings["II.3.a"]["kind"], timings["II.3.a"]["label"]) == ("yearly_by_day", "Trước ngày 30/11 hằng năm")
-        assert {"period": "2026", "start": None, "due": "2026-11-30"} in timings["II.3.a"]["due_dates"]
+        assert {"period": "2027", "start": None, "due": "2027-11-30"} in timings["II.3.a"]["due_dates"]
         assert (timings["II.1.a"]["kind"], timings["II.1.a"]["label"]) == ("ongoing", "Thường xuyên")
         assert timings["II.1.a"]["due_dates"][0]["due"] is None
         window = timings["II.2.c"]
@@ -75,7 +78,7 @@ async def test_the_seed_plan_and_demo_hierarchy_load_idempotently(nc, nats_serve
         assert await asyncio.to_thread(cli.main, ["--nats-url", nats_server.url, "show-plan"]) == 0
         shown = json.loads(capsys.readouterr().out)
         assert shown["plan_id"] == cli.SEED_PLAN_ID
-        assert await asyncio.to_thread(cli.main, ["--nats-url", nats_server.url, "rollup", "--year", "2026"]) == 0
+        assert await asyncio.to_thread(cli.main, ["--nats-url", nats_server.url, "rollup", "--year", "2027"]) == 0
         rolled = json.loads(capsys.readouterr().out)
         assert rolled["totals"]["total"] > 0 and rolled["totals"]["overdue"] == 0
         # The import CLI reports bad lines and imports nothing.
@@ -164,3 +167,48 @@ async def test_individual_plans_coverage_and_export(nc, nats_server, make_db_url
 
 async def _idle(rt) -> bool:  # type: ignore[no-untyped-def]
     return await rt.relay.pending() == 0
+
+
+@pytest.mark.parametrize("at", [datetime(2027, 3, 16, 9, 0), datetime(2031, 10, 20, 15, 30)],
+                         ids=["march-2027", "october-2031"])
+async def test_make_runs_demo_plan_is_live_in_the_clocks_year(nc, nats_server, make_db_url, monkeypatch, at):
+    """Issue 13 §10: the demo's seed plan has its cycle in the clock's year, labelled as demo data:
+    tasks due ahead, and the 30/11 report of this year still to come — not a 2021 long past."""
+    js = nc.jetstream()
+    monkeypatch.setenv("CONGDOAN_CLIENT_ID", "loader")
+    monkeypatch.setenv("CONGDOAN_CLIENT_SECRET_FILE", str(TEST_SECRETS / "clients" / "loader.secret"))
+    monkeypatch.setenv("CONGDOAN_NATS_CREDS", str(TEST_NATS.seed_path("client")))
+    await set_shared_time(js, at)
+    year, today = at.year, at.date()
+    async with running("plans", nats_server.url, await make_db_url("plans")):
+        # As `make run` loads it: the CLI's own connection, as the NATS `client` user and the loader identity.
+        out = await cli.load_demo(nats_server.url, grassroots=6, activity=False, log=lambda *_: None,
+                                  password=DEMO_PASSWORD)
+        assert out["plan"]["issue"]["issued_on"] == today.isoformat()
+        plan = await ok(nc, "get_plan", {"plan_id": cli.SEED_PLAN_ID, "actor_id": CHAIR_ID})
+        assert "Dữ liệu minh hoạ" in plan["document"]["title"] and plan["document"]["first_year"] == year
+        timings = {t["item_id"]: t for t in plan["timings"]}
+        assert timings["II.3.a"]["due_dates"][0]["due"] == f"{year}-11-30"
+        items = {i["item_id"]: i for s in plan["document"]["sections"] for i in s["items"]}
+        assert items["IV.1.1.a"]["timing_text"] == f"hoàn thành vào quý IV/{year}"
+        assert "15/5/2021" in plan["document"]["title"]  # the documents it implements keep their dates
+        # A grassroots union's tasks of this year: some due ahead, none overdue, the 30/11 report among them.
+        unit = next(u for u in demo_hierarchy(6)[0] if u.kind == "grassroots_union")
+        tasks = (await ok(nc, "list_tasks", {"unit_id": unit.unit_id, "plan_id": cli.SEED_PLAN_ID, "year": year,
+                                             "page": {"limit": 100}, "actor_id": f"p-{unit.unit_id}-1"}))["items"]
+        ahead = [t for t in tasks if t["due_date"] and t["due_date"] > today.isoformat()]
+        assert ahead and all(t["category"] != "overdue" for t in tasks), tasks
+        [report] = [t for t in tasks if t["item_id"] == "II.3.a"]
+        assert (report["due_date"], report["status"]) == (f"{year}-11-30", "open")
+        # The province's department has this year's one-off items ahead too (quý IV, tháng 12).
+        dept = await ok(nc, "list_tasks", {"unit_id": f"{PROVINCE_ID}-ban-tgnc", "plan_id": cli.SEED_PLAN_ID,
+                                           "year": year, "page": {"limit": 100}, "actor_id": CHAIR_ID})
+        once = {t["item_id"]: t["due_date"] for t in dept["items"] if t["item_id"] in ("IV.1.1.a", "IV.1.1.b")}
+        assert once == {"IV.1.1.a": f"{year}-12-31", "IV.1.1.b": f"{year}-12-31"}
+
+
+def test_the_demo_cycle_is_the_year_whose_30_11_report_is_still_to_come():
+    from services.plans.seed.demo import demo_cycle_year
+    assert demo_cycle_year(datetime(2026, 1, 1).date()) == 2026
+    assert demo_cycle_year(datetime(2026, 11, 30).date()) == 2026
+    assert demo_cycle_year(datetime(2026, 12, 1).date()) == 2027  # this year's would be overdue on issue

@@ -157,6 +157,18 @@ def test_docx_options_blank_number_and_children_only_narratives(cons: Consolidat
                           "Báo cáo bị trả lại, chưa gửi lại"]
 
 
+def test_docx_of_a_plan_with_a_long_title(cons: Consolidation, tmp_path: Path) -> None:
+    """A plan's title runs long (the seed's is 230 characters, 'Dữ liệu minh hoạ' adds more): the
+    page prints it whole; the file's title property, 255 characters at most, is cut with an ellipsis
+    (python-docx refused it, and the consolidation failed)."""
+    subtitle = ("Kết quả thực hiện Kế hoạch số KH-01/LĐLĐ thực hiện Kết luận số 01-KL/TW ngày 15/5/2021 của Bộ "
+                "Chính trị về tiếp tục thực hiện Chỉ thị số 05-CT/TW “về đẩy mạnh học tập và làm theo tư tưởng, đạo "
+                "đức, phong cách Hồ Chí Minh” (Dữ liệu minh hoạ) năm 2026")
+    d = docx.Document(str(to_docx(cons, meta(subtitle=subtitle), tmp_path / "long.docx")))
+    assert len(d.core_properties.title) == 255 and d.core_properties.title.endswith("…")
+    assert subtitle in " ".join(p.text for p in d.paragraphs)
+
+
 def test_docx_of_a_subtree(cons: Consolidation, tmp_path: Path) -> None:
     m = meta(unit_id="cd-quynhon", issuing_body="Công đoàn thành phố Quy Nhơn", superior_body="LĐLĐ tỉnh Bình Định",
              symbol="BC-CĐ", narrative={})

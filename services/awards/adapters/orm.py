@@ -124,6 +124,10 @@ nominations = sa.Table(
     sa.Column("decision_id", sa.String(100), nullable=True),
     sa.Column("award_id", sa.String(100), nullable=True),
     sa.Column("trail", sa.JSON, nullable=False),
+    # An escalation to a form the level above grants: the nomination it made in the higher
+    # level's round (escalated_to), and on that one the nomination it came from (escalated_from).
+    sa.Column("escalated_from", sa.String(100), nullable=True, index=True),
+    sa.Column("escalated_to", sa.String(100), nullable=True),
     sa.Index("ix_nominations_round_status", "round_id", "status"),
     sa.Index("ix_nominations_round_at", "round_id", "at_unit_id"),
 )

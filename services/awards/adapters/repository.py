@@ -305,7 +305,8 @@ class RoundsRepository:
 _NOMINATION_FIELDS = ("round_id", "by_unit_id", "nominee_kind", "nominee_id", "nominee_name", "nominee_unit_id",
                       "category", "form", "achievements", "status", "at_unit_id", "route", "eligible_at_submission",
                       "reasons_at_submission", "submitted_at", "submitted_by", "council_result", "council_form",
-                      "council_note", "decided_on", "decided_by", "decision_id", "award_id", "trail")
+                      "council_note", "decided_on", "decided_by", "decision_id", "award_id", "trail",
+                      "escalated_from", "escalated_to")
 
 
 def _nomination(r: Any) -> Nomination:

@@ -219,6 +219,8 @@ class Nomination:
     decision_id: str | None = None
     award_id: str | None = None
     trail: list[dict[str, Any]] = field(default_factory=list)
+    escalated_from: str | None = None  # the lower council's nomination this one carries up
+    escalated_to: str | None = None  # the nomination this one made at the higher level's council
 
     @property
     def place_key(self) -> str | None:
@@ -296,6 +298,9 @@ class Nomination:
         if (self.council_result, self.council_form, self.council_note) == (result, council_form, note) \
                 and self.status == result:
             return False
+        if self.escalated_to is not None:
+            raise Conflict(f"Hồ sơ {self.nomination_id} đã được trình lên Hội đồng cấp trên (hồ sơ "
+                           f"{self.escalated_to}); kết quả xét của cấp trên là kết quả cuối cùng.", "nomination_id")
         self.council_result = result
         self.council_form = council_form
         self.council_note = note
@@ -305,10 +310,21 @@ class Nomination:
         self.step(at, f"council_{result}", actor_id, unit_id, note)
         return True
 
-    def grant(self, decision_id: str, award_id: str, actor_id: str, unit_id: str, at: datetime) -> None:
+    def send_up(self, to_nomination_id: str, to_unit_name: str, actor_id: str, unit_id: str, at: datetime) -> None:
+        """The escalation reached the higher level's council: the nomination made there."""
+        self.escalated_to = to_nomination_id
+        self.step(at, "escalated_up", actor_id, unit_id, f"Trình Hội đồng Thi đua – Khen thưởng của {to_unit_name}")
+
+    def grant(self, decision_id: str, award_id: str, actor_id: str, unit_id: str, at: datetime,
+              form: AwardForm | None = None, issuer_kind: str | None = None) -> None:
         if self.status not in ("approved", "escalated"):
             raise Conflict(f"Hồ sơ {self.nomination_id} chưa được Hội đồng đồng ý "
                            f"(trạng thái: {STATUS_LABELS[self.status]}).", "nomination_ids")
+        if self.status == "escalated" and form is not None and issuer_kind is not None \
+                and issuer_kind not in form.granted_by:
+            where = "đã được trình lên Hội đồng cấp trên" if self.escalated_to else "được đề nghị lên cấp trên"
+            raise Conflict(f"Hồ sơ {self.nomination_id} ({self.nominee_name}) {where}: “{form.name}” do cấp trên "
+                           f"quyết định tặng, không thuộc quyết định của cấp này.", "nomination_ids")
         self.status = "awarded"
         self.decision_id = decision_id
         self.award_id = award_id

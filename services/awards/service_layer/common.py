@@ -140,10 +140,13 @@ async def nomination_replies(uow: AwardsUnitOfWork, noms: list[Nomination], dupl
             nomination_id=n.nomination_id, round_id=n.round_id, by_unit_id=n.by_unit_id, nominee_kind=n.nominee_kind,
             nominee_id=n.nominee_id, nominee_name=n.nominee_name, nominee_unit_id=n.nominee_unit_id,
             category=n.category, form=n.form, form_name=form_name(forms, n.form), achievements=n.achievements,
-            status=api.NominationStatus(n.status), status_label=STATUS_LABELS[n.status], at_unit_id=n.at_unit_id,
+            status=api.NominationStatus(n.status),
+            status_label=STATUS_LABELS[n.status] + ("; đã trình Hội đồng cấp trên" if n.escalated_to else ""),
+            at_unit_id=n.at_unit_id,
             eligible=not rs, reasons=rs, council_result=n.council_result, council_form=n.council_form,
             council_note=n.council_note, decided_on=n.decided_on, decision_id=n.decision_id, award_id=n.award_id,
-            submitted_at=n.submitted_at, trail=[api.TrailStep(**s) for s in n.trail], duplicate=duplicate))
+            submitted_at=n.submitted_at, trail=[api.TrailStep(**s) for s in n.trail],
+            escalated_from=n.escalated_from, escalated_to=n.escalated_to, duplicate=duplicate))
     return out
 
 

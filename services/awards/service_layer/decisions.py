@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 
+import sqlalchemy as sa
+
 from contracts.api import awards as api
 from contracts.events import awards as ev
+from runtime.access import Actor
 from runtime.auth import Principal
 from runtime.errors import not_found
+from services.awards.domain.eligibility import closed_by
 from services.awards.domain.model import (
+    STATUS_LABELS,
     Award,
+    AwardForm,
     Conflict,
     Decision,
     Invalid,
+    Nomination,
+    Round,
     check_quotas,
 )
 from services.awards.service_layer.common import (
@@ -48,16 +56,91 @@ async def record_council_result(cmd: api.RecordCouncilResult, who: Principal, uo
                                      actor_id=actor.label, unit_id=rnd.issuer_unit_id, at=uow.now(),
                                      reasons=reasons)
         if changed:
+            up = None
+            if result == "escalated":
+                up = await _send_up(uow, nom, rnd, forms[nom.final_form], cmd, actor)
             await uow.nominations.save(nom)
             await uow.emit(ev.NominationDecided(
                 nomination_id=nom.nomination_id, round_id=rnd.round_id, nominee_kind=nom.nominee_kind,
                 nominee_id=nom.nominee_id, result=result, form=form_name(forms, nom.final_form),
-                decided_on=decided_on, note=cmd.note, form_code=nom.final_form, by_unit_id=nom.by_unit_id),
-                subject=nom.nomination_id)
+                decided_on=decided_on, note=cmd.note, form_code=nom.final_form, by_unit_id=nom.by_unit_id,
+                to_round_id=up.round_id if up else None, to_nomination_id=up.nomination_id if up else None,
+                to_unit_id=up.at_unit_id if up else None), subject=nom.nomination_id)
         known = {} if result == "rejected" else {(rnd.round_id, nom.nominee_kind, nom.nominee_id): reasons}
         reply = (await nomination_replies(uow, [nom], rounds={rnd.round_id: rnd}, known=known))[0]
         await uow.commit()
         return reply
+
+
+async def _send_up(uow: AwardsUnitOfWork, nom: Nomination, rnd: Round, form: AwardForm,
+                   cmd: api.RecordCouncilResult, actor: Actor) -> Nomination | None:
+    """An escalation to a form the level above grants reaches that level's council: a nomination
+    in its round, proposed by this level, waiting at its council (counted against the quota that
+    round gives this level, one place per nominee there too). None when this level grants the
+    form itself (its own decision may), or when the level that grants it is not in the system
+    (the dossier goes up on paper; this level's decision cannot grant it)."""
+    today = today_of(uow)
+    issuer = await uow.directory.unit(rnd.issuer_unit_id)
+    if issuer is not None and issuer.kind in form.granted_by:
+        return None
+    granting = None
+    for unit_id in await uow.directory.ancestors(rnd.issuer_unit_id, today):
+        unit = await uow.directory.unit(unit_id)
+        if unit is not None and unit.kind in form.granted_by and not closed_by(unit, today):
+            granting = unit
+            break
+    if granting is None:
+        return None
+    if cmd.to_round_id is not None:
+        up = await load_round(uow, cmd.to_round_id, for_update=True)
+        if up.issuer_unit_id != granting.unit_id:
+            raise Invalid(f"Đợt “{up.name}” không phải của {granting.name}, cấp tặng “{form.name}”.", "to_round_id")
+        if form.code not in up.forms:
+            raise Invalid(f"Đợt “{up.name}” của {granting.name} không có hình thức “{form.name}”.", "to_round_id")
+        up.check_taking_nominations(today)
+    else:
+        open_ = [r for r in await uow.rounds.list(issuer_unit_id=granting.unit_id, year=None, status="open",
+                                                  today=today, after=None, limit=50) if form.code in r.forms]
+        if not open_:
+            raise Conflict(f"“{form.name}” do {granting.name} quyết định tặng, nhưng {granting.name} chưa có đợt "
+                           f"khen thưởng nào đang nhận hồ sơ với hình thức này; chỉ trình lên được khi cấp trên "
+                           f"mở đợt.", "form")
+        if len(open_) > 1:
+            names = "; ".join(f"“{r.name}” (mã {r.round_id})" for r in open_)
+            raise Invalid(f"{granting.name} có {len(open_)} đợt khen thưởng đang nhận hồ sơ với hình thức "
+                          f"“{form.name}”: {names}. Cần chọn đợt để trình lên.", "to_round_id")
+        up = await load_round(uow, open_[0].round_id, for_update=True)
+    route = await uow.directory.route(rnd.issuer_unit_id, up.issuer_unit_id, today) or [rnd.issuer_unit_id]
+    kind = nom.nominee_kind
+    holder = await uow.nominations.holding_place(f"{up.round_id}|{kind}|{nom.nominee_id}")
+    if holder is not None:
+        raise Conflict(f"{nom.nominee_name} đã có hồ sơ trong đợt “{up.name}” của {granting.name} (hồ sơ "
+                       f"{holder.nomination_id}, trạng thái: {STATUS_LABELS[holder.status]}).", "nomination_id")
+    quota_units = [u for u in route if u in up.quotas]
+    check_quotas(up.quotas, await uow.nominations.quota_counts(up.round_id, quota_units),
+                 {u: 1 for u in quota_units}, await uow.directory.unit_names(quota_units))
+    reasons = (await live_reasons(uow, up, kind, [nom.nominee_id]))[nom.nominee_id]
+    now = uow.now()
+    new = Nomination(
+        nomination_id=digest_id("nom", nom.nomination_id, "up"), round_id=up.round_id, by_unit_id=rnd.issuer_unit_id,
+        nominee_kind=kind, nominee_id=nom.nominee_id, nominee_name=nom.nominee_name,
+        nominee_unit_id=nom.nominee_unit_id,
+        category=nom.category if nom.category in up.categories_for(kind) else None, form=form.code,
+        achievements=nom.achievements, status="under_review", at_unit_id=up.issuer_unit_id, route=route,
+        eligible_at_submission=not reasons, reasons_at_submission=reasons, submitted_at=now,
+        submitted_by=actor.label, escalated_from=nom.nomination_id)
+    new.step(now, "submitted", actor.label, rnd.issuer_unit_id, cmd.note)
+    try:
+        await uow.nominations.add(new)
+    except sa.exc.IntegrityError:  # a concurrent nomination of the same nominee got in first
+        raise Conflict(f"{nom.nominee_name} đã có hồ sơ trong đợt “{up.name}”.", "nomination_id") from None
+    nom.send_up(new.nomination_id, granting.name, actor.label, rnd.issuer_unit_id, now)
+    await uow.emit(ev.NominationForwarded(
+        nomination_id=new.nomination_id, round_id=up.round_id, by_unit_id=rnd.issuer_unit_id, nominee_kind=kind,
+        nominee_id=nom.nominee_id, nominee_name=nom.nominee_name or None, from_unit_id=rnd.issuer_unit_id,
+        to_unit_id=up.issuer_unit_id, to_council=True, note=cmd.note, escalated_from=nom.nomination_id,
+        form=form.name), subject=new.nomination_id)
+    return new
 
 
 async def _decision_reply(uow: AwardsUnitOfWork, d: Decision, duplicate: bool = False) -> api.DecisionReply:
@@ -95,6 +178,7 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
         check_quotas(rnd.quotas, await uow.nominations.quota_counts(rnd.round_id, adding, statuses={"awarded"}),
                      dict(adding), await uow.directory.unit_names(adding), what="khen thưởng đã có quyết định")
         forms = await uow.rounds.forms()
+        issuer = await uow.directory.unit(rnd.issuer_unit_id)
         now = uow.now()
         decision = Decision(decision_id, rnd.round_id, rnd.issuer_unit_id, cmd.number, cmd.decision_date, cmd.signer,
                             list(cmd.nomination_ids), now, actor.label)
@@ -102,7 +186,8 @@ async def issue_decision(cmd: api.IssueDecision, who: Principal, uow: AwardsUnit
         for nid in cmd.nomination_ids:
             nom = noms[nid]
             award_id = digest_id("aw", decision_id, nid)
-            nom.grant(decision_id, award_id, actor.label, rnd.issuer_unit_id, now)
+            nom.grant(decision_id, award_id, actor.label, rnd.issuer_unit_id, now, form=forms.get(nom.final_form),
+                      issuer_kind=issuer.kind if issuer is not None else None)
             await uow.nominations.save(nom)
             form = nom.final_form
             granted.append(Award(award_id=award_id, decision_id=decision_id, round_id=rnd.round_id,

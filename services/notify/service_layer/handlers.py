@@ -56,6 +56,7 @@ from services.notify.domain.model import (
     Preferences,
     Target,
 )
+from services.notify.service_layer.delivery import wall_now
 from services.notify.service_layer.fanout import EventHandler, stage
 from services.notify.service_layer.policy import Policy
 from services.notify.service_layer.unit_of_work import NotifyUnitOfWork
@@ -289,7 +290,9 @@ async def on_nomination_forwarded(event: CloudEvent[awards_ev.NominationForwarde
     stage(uow, _notice(event, Kind.NOMINATION_FORWARDED, f"/awards/nominations/{d.nomination_id}",
                        [Target("unit", d.to_unit_id)],
                        context={**ctx, "note": d.note, "to_council": d.to_council,
-                                "nominee_kind": d.nominee_kind.value},
+                                "nominee_kind": d.nominee_kind.value,
+                                "escalated": bool(getattr(d, "escalated_from", None)),
+                                "form": getattr(d, "form", None)},
                        units={"by_unit": d.by_unit_id, "from_unit": d.from_unit_id, "to_unit": d.to_unit_id, **units},
                        people=people, refs={"round": ("round", d.round_id)}), policy)
 
@@ -525,10 +528,14 @@ async def delivery_log(q: api.DeliveryLog, who: Principal, uow: NotifyUnitOfWork
                                              q.status.value if q.status else None, q.page.limit + 1, before)
         more = len(rows) > q.page.limit
         rows = rows[: q.page.limit]
+        # When a retry is due is kept in real time (the mail server's, see delivery.wall_now); the
+        # person reads it on the one clock, as the rest of the log (created_at, sent_at).
+        shift = uow.now() - wall_now()
         items = [api.DeliveryItem(delivery_id=r.delivery_id, notification_id=r.notification_id, event_id=r.event_id,
                                   channel=r.channel, kind=r.kind, address=r.address, status=r.status,
                                   attempts=r.attempts, last_error=r.last_error, created_at=r.created_at,
-                                  next_attempt_at=r.next_attempt_at, sent_at=r.sent_at, digest_id=r.digest_id)
+                                  next_attempt_at=r.next_attempt_at + shift if r.next_attempt_at else None,
+                                  sent_at=r.sent_at, digest_id=r.digest_id)
                  for r in rows]
         cursor = None
         if more and rows:

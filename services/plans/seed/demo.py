@@ -10,6 +10,7 @@ the 2,000-unit hierarchy the cascade tests and the benchmark use.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import random
@@ -167,3 +168,38 @@ def units_csv(units: list[DemoUnit], effective_from: date | None = EFFECTIVE_FRO
 
 __all__ = ["PROVINCE_ID", "PROVINCE_CODE", "CHAIR_ID", "EFFECTIVE_FROM", "DemoUnit", "DemoPerson", "demo_hierarchy",
            "units_csv"]
+
+
+# --- the seed plan, as the demo loads it ------------------------------------------------------
+
+DEMO_LABEL = "Dữ liệu minh hoạ"
+REPORT_MONTH_DAY = (11, 30)  # the annual results report, "trước ngày 30/11 hàng năm"
+
+
+def demo_cycle_year(today: date) -> int:
+    """The year whose campaign a newcomer should see: this year until its 30/11 report is due,
+    next year once it has passed (issued in December, this year's report would be overdue at once)."""
+    return today.year if (today.month, today.day) <= REPORT_MONTH_DAY else today.year + 1
+
+
+def demo_plan_document(document: dict[str, object], today: date) -> dict[str, object]:
+    """The seed plan (written in 2021) with its cycle placed in the demo's year: the first year its
+    yearly items apply to, its one-off items (quý IV/2021, tháng 12/2021) and "chuyên đề năm 2021"
+    moved to that year, no "not before" date (it is issued on the clock's today), and the title
+    saying it is demo data ("(Dữ liệu minh hoạ)"). The documents it implements keep their real dates."""
+    year = demo_cycle_year(today)
+    seed_year = int(document.get("first_year") or 2021)  # type: ignore[call-overload]
+    doc = copy.deepcopy(document)
+    doc["first_year"] = year
+    doc["issued_not_before"] = None
+    doc["issued_on"] = None
+    doc["title"] = f"{document['title']} ({DEMO_LABEL})"
+    for section in doc.get("sections", []):  # type: ignore[attr-defined]
+        for item in section["items"]:
+            timing = item.get("timing") or {}
+            if timing.get("year") == seed_year:
+                timing["year"] = year
+            if item.get("timing_text"):
+                item["timing_text"] = item["timing_text"].replace(f"/{seed_year}", f"/{year}")
+            item["content"] = item["content"].replace(f"năm {seed_year}", f"năm {year}")
+    return doc

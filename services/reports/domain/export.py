@@ -181,6 +181,10 @@ def clerk_lines(text: str, width_cm: float, size_pt: float, bold: bool = False) 
 # ----------------------------------------------------------------------------------------------- DOCX
 
 
+def _property(text: str, limit: int = 255) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> Path:
     """Write the consolidated report of ``meta.unit_id`` (default: the root) as a DOCX file."""
     from docx import Document
@@ -198,8 +202,10 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     CENTER, LEFT, JUSTIFY = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.JUSTIFY
 
     doc = Document()
-    doc.core_properties.title = f"{nfc(meta.title)} {nfc(meta.subtitle)}"
-    doc.core_properties.author = nfc(meta.issuing_body)
+    # The file's properties hold 255 characters at most (OOXML core properties, python-docx
+    # refuses more): a long plan title is cut there, the page keeps it whole.
+    doc.core_properties.title = _property(f"{nfc(meta.title)} {nfc(meta.subtitle)}")
+    doc.core_properties.author = _property(nfc(meta.issuing_body))
     doc.core_properties.language = "vi-VN"
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
