@@ -243,7 +243,7 @@ async def _administration(browser: Any, url: str, who: dict[str, str], shots: Pa
     temporary = (await chair.locator("#temporary-password").text_content() or "").strip()
     assert len(temporary) >= 12, temporary
     await expect(chair.locator("dl.facts")).to_contain_text("Mật khẩu tạm thời, phải đổi khi đăng nhập lần tới")
-    await chair.screenshot(path=shots / "07-cap-tai-khoan.png", full_page=True)
+    await chair.screenshot(path=shots / "08-cap-tai-khoan.png", full_page=True)
 
     context = await browser.new_context(locale="vi-VN", viewport={"width": 1200, "height": 900})
     context.set_default_timeout(20_000)
@@ -270,10 +270,10 @@ async def _administration(browser: Any, url: str, who: dict[str, str], shots: Pa
     await quota.fill("3")
     await leader.click("#quotas button")
     await expect(leader.locator("#quotas input[name^=q_]").first).to_have_value("3")
-    await leader.screenshot(path=shots / "08-dot-khen-thuong.png", full_page=True)
+    await leader.screenshot(path=shots / "09-dot-khen-thuong.png", full_page=True)
 
     # The chair's log of e-mails: the notices of the year's path above went out by e-mail.
     await chair.goto(url + "/notices/deliveries")
     await expect(chair.locator("h1")).to_have_text("Nhật ký gửi thông báo")
     await expect(chair.locator("tr.delivery").first).to_be_visible()
-    await chair.screenshot(path=shots / "09-nhat-ky-gui.png", full_page=True)
+    await chair.screenshot(path=shots / "10-nhat-ky-gui.png", full_page=True)
