@@ -80,6 +80,7 @@ class Runtime:
         self.health: HealthServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
+        self.failed = False  # a background task died
         self.wiring = Wiring(endpoints={})  # the service's, once started
 
     def uow(self) -> UnitOfWork:
@@ -159,6 +160,7 @@ class Runtime:
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is not None and not self._stop.is_set():
             self.log.error("background task died; stopping", task=task.get_name(), error=repr(task.exception()))
+            self.failed = True  # the process then exits 1: a supervisor sees a failure, not a clean stop
             self._stop.set()
 
     async def stop(self) -> None:
@@ -292,7 +294,7 @@ async def _main(definition: ServiceDefinition, settings: ServiceSettings) -> int
         return 1
     await rt.wait()
     await rt.stop()
-    return 0
+    return 1 if rt.failed else 0
 
 
 def run_service(definition: ServiceDefinition, settings: ServiceSettings) -> None:

@@ -51,18 +51,26 @@ async def due_count(conn: Any, now: datetime) -> int:
 ReminderHandler = Callable[[dict[str, Any], Any], Awaitable[Any]]
 
 
+def _insert_new(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING: replicas of a service schedule the same reminder at
+    the same moment (two notify processes starting both plan today's digest), and a check-then-insert
+    would let the second one fail on the key."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(reminders).on_conflict_do_nothing(index_elements=[reminders.c.key])
+
+
 async def schedule(session: AsyncSession, key: str, kind: str, due_at: datetime, payload: dict[str, Any]) -> bool:
     """Add a reminder unless one with this key exists (idempotent). Returns True when added."""
-    exists = (await session.execute(sa.select(reminders.c.key).where(reminders.c.key == key))).first()
-    if exists:
-        return False
-    await session.execute(reminders.insert().values(key=key, kind=kind, due_at=due_at, payload=payload,
-                                                    cancelled=False))
-    return True
+    result = await session.execute(_insert_new(session).values(key=key, kind=kind, due_at=due_at, payload=payload,
+                                                                cancelled=False))
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def schedule_many(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Bulk variant: rows of {key, kind, due_at, payload}; existing keys are left alone."""
+    """Bulk variant: rows of {key, kind, due_at, payload}; existing keys are left alone. Returns
+    how many were new (looked up first: executemany does not count what ON CONFLICT skipped)."""
     if not rows:
         return 0
     keys = [r["key"] for r in rows]
@@ -72,7 +80,7 @@ async def schedule_many(session: AsyncSession, rows: list[dict[str, Any]]) -> in
                                                .where(reminders.c.key.in_(keys[i:i + 500])))).scalars())
     new = [{**r, "cancelled": False} for r in rows if r["key"] not in existing]
     if new:
-        await session.execute(reminders.insert(), new)
+        await session.execute(_insert_new(session), new)
     return len(new)
 
 

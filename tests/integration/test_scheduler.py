@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from runtime.clock import TZ, FixedClock
 from runtime.db import UnitOfWork, make_engine, session_factory
-from runtime.scheduler import Scheduler, reminders, schedule_many, scheduling
+from runtime.scheduler import Scheduler, reminders, schedule, schedule_many, scheduling
 
 
 async def test_reminders_fire_exactly_once_across_replicas_restarts_and_clock_moves(make_db_url):
@@ -97,3 +97,36 @@ async def test_a_fired_reminder_starts_a_trace_its_events_carry(make_db_url):  #
     assert [c["traceparent"].split("-")[1:3] for c in carried] == [
         [f"{s.context.trace_id:032x}", f"{s.context.span_id:016x}"] for s in spans]
     assert spans[0].attributes is not None and spans[0].attributes["congdoan.reminder.key"] == "r-0"
+
+
+async def test_two_replicas_scheduling_the_same_reminder_at_once(make_db_url):
+    """Two notify replicas starting together both plan today's digest: the second insert waits for
+    the first transaction and adds nothing, instead of failing on the key (which stopped a replica
+    in the deployment test)."""
+    url = await make_db_url("sched_race")
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(scheduling.create_all)
+    clock = FixedClock(datetime(2026, 10, 1, 8, tzinfo=TZ))
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(session_factory(engine), source="/test", now=clock.now)
+
+    due = datetime(2026, 10, 1, 17, tzinfo=TZ)
+    first, second = uow_factory(), uow_factory()
+    async with first:
+        assert await schedule(first.session, "digest:2026-10-01", "digest", due, {}) is True
+        later = asyncio.ensure_future(_schedule_in(second, due))
+        await asyncio.sleep(0.2)  # let the second insert reach the database (it waits there on PostgreSQL)
+        await first.commit()
+    assert await asyncio.wait_for(later, 10) is False
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(reminders))).scalar_one() == 1
+    await engine.dispose()
+
+
+async def _schedule_in(uow: UnitOfWork, due: datetime) -> bool:
+    async with uow:
+        added = await schedule(uow.session, "digest:2026-10-01", "digest", due, {})
+        await uow.commit()
+        return added
