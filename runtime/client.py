@@ -49,16 +49,23 @@ async def raw_request(nc: Any, service: str, endpoint: str, body: dict[str, Any]
         return await _request(nc, service, endpoint, payload, {**(headers or {}), **trace_headers}, timeout, attempts)
 
 
-async def _request(nc: Any, service: str, endpoint: str, payload: bytes, headers: dict[str, str] | None,
-                   timeout: float, attempts: int) -> dict[str, Any]:
+async def request_patiently(nc: Any, subject_: str, payload: bytes, headers: dict[str, str] | None = None, *,
+                            timeout: float = 30, attempts: int = 50) -> Any:
+    """nc.request, tried again on "no responders" (`attempts` times, 0.2 s apart): a service that
+    just started may not have its endpoints on the server yet. Returns the reply message."""
     for attempt in range(attempts):
         try:
-            msg = await nc.request(subject(service, endpoint), payload, timeout=timeout, headers=headers)
-            break
+            return await nc.request(subject_, payload, timeout=timeout, headers=headers)
         except nats.errors.NoRespondersError:
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.2)
+    raise ValueError("attempts must be at least 1")
+
+
+async def _request(nc: Any, service: str, endpoint: str, payload: bytes, headers: dict[str, str] | None,
+                   timeout: float, attempts: int) -> dict[str, Any]:
+    msg = await request_patiently(nc, subject(service, endpoint), payload, headers, timeout=timeout, attempts=attempts)
     data = json.loads(msg.data) if msg.data else {}
     if (msg.headers or {}).get("Nats-Service-Error-Code") or "error" in data:
         raise RequestFailed(endpoint, data.get("error", {"message": str(msg.headers)}))

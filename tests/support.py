@@ -21,7 +21,6 @@ contracts have no such field) and calls as that person.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import tempfile
@@ -30,11 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nats.errors import NoRespondersError
-
 from runtime.app import Runtime
 from runtime.auth import LOADER_CLIENT, LOADER_ROLES, TokenIssuer, auth_headers, ensure_embedded_identities
-from runtime.client import ApiClient
+from runtime.client import ApiClient, request_patiently
 from runtime.launcher import NatsServer, free_port
 from runtime.natsauth import NatsUsers, connect_options, new_seed, public_key
 from runtime.settings import load_settings
@@ -142,14 +139,8 @@ async def call(nc: Any, subject: str, body: Any, timeout: float = 10, *, as_: st
     if token is None:
         token = token_for(as_ or LOADER)
     data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    for attempt in range(25):  # as runtime.client.raw_request: a service that just started (CI saw one)
-        try:
-            msg = await nc.request(subject, data, timeout=timeout, headers=auth_headers(token) if token else None)
-            break
-        except NoRespondersError:
-            if attempt == 24:
-                raise
-            await asyncio.sleep(0.2)
+    msg = await request_patiently(nc, subject, data, auth_headers(token) if token else None, timeout=timeout,
+                                  attempts=25)  # a service that just started (CI saw one)
     return dict(msg.headers or {}), json.loads(msg.data) if msg.data else None
 
 
