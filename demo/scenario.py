@@ -278,20 +278,6 @@ async def requirement_for(c: Client, year: int) -> dict[str, Any]:
     return reqs[0]
 
 
-async def report_task_done(c: Client, unit_id: str, year: int) -> None:
-    """The unit's chair marks its task "send the 30/11 report" done (the evidence: the report sent),
-    as the plan asks: plans does not hear of reports, so without this the task of every unit that
-    reported would still read overdue in the province's progress."""
-    chair = f"p-{unit_id}-1"
-    tasks = await c.req("plans", "list_tasks", {"unit_id": unit_id, "year": year, "actor_id": chair,
-                                                "page": {"limit": 100}})
-    for t in tasks["items"]:
-        if t["item_id"] == "II.3.a" and t["status"] != "done":
-            await c.req("plans", "update_task", {"occurrence_id": t["occurrence_id"], "status": "done",
-                                                 "evidence": f"Đã gửi báo cáo kết quả năm {year} đến cấp trên",
-                                                 "actor_id": chair})
-
-
 async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], out: Outcome, returned: bool) -> None:
     req = await requirement_for(c, year)
     rid = req["requirement_id"]
@@ -307,7 +293,6 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
                                                          "actor_id": f"p-{u['unit_id']}-1"})
             submitted.append((u, r["report_id"]))
             counts["on_time"] += 1
-            await report_task_done(c, u["unit_id"], year)
     await c.idle()
     c.say(f"{counts['on_time']} đơn vị gửi báo cáo đúng hạn")
     if returned and submitted:
@@ -328,7 +313,6 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
                                                          "actor_id": f"p-{u['unit_id']}-1"})
             submitted.append((u, r["report_id"]))
             counts["late"] += 1
-            await report_task_done(c, u["unit_id"], year)
         elif i % 10 in (8, 9):
             counts["missing"] += 1
     await c.idle()
