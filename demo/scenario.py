@@ -81,6 +81,7 @@ class Outcome:
     round_name: str = ""
     award_rounds: Counter = field(default_factory=Counter)  # round name → awards granted in it
     rollups: dict[int, dict[str, int]] = field(default_factory=dict)
+    report_tasks: dict[str, Counter] = field(default_factory=dict)  # year → category → reporters' II.3.a tasks
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -325,6 +326,13 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
             await c.req("reports", "accept_report", {"report_id": report_id, "actor_id": PROVINCE_CHAIR})
     await c.idle()
     c.say(f"Cấp trên tiếp nhận {len(submitted)} báo cáo")
+    # Plans heard of the reports: each unit's task "send the 30/11 report" is done when it sent it.
+    tasks: Counter = Counter()
+    out.report_tasks[str(year)] = tasks
+    for u in reporters:
+        page = await c.req("plans", "list_tasks", {"unit_id": u["unit_id"], "year": year, "actor_id": PROVINCE_CHAIR,
+                                                   "page": {"limit": 100}})
+        tasks.update(t["category"] for t in page["items"] if t["item_id"] == "II.3.a" and t["period"] == str(year))
     await c.at(datetime(year, 12, 10, 9, 0))
     cons = await c.req("reports", "consolidate", {
         "requirement_id": rid, "unit_id": PROVINCE, "actor_id": PROVINCE_CHAIR, "place": "Bình Định",
