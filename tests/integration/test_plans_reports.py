@@ -191,13 +191,18 @@ async def test_a_redelivered_report_event_changes_nothing(nc, nats_server, make_
         await publish(js, "vn.congdoan.reports.report.returned.v1", returned(G1))
         await publish(js, "vn.congdoan.reports.report.submitted.v1", submitted(G1, at), event_id=first,
                       msg_id="again-1")
-        await handled(js, n + 3)
+        # The first submission once more as another event (handled late by another replica, or
+        # parked and replayed): older than the return, it changes nothing either.
+        await publish(js, "vn.congdoan.reports.report.submitted.v1", submitted(G1, at))
+        await handled(js, n + 4)
         assert (await task(nc, G1))["status"] == "in_progress"
         assert [u["status"] for u in await updates(js, rt, G1)] == ["done", "in_progress"]
         async with rt.engine.connect() as conn:
             inbox = (await conn.execute(sa.text("SELECT count(*) FROM inbox WHERE consumer = :c AND event_type <> "
                                                 "'~position'"), {"c": DURABLE})).scalar_one()
-        assert inbox == n + 2  # every event once
+            progress = (await conn.execute(sa.text("SELECT report_id, revision, stage FROM report_progress"))).all()
+        assert inbox == n + 3  # every event once
+        assert [tuple(p) for p in progress] == [(f"r-{G1}", 1, "returned")]
         assert await dlq_messages(js) == []
 
 

@@ -89,3 +89,14 @@ def test_a_report_sent_returned_and_sent_again() -> None:
     late = report_sent(IN_PROGRESS, None, sent=date(2026, 12, 3), **{**kw, "today": date(2026, 12, 3)})
     assert late is not None and (late.done_on, late.on_time) == (date(2026, 12, 3), False)
     assert report_recorder("r-1") == "report:r-1" and len(report_recorder("x" * 100)) <= 100
+
+
+def test_report_events_are_taken_in_their_order_only() -> None:
+    from services.plans.domain.tasks import is_later_report_event as later
+
+    assert later(None, 1, "submitted")
+    assert later((1, "submitted"), 1, "returned") and later((1, "submitted"), 1, "accepted")
+    assert later((1, "accepted"), 1, "returned")  # a level above returns an accepted report
+    assert later((1, "returned"), 2, "submitted")
+    assert not later((1, "returned"), 1, "submitted") and not later((2, "submitted"), 1, "returned")
+    assert not later((1, "submitted"), 1, "submitted")

@@ -23,6 +23,7 @@ from services.plans.adapters.orm import (
     plan_revisions,
     plans,
     refresh_tokens,
+    report_progress,
     report_requirements,
 )
 from services.plans.domain.hierarchy import Hierarchy, UnitVersion
@@ -337,6 +338,23 @@ class ReportRequirementRepository:
         await self.session.execute(report_requirements.insert().values(
             requirement_id=requirement_id, plan_id=plan_id, item_id=item_id, period=period, recorded_at=at))
         return True
+
+    async def progress(self, requirement_id: str, unit_id: str) -> tuple[int, str] | None:
+        """(revision, stage) of the unit's report as last recorded, or None."""
+        row = (await self.session.execute(sa.select(report_progress.c.revision, report_progress.c.stage).where(
+            report_progress.c.requirement_id == requirement_id, report_progress.c.unit_id == unit_id))).first()
+        return (int(row.revision), str(row.stage)) if row is not None else None
+
+    async def set_progress(self, requirement_id: str, unit_id: str, report_id: str, revision: int, stage: str,
+                           at: datetime, known: bool) -> None:
+        values = dict(report_id=report_id, revision=revision, stage=stage, updated_at=at)
+        if known:
+            await self.session.execute(report_progress.update().where(
+                report_progress.c.requirement_id == requirement_id, report_progress.c.unit_id == unit_id)
+                .values(**values))
+        else:
+            await self.session.execute(report_progress.insert().values(requirement_id=requirement_id,
+                                                                       unit_id=unit_id, **values))
 
 
 class ReminderRepository:

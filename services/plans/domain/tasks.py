@@ -162,6 +162,20 @@ def report_done_on(sent: date, today: date, *, period: str, start: date | None, 
     return min(max(sent, began), last)
 
 
+SUBMITTED, ACCEPTED, RETURNED = "submitted", "accepted", "returned"
+# Within one revision of a report: sent, then accepted or returned (a level above may return an
+# accepted one); a new revision is sent after a return (or a reopening).
+_STAGE_ORDER = {SUBMITTED: 0, ACCEPTED: 1, RETURNED: 2}
+
+
+def is_later_report_event(last: tuple[int, str] | None, revision: int, stage: str) -> bool:
+    """Whether a report event (its revision, its stage) comes after the last one recorded: events
+    can be handled out of their order (two replicas, a parked one replayed), never taken back."""
+    if last is None:
+        return True
+    return (revision, _STAGE_ORDER[stage]) > (last[0], _STAGE_ORDER.get(last[1], -1))
+
+
 def report_sent(status: str, done_on: date | None, *, sent: date, today: date, period: str, start: date | None,
                 issued_on: date | None, due: date | None) -> Change | None:
     """The task after the unit's report was sent (or sent again after a return): done, on the
@@ -231,4 +245,5 @@ def reference_date(due: date | None, period: str, today: date) -> date:
 __all__ = ["OPEN", "IN_PROGRESS", "DONE", "WITHDRAWN", "CATEGORIES", "CATEGORY_LABELS", "MAX_BACKDATE_DAYS",
            "TaskError", "category", "check_done_on", "period_bounds",
            "Change", "apply_update", "Tally", "reference_date", "REPORT_PREFIX", "REPORT_SENT", "REPORT_RETURNED",
-           "report_recorder", "report_done_on", "report_sent", "report_returned"]
+           "report_recorder", "report_done_on", "report_sent", "report_returned", "SUBMITTED", "ACCEPTED", "RETURNED",
+           "is_later_report_event"]

@@ -7,8 +7,10 @@ each such requirement stands for; then a unit's report submitted completes that 
 item for the period, on the report's (local) date; returned, the task is back in progress until the
 unit sends it again; accepted, it stays done. Each change is a `task.updated` event, as when a
 person updates the task, recorded by "report:<report_id>". A task a person marked done keeps their
-date and note. Events of requirements opened without a plan item, of units with no such task or of
-requirements plans never heard of are ignored (logged at DEBUG): they are not errors."""
+date and note. Where each unit's report stands (revision, stage) is kept: an event older than that
+(handled late by another replica, replayed from the dead letters) changes nothing. Events of
+requirements opened without a plan item, of units with no such task or of requirements plans never
+heard of are ignored (logged at DEBUG): they are not errors."""
 
 from __future__ import annotations
 
@@ -18,7 +20,16 @@ from typing import Any
 from contracts.envelope import CloudEvent
 from contracts.events import reports as reports_ev
 from runtime.logging import get_logger
-from services.plans.domain.tasks import Change, report_recorder, report_returned, report_sent
+from services.plans.domain.tasks import (
+    ACCEPTED,
+    RETURNED,
+    SUBMITTED,
+    Change,
+    is_later_report_event,
+    report_recorder,
+    report_returned,
+    report_sent,
+)
 from services.plans.domain.timing import local_date
 from services.plans.service_layer.common import today
 from services.plans.service_layer.tasks import emit_task_updated
@@ -39,8 +50,11 @@ async def on_requirement_opened(event: CloudEvent[reports_ev.RequirementOpened],
     await uow.report_requirements.remember(d.requirement_id, d.source_plan_id, d.source_item_id, d.period, uow.now())
 
 
-async def _task(uow: PlansUnitOfWork, requirement_id: str, unit_id: str, period: str, what: str) -> Any:
-    """The unit's occurrence the requirement's reports complete (locked), or None (logged)."""
+async def _task(uow: PlansUnitOfWork, requirement_id: str, unit_id: str, period: str, report_id: str,
+                revision: int, stage: str) -> Any:
+    """The unit's occurrence the requirement's reports complete (locked), when this event is news
+    for it; else None (logged). Records where the unit's report now stands."""
+    what = f"report {stage}"
     source = await uow.report_requirements.get(requirement_id)
     if source is None:
         log.debug(f"{what} for a requirement not opened from a plan item here: ignored", requirement_id=requirement_id,
@@ -54,6 +68,14 @@ async def _task(uow: PlansUnitOfWork, requirement_id: str, unit_id: str, period:
     if row is None:
         log.debug(f"{what} of a unit without that task: ignored", requirement_id=requirement_id, unit_id=unit_id,
                   plan_id=source.plan_id, item_id=source.item_id, period=source.period)
+        return None
+    last = await uow.report_requirements.progress(requirement_id, unit_id)  # read under the task's lock
+    if not is_later_report_event(last, revision, stage):
+        log.debug(f"{what} older than what is recorded: ignored", requirement_id=requirement_id, unit_id=unit_id,
+                  revision=revision, last=last)
+        return None
+    await uow.report_requirements.set_progress(requirement_id, unit_id, report_id, revision, stage, uow.now(),
+                                               known=last is not None)
     return row
 
 
@@ -66,8 +88,8 @@ async def _apply(uow: PlansUnitOfWork, row: Any, change: Change, recorder: str) 
 
 
 async def _sent(uow: PlansUnitOfWork, requirement_id: str, unit_id: str, period: str, report_id: str,
-                at: datetime, what: str) -> None:
-    row = await _task(uow, requirement_id, unit_id, period, what)
+                revision: int, stage: str, at: datetime) -> None:
+    row = await _task(uow, requirement_id, unit_id, period, report_id, revision, stage)
     if row is None:
         return
     plan = await uow.plans.get(row.plan_id)
@@ -76,7 +98,7 @@ async def _sent(uow: PlansUnitOfWork, requirement_id: str, unit_id: str, period:
                          start=row.start_date, issued_on=plan.issued_on if plan is not None else None,
                          due=row.due_date)
     if change is None:
-        log.debug(f"{what}: task unchanged", occurrence_id=row.occurrence_id, status=row.status,
+        log.debug(f"report {stage}: task unchanged", occurrence_id=row.occurrence_id, status=row.status,
                   recorded_by=row.updated_by)
         return
     await _apply(uow, row, change, report_recorder(report_id))
@@ -84,19 +106,19 @@ async def _sent(uow: PlansUnitOfWork, requirement_id: str, unit_id: str, period:
 
 async def on_report_submitted(event: CloudEvent[reports_ev.ReportSubmitted], uow: PlansUnitOfWork) -> None:
     d = event.data
-    await _sent(uow, d.requirement_id, d.unit_id, d.period, d.report_id, d.submitted_at, "report submitted")
+    await _sent(uow, d.requirement_id, d.unit_id, d.period, d.report_id, d.revision, SUBMITTED, d.submitted_at)
 
 
 async def on_report_accepted(event: CloudEvent[reports_ev.ReportAccepted], uow: PlansUnitOfWork) -> None:
     """Accepted, the task stays done. One that is not (its submission came before the task began,
     so no completion date fitted then) is completed now, on the day of the acceptance."""
     d = event.data
-    await _sent(uow, d.requirement_id, d.unit_id, d.period, d.report_id, d.accepted_at, "report accepted")
+    await _sent(uow, d.requirement_id, d.unit_id, d.period, d.report_id, d.revision, ACCEPTED, d.accepted_at)
 
 
 async def on_report_returned(event: CloudEvent[reports_ev.ReportReturned], uow: PlansUnitOfWork) -> None:
     d = event.data
-    row = await _task(uow, d.requirement_id, d.unit_id, d.period, "report returned")
+    row = await _task(uow, d.requirement_id, d.unit_id, d.period, d.report_id, d.revision, RETURNED)
     if row is None:
         return
     change = report_returned(row.status, row.updated_by, d.report_id, d.comment)
