@@ -81,6 +81,7 @@ class Outcome:
     round_name: str = ""
     award_rounds: Counter = field(default_factory=Counter)  # round name → awards granted in it
     rollups: dict[int, dict[str, int]] = field(default_factory=dict)
+    report_tasks: dict[str, Counter] = field(default_factory=dict)  # year → category → reporters' II.3.a tasks
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -278,20 +279,6 @@ async def requirement_for(c: Client, year: int) -> dict[str, Any]:
     return reqs[0]
 
 
-async def report_task_done(c: Client, unit_id: str, year: int) -> None:
-    """The unit's chair marks its task "send the 30/11 report" done (the evidence: the report sent),
-    as the plan asks: plans does not hear of reports, so without this the task of every unit that
-    reported would still read overdue in the province's progress."""
-    chair = f"p-{unit_id}-1"
-    tasks = await c.req("plans", "list_tasks", {"unit_id": unit_id, "year": year, "actor_id": chair,
-                                                "page": {"limit": 100}})
-    for t in tasks["items"]:
-        if t["item_id"] == "II.3.a" and t["status"] != "done":
-            await c.req("plans", "update_task", {"occurrence_id": t["occurrence_id"], "status": "done",
-                                                 "evidence": f"Đã gửi báo cáo kết quả năm {year} đến cấp trên",
-                                                 "actor_id": chair})
-
-
 async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], out: Outcome, returned: bool) -> None:
     req = await requirement_for(c, year)
     rid = req["requirement_id"]
@@ -307,7 +294,6 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
                                                          "actor_id": f"p-{u['unit_id']}-1"})
             submitted.append((u, r["report_id"]))
             counts["on_time"] += 1
-            await report_task_done(c, u["unit_id"], year)
     await c.idle()
     c.say(f"{counts['on_time']} đơn vị gửi báo cáo đúng hạn")
     if returned and submitted:
@@ -328,7 +314,6 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
                                                          "actor_id": f"p-{u['unit_id']}-1"})
             submitted.append((u, r["report_id"]))
             counts["late"] += 1
-            await report_task_done(c, u["unit_id"], year)
         elif i % 10 in (8, 9):
             counts["missing"] += 1
     await c.idle()
@@ -341,6 +326,13 @@ async def report_round(c: Client, year: int, reporters: list[dict[str, Any]], ou
             await c.req("reports", "accept_report", {"report_id": report_id, "actor_id": PROVINCE_CHAIR})
     await c.idle()
     c.say(f"Cấp trên tiếp nhận {len(submitted)} báo cáo")
+    # Plans heard of the reports: each unit's task "send the 30/11 report" is done when it sent it.
+    tasks: Counter = Counter()
+    out.report_tasks[str(year)] = tasks
+    for u in reporters:
+        page = await c.req("plans", "list_tasks", {"unit_id": u["unit_id"], "year": year, "actor_id": PROVINCE_CHAIR,
+                                                   "page": {"limit": 100}})
+        tasks.update(t["category"] for t in page["items"] if t["item_id"] == "II.3.a" and t["period"] == str(year))
     await c.at(datetime(year, 12, 10, 9, 0))
     cons = await c.req("reports", "consolidate", {
         "requirement_id": rid, "unit_id": PROVINCE, "actor_id": PROVINCE_CHAIR, "place": "Bình Định",

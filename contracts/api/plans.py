@@ -455,8 +455,9 @@ class TaskView(Model):
     done_on: Date | None
     on_time: bool | None
     evidence: LongText | None
-    recorded_by: str | None = Field(default=None, description="who recorded the last change: a person id, or "
-                                                              "svc:<client>")
+    recorded_by: str | None = Field(default=None, description="who recorded the last change: a person id, "
+                                                              "svc:<client>, or report:<report_id> (the unit's "
+                                                              "report: done when sent, back in progress when returned)")
     recorded_at: AwareDatetime | None = None
 
 
@@ -776,4 +777,11 @@ ENDPOINTS = (
                  "Client credentials of a machine identity for an access token.", public=True),
     EndpointSpec("plans", "whoami", WhoAmI, WhoAmIReply, "Who the bearer token names."),
 )
-CONSUMES: tuple[str, ...] = ()
+# Reports' events about the reports a plan item asks for ("send the 30/11 report"): a unit's report
+# submitted completes its task of that item, returned reopens it (services/plans/README.md).
+CONSUMES: tuple[str, ...] = (
+    "vn.congdoan.reports.requirement.opened.v1",
+    "vn.congdoan.reports.report.submitted.v1",
+    "vn.congdoan.reports.report.returned.v1",
+    "vn.congdoan.reports.report.accepted.v1",
+)

@@ -148,8 +148,9 @@ class TaskUpdated(Model):
     done_on: date | None = None
     on_time: bool | None = None
     evidence: LongText | None = None
-    recorded_by: str | None = Field(default=None, max_length=100, description="who recorded it: a person id, or "
-                                                                             "svc:<client>")
+    recorded_by: str | None = Field(default=None, max_length=100, description="who recorded it: a person id, "
+                                                                             "svc:<client>, or report:<report_id> (the "
+                                                                             "unit's report, through reports' events)")
 
 
 class ImplementationPlanRegistered(Model):

@@ -6,12 +6,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from contracts.events import reports as reports_ev
 from runtime.app import Runtime
 from runtime.auth import ClientRegistry, TokenIssuer
+from runtime.consumer import Subscription
 from runtime.scheduler import Scheduler
 from runtime.wiring import Wiring, endpoints
 from services.plans.service_layer import handlers as h
-from services.plans.service_layer import logins
+from services.plans.service_layer import logins, report_tasks
 from services.plans.service_layer.logins import Identity
 from services.plans.settings import PlansSettings
 
@@ -59,6 +61,19 @@ LOGIN_ENDPOINTS: dict[str, Any] = {
 }
 
 
+def subscriptions() -> list[Subscription]:
+    """What plans consumes: reports' events on the reports its plan items ask for (a task "send the
+    report" done when the unit sends it, back in progress when it is returned)."""
+    return [
+        Subscription("reports", {
+            reports_ev.RequirementOpened: report_tasks.on_requirement_opened,
+            reports_ev.ReportSubmitted: report_tasks.on_report_submitted,
+            reports_ev.ReportReturned: report_tasks.on_report_returned,
+            reports_ev.ReportAccepted: report_tasks.on_report_accepted,
+        }),
+    ]
+
+
 def identity(rt: Runtime) -> Identity:
     """The private key that signs access tokens, and the machine identities plans accepts."""
     s = rt.settings
@@ -75,6 +90,7 @@ def bootstrap(rt: Runtime, settings: PlansSettings | None = None) -> Wiring:
     })
     return Wiring(
         endpoints={**endpoints(ENDPOINTS, rt.uow, cfg), **endpoints(LOGIN_ENDPOINTS, rt.uow, identity(rt))},
+        subscriptions=subscriptions(),
         background=[scheduler.run],
         parts={"scheduler": scheduler},
     )

@@ -29,6 +29,10 @@ async def test_the_year_runs_end_to_end(tmp_path, capsys):
         assert comp["late"] == counts["late"]
         assert comp["missing"] == counts["missing"]
         assert comp["submitted"] == counts["on_time"] + counts["late"]
+        # Each unit's task "send the 30/11 report" follows its report (plans consumes reports' events).
+        assert out.report_tasks[year] == {k: v for k, v in (("done_on_time", counts["on_time"]),
+                                                            ("done_late", counts["late"]),
+                                                            ("overdue", counts["missing"])) if v}, out.report_tasks[year]
         # "report overdue" once per unit that had not reported by the due date.
         from docx import Document
         from openpyxl import load_workbook

@@ -51,3 +51,52 @@ def test_completion_dates_taken() -> None:
     with pytest.raises(TaskError, match="khép lại cùng năm") as err:
         check_done_on(date(2027, 1, 2), date(2027, 1, 5), period="2026", start=None, issued_on=None, due=None)
     assert err.value.conflict
+
+
+# --- the unit's report ----------------------------------------------------------------------------
+
+def test_a_reports_date_is_kept_within_the_task() -> None:
+    from services.plans.domain.tasks import report_done_on
+
+    kw = dict(period="2026", start=None, issued_on=date(2026, 11, 1), due=date(2026, 11, 30))
+    today = date(2026, 11, 20)
+    assert report_done_on(date(2026, 11, 19), today, **kw) == date(2026, 11, 19)
+    assert report_done_on(date(2026, 10, 20), today, **kw) == date(2026, 11, 1)  # not before it began
+    assert report_done_on(date(2026, 11, 25), today, **kw) == today  # not after today
+    # a report many days old is its own record: no 30-day backdating bound
+    assert report_done_on(date(2026, 11, 2), date(2026, 12, 31), **kw) == date(2026, 11, 2)
+    assert report_done_on(date(2026, 11, 2), date(2026, 10, 31), **kw) is None  # not begun yet
+    # an ongoing item's yearly occurrence closes with its year
+    assert report_done_on(date(2027, 1, 5), date(2027, 1, 6), period="2026", start=None, issued_on=None,
+                          due=None) == date(2026, 12, 31)
+
+
+def test_a_report_sent_returned_and_sent_again() -> None:
+    from services.plans.domain.tasks import DONE, IN_PROGRESS, OPEN, WITHDRAWN, report_recorder, report_returned, report_sent
+
+    kw = dict(today=date(2026, 11, 20), period="2026", start=None, issued_on=date(2026, 11, 1), due=date(2026, 11, 30))
+    change = report_sent(OPEN, None, sent=date(2026, 11, 19), **kw)
+    assert change is not None and (change.status, change.done_on, change.on_time, change.evidence) == (
+        DONE, date(2026, 11, 19), True, "Đã gửi báo cáo")
+    assert report_sent(DONE, date(2026, 11, 10), sent=date(2026, 11, 19), **kw) is None
+    assert report_sent(WITHDRAWN, None, sent=date(2026, 11, 19), **kw) is None
+    back = report_returned(DONE, report_recorder("r-1"), "r-1", "Bổ sung số liệu.")
+    assert back is not None and (back.status, back.done_on, back.on_time) == (IN_PROGRESS, None, None)
+    assert back.evidence and back.evidence.endswith(": Bổ sung số liệu.")
+    assert report_returned(DONE, "p-chair", "r-1") is None  # a person's done task stays theirs
+    assert report_returned(DONE, report_recorder("r-2"), "r-1") is None  # another report's
+    assert report_returned(IN_PROGRESS, report_recorder("r-1"), "r-1") is None
+    late = report_sent(IN_PROGRESS, None, sent=date(2026, 12, 3), **{**kw, "today": date(2026, 12, 3)})
+    assert late is not None and (late.done_on, late.on_time) == (date(2026, 12, 3), False)
+    assert report_recorder("r-1") == "report:r-1" and len(report_recorder("x" * 100)) <= 100
+
+
+def test_report_events_are_taken_in_their_order_only() -> None:
+    from services.plans.domain.tasks import is_later_report_event as later
+
+    assert later(None, 1, "submitted")
+    assert later((1, "submitted"), 1, "returned") and later((1, "submitted"), 1, "accepted")
+    assert later((1, "accepted"), 1, "returned")  # a level above returns an accepted report
+    assert later((1, "returned"), 2, "submitted")
+    assert not later((1, "returned"), 1, "submitted") and not later((2, "submitted"), 1, "returned")
+    assert not later((1, "submitted"), 1, "submitted")

@@ -94,8 +94,32 @@ import_parts = sa.Table(
     sa.Column("created_at", AwareDateTime, nullable=False),
 )
 
+# Reporting requirements that reports opened from a plan item (reports' requirement.opened with a
+# source): which item, and which period, a unit's report for the requirement completes.
+report_requirements = sa.Table(
+    "report_requirements", metadata,
+    sa.Column("requirement_id", sa.String(100), primary_key=True),
+    sa.Column("plan_id", sa.String(100), nullable=False),
+    sa.Column("item_id", sa.String(100), nullable=False),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("recorded_at", AwareDateTime, nullable=False),
+)
+
+# Where each unit's report for such a requirement last stood, as reports' events said (revision and
+# stage): an event older than it — handled late by another replica, or replayed from the dead
+# letters — changes nothing.
+report_progress = sa.Table(
+    "report_progress", metadata,
+    sa.Column("requirement_id", sa.String(100), primary_key=True),
+    sa.Column("unit_id", sa.String(100), primary_key=True),
+    sa.Column("report_id", sa.String(100), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),  # submitted | accepted | returned
+    sa.Column("updated_at", AwareDateTime, nullable=False),
+)
+
 __all__ = ["metadata", "plans", "plan_revisions", "occurrences", "individual_plans", "import_parts", "dir_units",
-           "dir_parents", "dir_people", "reminders"]
+           "dir_parents", "dir_people", "reminders", "report_requirements", "report_progress"]
 
 # Logins of people (README "Security"). Expiries and backoff are on the wall clock
 # (runtime.clock.wall_now): a moved demo clock must not stretch a session or a lockout.

@@ -23,6 +23,8 @@ from services.plans.adapters.orm import (
     plan_revisions,
     plans,
     refresh_tokens,
+    report_progress,
+    report_requirements,
 )
 from services.plans.domain.hierarchy import Hierarchy, UnitVersion
 from services.plans.domain.imports import Existing
@@ -272,6 +274,14 @@ class TaskRepository:
             occurrences.c.plan_id == plan_id, occurrences.c.unit_id == unit_id, occurrences.c.output == output)
             .order_by(occurrences.c.period))).all())
 
+    async def of_unit_item(self, plan_id: str, unit_id: str, item_id: str, period: str, for_update: bool = False) -> Any:
+        """A unit's occurrence of one item of a plan for one period, if it has one."""
+        q = sa.select(occurrences).where(occurrences.c.plan_id == plan_id, occurrences.c.unit_id == unit_id,
+                                         occurrences.c.item_id == item_id, occurrences.c.period == period)
+        if for_update and self.session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
+        return (await self.session.execute(q)).first()
+
     def _filtered(self, q: Any, unit_id: str, plan_id: str | None, year: int | None, status: str | None) -> Any:
         q = q.where(occurrences.c.unit_id == unit_id, occurrences.c.status != "withdrawn")
         if plan_id:
@@ -308,6 +318,43 @@ class TaskRepository:
             for part in _chunks(sorted(set(unit_ids))):
                 rows.extend((await self.session.execute(q.where(occurrences.c.unit_id.in_(part)))).all())
         return [TaskCount(r.unit_id, r.due_date, str(r.year), r.status, r.on_time, int(r.n)) for r in rows]
+
+
+class ReportRequirementRepository:
+    """Reporting requirements reports opened from a plan item: requirement → (plan, item, period)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, requirement_id: str) -> Any:
+        return (await self.session.execute(sa.select(report_requirements).where(
+            report_requirements.c.requirement_id == requirement_id))).first()
+
+    async def remember(self, requirement_id: str, plan_id: str, item_id: str, period: str, at: datetime) -> bool:
+        """Record the requirement's source once (a requirement's source never changes); False when
+        it was known already."""
+        if await self.get(requirement_id) is not None:
+            return False
+        await self.session.execute(report_requirements.insert().values(
+            requirement_id=requirement_id, plan_id=plan_id, item_id=item_id, period=period, recorded_at=at))
+        return True
+
+    async def progress(self, requirement_id: str, unit_id: str) -> tuple[int, str] | None:
+        """(revision, stage) of the unit's report as last recorded, or None."""
+        row = (await self.session.execute(sa.select(report_progress.c.revision, report_progress.c.stage).where(
+            report_progress.c.requirement_id == requirement_id, report_progress.c.unit_id == unit_id))).first()
+        return (int(row.revision), str(row.stage)) if row is not None else None
+
+    async def set_progress(self, requirement_id: str, unit_id: str, report_id: str, revision: int, stage: str,
+                           at: datetime, known: bool) -> None:
+        values = dict(report_id=report_id, revision=revision, stage=stage, updated_at=at)
+        if known:
+            await self.session.execute(report_progress.update().where(
+                report_progress.c.requirement_id == requirement_id, report_progress.c.unit_id == unit_id)
+                .values(**values))
+        else:
+            await self.session.execute(report_progress.insert().values(requirement_id=requirement_id,
+                                                                       unit_id=unit_id, **values))
 
 
 class ReminderRepository:

@@ -18,6 +18,7 @@ Withdrawn occurrences (a revision dropped them, their unit closed, the plan clos
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -129,6 +130,74 @@ def apply_update(current_status: str, current_evidence: str | None, current_done
     return Change(DONE, day, is_on_time(day, due), evidence)
 
 
+# --- the unit's report ------------------------------------------------------------------------
+# A plan item that asks for a report ("send the 30/11 report") is done when the unit sends it: the
+# reports service says so in its events. The report records it (``updated_by`` "report:<id>"); a
+# task a person marked done is theirs and stays as they recorded it.
+
+REPORT_PREFIX = "report:"
+REPORT_SENT = "Đã gửi báo cáo"
+REPORT_RETURNED = "Báo cáo bị cấp trên trả lại, đơn vị cần bổ sung và gửi lại"
+
+
+def report_recorder(report_id: str) -> str:
+    """Who records a task the report completes: "report:<report_id>" (100 characters at most, as
+    every recorder; a longer id is shortened to a digest of it)."""
+    label = REPORT_PREFIX + report_id
+    if len(label) <= 100:
+        return label
+    return REPORT_PREFIX + hashlib.sha256(report_id.encode()).hexdigest()[:40]
+
+
+def report_done_on(sent: date, today: date, *, period: str, start: date | None, issued_on: date | None,
+                   due: date | None) -> date | None:
+    """The completion date a report sent on `sent` (its local date) gives the task, within the rule
+    of completion dates: not before the task began, not after today (nor after its year, for an
+    ongoing item). None when no day fits (the task has not begun yet). The report's own date is
+    a record, not a claim made afterwards: the backdating bound of a person's entry does not apply."""
+    began = max([d for d in (start, issued_on) if d is not None] + [date(int(period[:4]), 1, 1)])
+    last = today if due is not None else min(today, period_bounds(period)[1])
+    if began > last:
+        return None
+    return min(max(sent, began), last)
+
+
+SUBMITTED, ACCEPTED, RETURNED = "submitted", "accepted", "returned"
+# Within one revision of a report: sent, then accepted or returned (a level above may return an
+# accepted one); a new revision is sent after a return (or a reopening).
+_STAGE_ORDER = {SUBMITTED: 0, ACCEPTED: 1, RETURNED: 2}
+
+
+def is_later_report_event(last: tuple[int, str] | None, revision: int, stage: str) -> bool:
+    """Whether a report event (its revision, its stage) comes after the last one recorded: events
+    can be handled out of their order (two replicas, a parked one replayed), never taken back."""
+    if last is None:
+        return True
+    return (revision, _STAGE_ORDER[stage]) > (last[0], _STAGE_ORDER.get(last[1], -1))
+
+
+def report_sent(status: str, done_on: date | None, *, sent: date, today: date, period: str, start: date | None,
+                issued_on: date | None, due: date | None) -> Change | None:
+    """The task after the unit's report was sent (or sent again after a return): done, on the
+    report's date; None when nothing changes (already done — by the report or by a person —,
+    withdrawn, or not begun yet)."""
+    if status in (DONE, WITHDRAWN):
+        return None
+    day = report_done_on(sent, today, period=period, start=start, issued_on=issued_on, due=due)
+    if day is None:
+        return None
+    return Change(DONE, day, is_on_time(day, due), REPORT_SENT)
+
+
+def report_returned(status: str, updated_by: str | None, report_id: str, comment: str = "") -> Change | None:
+    """The task after the unit's report was returned: back in progress, if this report made it
+    done (one a person marked done stays done); None otherwise."""
+    if status != DONE or updated_by != report_recorder(report_id):
+        return None
+    note = REPORT_RETURNED + (f": {comment.strip()}" if comment.strip() else ".")
+    return Change(IN_PROGRESS, None, None, note[:2000])
+
+
 @dataclass(frozen=True, slots=True)
 class TaskCount:
     """How many of a unit's tasks share a due date, a period year, a status and timeliness: the
@@ -175,4 +244,6 @@ def reference_date(due: date | None, period: str, today: date) -> date:
 
 __all__ = ["OPEN", "IN_PROGRESS", "DONE", "WITHDRAWN", "CATEGORIES", "CATEGORY_LABELS", "MAX_BACKDATE_DAYS",
            "TaskError", "category", "check_done_on", "period_bounds",
-           "Change", "apply_update", "Tally", "reference_date"]
+           "Change", "apply_update", "Tally", "reference_date", "REPORT_PREFIX", "REPORT_SENT", "REPORT_RETURNED",
+           "report_recorder", "report_done_on", "report_sent", "report_returned", "SUBMITTED", "ACCEPTED", "RETURNED",
+           "is_later_report_event"]

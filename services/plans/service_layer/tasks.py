@@ -141,14 +141,14 @@ async def update_task(cmd: api.UpdateTask, who: Principal, uow: PlansUnitOfWork,
                                evidence=change.evidence, updated_at=uow.now(), updated_by=actor.label)
         if change.status == DONE:
             await cancel_reminders(uow, [row], cfg.deadline_offsets)
-        await _emit_updated(uow, row, change.status, change.done_on, change.on_time, change.evidence, actor.label)
+        await emit_task_updated(uow, row, change.status, change.done_on, change.on_time, change.evidence, actor.label)
         await uow.commit()
         updated = await uow.tasks.get(row.occurrence_id)
         return task_view(updated, content, on)
 
 
-async def _emit_updated(uow: PlansUnitOfWork, row: Any, status: str, done_on: date | None, on_time: bool | None,
-                        evidence: str | None, recorded_by: str | None = None) -> None:
+async def emit_task_updated(uow: PlansUnitOfWork, row: Any, status: str, done_on: date | None, on_time: bool | None,
+                            evidence: str | None, recorded_by: str | None = None) -> None:
     await uow.emit(ev.TaskUpdated(
         occurrence_id=row.occurrence_id, plan_id=row.plan_id, item_id=row.item_id, unit_id=row.unit_id,
         period=row.period, status=status, due_date=row.due_date, done_on=done_on, on_time=on_time,
@@ -171,7 +171,7 @@ async def complete_plan_tasks(uow: PlansUnitOfWork, parent_plan_id: str, unit_id
         await uow.tasks.update(r.occurrence_id, status=DONE, done_on=on, on_time=ok, evidence=evidence,
                                updated_at=uow.now(), updated_by=actor_id)
         await cancel_reminders(uow, [r], offsets)
-        await _emit_updated(uow, r, DONE, on, ok, evidence, actor_id)
+        await emit_task_updated(uow, r, DONE, on, ok, evidence, actor_id)
         completed.append(r.occurrence_id)
     return completed, on_time
 

@@ -8,6 +8,7 @@ from services.plans.adapters.repository import (
     LoginRepository,
     PlanRepository,
     ReminderRepository,
+    ReportRequirementRepository,
     TaskRepository,
 )
 
@@ -20,6 +21,7 @@ class PlansUnitOfWork(UnitOfWork):
     imports: ImportRepository
     reminders: ReminderRepository
     logins: LoginRepository
+    report_requirements: ReportRequirementRepository
 
     async def __aenter__(self) -> PlansUnitOfWork:
         await super().__aenter__()
@@ -30,5 +32,6 @@ class PlansUnitOfWork(UnitOfWork):
         self.imports = ImportRepository(self.session)
         self.reminders = ReminderRepository(self.session)
         self.logins = LoginRepository(self.session)
+        self.report_requirements = ReportRequirementRepository(self.session)
         return self
 
