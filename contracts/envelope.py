@@ -6,6 +6,7 @@ JetStream header `Nats-Msg-Id` carries the event id so the stream dedupes re-pub
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -58,3 +59,15 @@ def build_event(*, type_: str, source: str, data: BaseModel, time: datetime,
     if subject is not None:  # absent rather than null: the official CloudEvents SDK refuses null
         event["subject"] = subject
     return event
+
+
+def event_json(*, type_: str, source: str, data: BaseModel, time: datetime, subject: str | None = None,
+               id_: str | None = None) -> tuple[str, str]:
+    """(id, the JSON text of `build_event`'s dict) with the data serialised by pydantic straight to
+    JSON: the same document, without the intermediate dict of the data (a third of the cost of
+    recording a cascade's thousands of events)."""
+    event_id = id_ or new_event_id()
+    head = json.dumps({"specversion": "1.0", "id": event_id, "source": source, "type": type_, "time": time.isoformat(),
+                       "datacontenttype": "application/json"}, ensure_ascii=False, separators=(",", ":"))
+    tail = "}" if subject is None else ',"subject":' + json.dumps(subject, ensure_ascii=False) + "}"
+    return event_id, head[:-1] + ',"data":' + data.model_dump_json() + tail

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts.catalogue import event_of
-from contracts.envelope import build_event
+from contracts.envelope import event_json
 
 # Tables of the plumbing, present in every service's database (created by each service's first
 # migration, written out in full there). Kept in their own MetaData: services own theirs.
@@ -155,6 +155,7 @@ def make_engine(url: str, sqlite_inline: bool = True, sqlite_synchronous: str = 
             # Inline on the event loop a lock wait would stall the process: wait briefly, then fail
             # (the request errors, the message is NAK'd and retried). One process owns each file.
             cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
         return engine
@@ -242,16 +243,68 @@ class UnitOfWork:
         Each item is (data, CloudEvents subject) or (data, subject, event id)."""
         now = self._now()
         rows = [self._outbox_row(item[0], item[1], item[2] if len(item) > 2 else None, now) for item in items]
-        for i in range(0, len(rows), 1000):
-            await self.session.execute(_OUTBOX_INSERT, rows[i:i + 1000])
+        await bulk_insert(self.session, outbox, rows)
         self._emitted += len(rows)
         return len(rows)
 
     def _outbox_row(self, data: BaseModel, subject: str | None, event_id: str | None, now: datetime) -> dict[str, Any]:
         spec = event_of(data)
-        ev = build_event(type_=spec.type, source=self._source, data=data, time=now, subject=subject, id_=event_id)
-        return {"event_id": ev["id"], "type": spec.type, "subject": spec.subject, "created_at": now, "attempts": 0,
-                "payload": json.dumps(ev, ensure_ascii=False, separators=(",", ":"))}
+        id_, payload = event_json(type_=spec.type, source=self._source, data=data, time=now, subject=subject,
+                                  id_=event_id)
+        return {"event_id": id_, "type": spec.type, "subject": spec.subject, "created_at": now, "attempts": 0,
+                "payload": payload}
+
+
+_BULK_SQL: dict[tuple[int, str, tuple[str, ...]], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def _bulk_statement(table: sa.Table, dialect: Any, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any]]]:
+    """The INSERT of `keys` into `table` compiled once per dialect, and per parameter position its
+    key and the column type's bind processor (None when the driver takes the value as it is)."""
+    ck = (id(table), dialect.name, keys)
+    hit = _BULK_SQL.get(ck)
+    if hit is None:
+        missing = [c.key for c in table.columns if c.key not in keys and c.default is not None]
+        if missing:
+            raise ValueError(f"bulk insert into {table.name}: no value for {missing} (Python-side defaults)")
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(keys))
+        order = list(compiled.positiontup or [])
+        hit = (str(compiled), [(k, table.c[k].type._cached_bind_processor(dialect)) for k in order])
+        _BULK_SQL[ck] = hit
+    return hit
+
+
+async def bulk_insert(conn: AsyncSession | Any, table: sa.Table, rows: list[dict[str, Any]],
+                      chunk: int = 5000) -> None:
+    """INSERT many rows (dicts with the same keys) as driver-level executemany: the statement is
+    compiled once and each column's bind processor applied in one pass, without SQLAlchemy's
+    per-row parameter handling (~10 µs a row). Same transaction as `conn` (a session or a
+    connection). Rows must give every column that has a Python-side default."""
+    if not rows:
+        return
+    connection = await conn.connection() if isinstance(conn, AsyncSession) else conn
+    sql, params = _bulk_statement(table, connection.dialect, tuple(rows[0]))
+    columns = []
+    for key, proc in params:
+        values = [r[key] for r in rows]
+        if proc is not None:
+            try:  # a cascade repeats its few dates and one timestamp: each distinct value converted once
+                done = {v: proc(v) for v in set(values) if v is not None}
+                values = [None if v is None else done[v] for v in values]
+            except TypeError:  # unhashable (JSON documents): one by one
+                values = [None if v is None else proc(v) for v in values]
+        columns.append(values)
+    tuples = list(zip(*columns))
+    if connection.dialect.driver == "asyncpg":
+        # COPY, about twice as fast as a prepared executemany. The statement first makes sure the
+        # transaction has begun (SQLAlchemy's asyncpg adapter begins it lazily): COPY is then part of it.
+        await connection.exec_driver_sql("SELECT 1")
+        raw = (await connection.get_raw_connection()).driver_connection
+        await raw.copy_records_to_table(table.name, records=tuples, columns=[k for k, _ in params],
+                                        schema_name=table.schema)
+        return
+    for i in range(0, len(tuples), chunk):
+        await connection.exec_driver_sql(sql, tuples[i:i + chunk])
 
 
 # Prebuilt: building `outbox.insert().values(...)` per event costs a statement compile and a
