@@ -8,6 +8,7 @@ import json
 import socket
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,16 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+@dataclass(frozen=True, slots=True)
+class SerializedData:
+    """An event's data already serialised: ``json`` is what ``model(...).model_dump_json()`` gives.
+    For a cascade's thousands of events built from a few validated parts (validating 48,000
+    occurrence references one by one is a quarter of issuing a plan)."""
+
+    model: type[BaseModel]
+    json: str
+
+
 class UnitOfWork:
     """cosmicpython's unit of work: one database transaction; nothing is kept unless `commit()`
     is called. Events recorded with `emit()` land in the outbox inside the same transaction."""
@@ -239,18 +250,25 @@ class UnitOfWork:
         return str(row["event_id"])
 
     async def emit_many(self, items: list[tuple[Any, ...]]) -> int:
-        """`emit` for many events (a cascade to thousands of units) in a few multi-row inserts.
-        Each item is (data, CloudEvents subject) or (data, subject, event id)."""
+        """`emit` for many events (a cascade to thousands of units) in one bulk insert. Each item
+        is (data, CloudEvents subject) or (data, subject, event id); data is a model instance or a
+        SerializedData (what its model would serialise, made by the caller from validated parts)."""
         now = self._now()
         rows = [self._outbox_row(item[0], item[1], item[2] if len(item) > 2 else None, now) for item in items]
         await bulk_insert(self.session, outbox, rows)
         self._emitted += len(rows)
         return len(rows)
 
-    def _outbox_row(self, data: BaseModel, subject: str | None, event_id: str | None, now: datetime) -> dict[str, Any]:
-        spec = event_of(data)
-        id_, payload = event_json(type_=spec.type, source=self._source, data=data, time=now, subject=subject,
-                                  id_=event_id)
+    def _outbox_row(self, data: BaseModel | SerializedData, subject: str | None, event_id: str | None,
+                    now: datetime) -> dict[str, Any]:
+        if isinstance(data, SerializedData):
+            spec = event_of(data.model)
+            id_, payload = event_json(type_=spec.type, source=self._source, data=data.json, time=now,
+                                      subject=subject, id_=event_id)
+        else:
+            spec = event_of(data)
+            id_, payload = event_json(type_=spec.type, source=self._source, data=data, time=now, subject=subject,
+                                      id_=event_id)
         return {"event_id": id_, "type": spec.type, "subject": spec.subject, "created_at": now, "attempts": 0,
                 "payload": payload}
 
