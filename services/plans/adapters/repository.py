@@ -317,8 +317,9 @@ class ReminderRepository:
         self.session = session
 
     async def add_new(self, rows: list[dict[str, Any]]) -> None:
-        """Insert reminders whose keys cannot exist yet (they name a new occurrence or revision)."""
-        await bulk_insert(self.session, reminders, [{**r, "cancelled": False} for r in rows])
+        """Insert reminders whose keys cannot exist yet (they name a new occurrence or revision);
+        each payload is given as its JSON text."""
+        await bulk_insert(self.session, reminders, [{**r, "cancelled": False} for r in rows], prepared={"payload"})
 
     async def add(self, rows: list[dict[str, Any]]) -> int:
         return await schedule_many(self.session, rows)

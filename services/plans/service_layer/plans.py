@@ -5,6 +5,7 @@ units, queries, and the yearly roll of the horizon."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections import defaultdict
@@ -263,14 +264,24 @@ async def materialize(uow: PlansUnitOfWork, cfg: PlansConfig, *, plan_id: str, n
     assigned = _Assigned(plan_id, revision, number)
     seen: set[tuple[str, str, str]] = set()
 
+    when_of: dict[date, list[tuple[str, int | str, datetime, str]]] = {}
+    plan_json = json.dumps(plan_id, ensure_ascii=False)
+
     def schedule(occ: str, due: date | None) -> None:
+        """The occurrence's deadline reminders; the payload is written as JSON text here (the same
+        document json.dumps gives: a cascade schedules tens of thousands)."""
         if due is None:
             return
-        for offset, at in reminders_for(due, cfg.deadline_offsets, now):
+        whens = when_of.get(due)
+        if whens is None:
+            whens = when_of[due] = [(str(offset), json.dumps(offset), at, due.isoformat())
+                                    for offset, at in reminders_for(due, cfg.deadline_offsets, now)]
+        occ_json = json.dumps(occ, ensure_ascii=False)
+        for offset, offset_json, at, due_iso in whens:
             key = reminder_key(plan_id, occ, revision, offset)
-            new_reminders.append({"key": key, "kind": "deadline", "due_at": at, "payload": {
-                "occurrence_id": occ, "plan_id": plan_id, "offset": offset, "due": due.isoformat(),
-                "event_id": "dl-" + hashlib.sha1(key.encode()).hexdigest()[:32]}})
+            new_reminders.append({"key": key, "kind": "deadline", "due_at": at, "payload": (
+                f'{{"occurrence_id": {occ_json}, "plan_id": {plan_json}, "offset": {offset_json}, '
+                f'"due": "{due_iso}", "event_id": "dl-{hashlib.sha1(key.encode()).hexdigest()[:32]}"}}')})
 
     for p in planned:
         key = (p.unit_id, p.item_id, p.period)
