@@ -267,10 +267,14 @@ class ReportsRepository:
             .where(reports.c.requirement_id == requirement_id, reports.c.period == period))).all()
         return {u: s for u, s in rows}
 
-    async def submissions(self, requirement_id: str, period: str, *, with_values: bool) -> list[tuple[Any, ...]]:
+    async def submissions(self, requirement_id: str, period: str, *, with_values: bool,
+                          times: bool = True) -> list[tuple[Any, ...]]:
         """(unit_id, status, on_time, submitted_at[, figures]) of every submitted report (drafts
-        left out): the numbers only (`figures`, written with every submission)."""
-        cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time, reports.c.submitted_at]
+        left out): the numbers only (`figures`, written with every submission). times=False:
+        submitted_at None (a national read spends a third of its time making 120,000 aware
+        timestamps; `submitted_at_of` reads the few a document shows)."""
+        cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time,
+                           reports.c.submitted_at if times else sa.null()]
         if with_values:
             cols.append(reports.c.figures)
         rows = (await (await self.conn()).execute(
@@ -279,6 +283,17 @@ class ReportsRepository:
         if not with_values:
             return [tuple(r) for r in rows]
         return [(r[0], r[1], r[2], r[3], r[4] or {}) for r in rows]
+
+    async def submitted_at_of(self, requirement_id: str, period: str, unit_ids: list[str]) -> dict[str, Any]:
+        """When these units' submitted reports came (drafts left out)."""
+        out: dict[str, Any] = {}
+        conn = await self.conn()
+        for i in range(0, len(unit_ids), 500):
+            rows = (await conn.execute(sa.select(reports.c.unit_id, reports.c.submitted_at).where(
+                reports.c.requirement_id == requirement_id, reports.c.period == period, reports.c.status != "draft",
+                reports.c.unit_id.in_(unit_ids[i:i + 500])))).all()
+            out.update({u: t for u, t in rows if t is not None})
+        return out
 
     async def values_of(self, requirement_id: str, period: str, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The whole values (narratives included) of these units' reports."""
