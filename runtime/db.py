@@ -336,6 +336,22 @@ async def bulk_insert(conn: AsyncSession | Any, table: sa.Table, rows: list[dict
         await connection.exec_driver_sql(sql, tuples[i:i + chunk])
 
 
+async def plain_rows(conn: AsyncSession | Any, stmt: sa.Select[Any]) -> list[Any]:
+    """A SELECT's rows as the driver gave them (tuples on SQLite, asyncpg records), without
+    SQLAlchemy's Row objects: for reads of a whole nation (~1 µs a row saved on 130,000). Only when
+    no selected column's type converts results (plain strings, numbers); otherwise the rows are
+    read the ordinary way, as tuples."""
+    connection = await conn.connection() if isinstance(conn, AsyncSession) else conn
+    dialect = connection.dialect
+    if any(c.type._cached_result_processor(dialect, None) is not None for c in stmt.selected_columns):
+        return [tuple(r) for r in (await connection.execute(stmt)).all()]
+    result = await connection.execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 # Prebuilt: building `outbox.insert().values(...)` per event costs a statement compile and a
 # cache-key walk (~0.3 ms), a sizeable share of a submission.
 _OUTBOX_INSERT = outbox.insert()

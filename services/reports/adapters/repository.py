@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from runtime.db import plain_rows
 from runtime.directory import DirPerson, dir_parents, dir_people, dir_person, dir_units
 from services.reports.adapters.orm import (
     consolidations,
@@ -404,7 +405,7 @@ class HierarchyQueries:
              .join(dir_units, dir_units.c.unit_id == dir_parents.c.unit_id)
              .where(_valid_on(dir_parents, on))
              .order_by(_KIND_RANK, dir_units.c.code, dir_units.c.unit_id))
-        rows = (await self.session.execute(q)).all()
+        rows = await plain_rows(self.session, q)
         ids = [r[0] for r in rows]
         parents = [r[1] for r in rows]
         known = set(ids)
