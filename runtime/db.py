@@ -328,7 +328,7 @@ async def bulk_insert(conn: AsyncSession | Any, table: sa.Table, rows: list[dict
         # COPY, about twice as fast as a prepared executemany. The statement first makes sure the
         # transaction has begun (SQLAlchemy's asyncpg adapter begins it lazily): COPY is then part of it.
         await connection.exec_driver_sql("SELECT 1")
-        raw = (await connection.get_raw_connection()).driver_connection
+        raw: Any = (await connection.get_raw_connection()).driver_connection
         await raw.copy_records_to_table(table.name, records=tuples, columns=[k for k, _ in params],
                                         schema_name=table.schema)
         return

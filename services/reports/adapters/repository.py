@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic_core import from_json
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from runtime.db import plain_rows
@@ -274,16 +275,18 @@ class ReportsRepository:
         left out): the numbers only (`figures`, written with every submission). times=False:
         submitted_at None (a national read spends a third of its time making 120,000 aware
         timestamps; `submitted_at_of` reads the few a document shows)."""
-        cols: list[Any] = [reports.c.unit_id, reports.c.status, reports.c.on_time,
+        # Read as the driver's rows (runtime.db.plain_rows): on_time as the stored integer or bool,
+        # the figures as JSON text on SQLite (parsed here) or as decoded by asyncpg's codec.
+        cols: list[Any] = [reports.c.unit_id, reports.c.status, sa.type_coerce(reports.c.on_time, sa.Integer),
                            reports.c.submitted_at if times else sa.null()]
         if with_values:
-            cols.append(reports.c.figures)
-        rows = (await (await self.conn()).execute(
-            sa.select(*cols).where(reports.c.requirement_id == requirement_id, reports.c.period == period,
-                                   reports.c.status != "draft"))).all()
+            cols.append(sa.type_coerce(reports.c.figures, sa.Text))
+        rows = await plain_rows(await self.conn(), sa.select(*cols).where(
+            reports.c.requirement_id == requirement_id, reports.c.period == period, reports.c.status != "draft"))
         if not with_values:
-            return [tuple(r) for r in rows]
-        return [(r[0], r[1], r[2], r[3], r[4] or {}) for r in rows]
+            return [(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+        return [(r[0], r[1], bool(r[2]), r[3], (from_json(r[4]) if isinstance(r[4], str | bytes) else r[4]) or {})
+                for r in rows]
 
     async def submitted_at_of(self, requirement_id: str, period: str, unit_ids: list[str]) -> dict[str, Any]:
         """When these units' submitted reports came (drafts left out)."""

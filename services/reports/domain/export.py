@@ -704,7 +704,7 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
 
     wb = Workbook()
 
-    raw_sheets: dict[Any, str] = {}
+    raw_sheets: dict[Any, tuple[str, int, int]] = {}
 
     def sheet(ws, headers: list[str], rows: list[list[Any]], widths: list[int], total: list[Any] | None,
               formats: dict[int, str], wrap: set[int] = frozenset(),  # type: ignore[assignment]
