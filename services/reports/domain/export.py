@@ -185,8 +185,18 @@ _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: str) -> str:
+    """Text as XML character data (lxml's escaping; characters XML cannot hold dropped)."""
+    if not _XML_SPECIAL.search(text):
+        return text
+    return _XML_INVALID.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _w_text(text: str) -> str:
-    text = _XML_INVALID.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _x(text)
     return f'<w:t xml:space="preserve">{text}</w:t>' if text != text.strip() else f"<w:t>{text}</w:t>"
 
 
@@ -210,10 +220,14 @@ def grid_table_xml(widths_cm: Sequence[float], headers: Sequence[str], rows: Ite
     out.append("</w:tr>")
     cells = [(f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{w}"/></w:tcPr><w:p><w:pPr><w:jc w:val="{a}"/></w:pPr>',
               f"<w:r>{rpr}") for w, a in zip(ws, aligns)]
+    made: dict[str, str] = {}  # a cell's XML by its text (parents and states repeat)
     for values in rows:
         out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         for (open_, run_), v in zip(cells, values):
-            out.append(open_ + (run_ + _w_text(v) + "</w:r></w:p></w:tc>" if v else "</w:p></w:tc>"))
+            t = made.get(v)
+            if t is None:
+                t = made[v] = _w_text(v) + "</w:r></w:p></w:tc>"
+            out.append(open_ + (run_ + t if v else "</w:p></w:tc>"))
         out.append("</w:tr>")
     out.append("</w:tbl>")
     return "".join(out)
@@ -836,10 +850,6 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
                 data = _splice_rows(data.decode("utf-8"), spliced[item.filename]).encode("utf-8")
             dst.writestr(item, data)
     return out
-
-
-def _x(text: str) -> str:
-    return _XML_INVALID.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _col(j: int) -> str:
