@@ -18,6 +18,7 @@ from contracts.events import plans as ev
 from contracts.types import ID_PATTERN
 from runtime.access import Action, Actor
 from runtime.auth import Principal
+from runtime.collector import collector_paused
 from runtime.db import SerializedData
 from runtime.errors import conflict, not_found
 from runtime.logging import get_logger
@@ -364,6 +365,12 @@ def _issue_reply(plan_id: str, revision: int, issued_on: date, stats: Stats, dup
 
 async def issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.IssueReply:
+    with collector_paused():  # a cascade to thousands of units builds ~200,000 objects
+        return await _issue_plan(cmd, who, uow, cfg)
+
+
+async def _issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig) -> api.IssueReply:
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:

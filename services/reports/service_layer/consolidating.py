@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import gc
 import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from contracts.events import reports as ev
 from contracts.types import ExportRef
 from runtime.access import Action
 from runtime.auth import Principal
+from runtime.collector import collector_paused
 from runtime.errors import Invalid, NotFound, conflict, not_found
 from services.reports.domain.consolidation import (
     ACCEPTED_ONLY,
@@ -113,32 +111,9 @@ async def _run(fn: Any, *args: Any, big: bool, **kwargs: Any) -> Any:
     return await asyncio.to_thread(fn, *args, **kwargs) if big else fn(*args, **kwargs)
 
 
-_gc_holders = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a consolidation builds its hundreds of thousands
-    of objects: each of its full passes walks all of them (a sixth of a national consolidation).
-    Reference counting frees as usual; the collector resumes when the last concurrent run ends
-    (and only if it was on)."""
-    global _gc_holders, _gc_was_enabled
-    if _gc_holders == 0:
-        _gc_was_enabled = gc.isenabled()
-        gc.disable()
-    _gc_holders += 1
-    try:
-        yield
-    finally:
-        _gc_holders -= 1
-        if _gc_holders == 0 and _gc_was_enabled:
-            gc.enable()
-
-
 async def get_completeness(cmd: api.GetCompleteness, who: Principal, uow: ReportsUnitOfWork,
                            ctx: Context) -> api.CompletenessReply:
-    with _gc_paused():
+    with collector_paused():
         return await _get_completeness(cmd, who, uow, ctx)
 
 
@@ -217,7 +192,7 @@ async def _quote(uow: ReportsUnitOfWork, ld: _Loaded, form: FormDefinition, deta
 
 async def consolidate_reports(cmd: api.Consolidate, who: Principal, uow: ReportsUnitOfWork,
                               ctx: Context) -> api.ConsolidationReply:
-    with _gc_paused():
+    with collector_paused():
         return await _consolidate_reports(cmd, who, uow, ctx)
 
 
