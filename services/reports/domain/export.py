@@ -222,17 +222,20 @@ def grid_table_xml(widths_cm: Sequence[float], headers: Sequence[str], rows: Ite
         out.append(f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{w}"/><w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr>'
                    f'<w:jc w:val="center"/></w:pPr>' + (f"<w:r>{head_rpr}{_w_text(h)}</w:r>" if h else "") + "</w:p></w:tc>")
     out.append("</w:tr>")
-    cells = [(f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{w}"/></w:tcPr><w:p><w:pPr><w:jc w:val="{a}"/></w:pPr>',
-              f"<w:r>{rpr}") for w, a in zip(tcws, aligns)]
-    made: dict[str, str] = {}  # a cell's XML by its text (parents and states repeat)
+    # one template a row, the cells' runs filled in: a run by its text (parents and states repeat)
+    row = "<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(
+        f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{w}"/></w:tcPr><w:p><w:pPr><w:jc w:val="{a}"/></w:pPr>'
+        f'{{{k}}}</w:p></w:tc>' for k, (w, a) in enumerate(zip(tcws, aligns))) + "</w:tr>"
+    fill = row.format
+    made: dict[str, str] = {"": ""}
     for values in rows:
-        out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
-        for (open_, run_), v in zip(cells, values):
-            t = made.get(v)
-            if t is None:
-                t = made[v] = _w_text(v) + "</w:r></w:p></w:tc>"
-            out.append(open_ + (run_ + t if v else "</w:p></w:tc>"))
-        out.append("</w:tr>")
+        runs = []
+        for v in values:
+            r = made.get(v)
+            if r is None:
+                r = made[v] = f"<w:r>{rpr}{_w_text(v)}</w:r>"
+            runs.append(r)
+        out.append(fill(*runs))
     if total is not None:
         out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         for w, v in zip(tcws, total):
@@ -651,14 +654,15 @@ def to_docx(consolidated: Consolidation, meta: ReportMeta, path: str | Path) -> 
     with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
-            if item.filename == "word/document.xml":
-                xml = data.decode("utf-8")
+            if item.filename == "word/document.xml":  # small: it holds the markers, not the tables
+                parts, rest = [], data
                 for k, table in enumerate(spliced):
-                    paragraph = f"<w:p><w:r><w:t>{_marker(k)}</w:t></w:r></w:p>"
-                    if xml.count(paragraph) != 1:
+                    paragraph = f"<w:p><w:r><w:t>{_marker(k)}</w:t></w:r></w:p>".encode()
+                    if rest.count(paragraph) != 1:
                         raise RuntimeError(f"the place of table {k} is not in the saved document")
-                    xml = xml.replace(paragraph, table)
-                data = xml.encode("utf-8")
+                    head, rest = rest.split(paragraph)
+                    parts += [head, table.encode("utf-8")]
+                data = b"".join([*parts, rest])
             dst.writestr(item, data)
     return out
 
