@@ -854,7 +854,7 @@ def to_xlsx(consolidated: Consolidation, path: str | Path, *, unit_id: str | Non
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename in spliced:
-                data = _splice_rows(data.decode("utf-8"), spliced[item.filename]).encode("utf-8")
+                data = _splice_rows(data.decode("utf-8"), spliced[item.filename])
             dst.writestr(item, data)
     return out
 
@@ -890,15 +890,16 @@ def sheet_rows_xml(rows: Sequence[Sequence[Any]], first_row: int, style_ids: Seq
     return "".join(out), r, len(cols)
 
 
-def _splice_rows(sheet_xml: str, rows: tuple[str, int, int]) -> str:
-    """Put the rows at the end of the sheet's data, and the sheet's dimension to include them."""
+def _splice_rows(sheet_xml: str, rows: tuple[str, int, int]) -> bytes:
+    """The sheet (as openpyxl saved it, small) with the rows at the end of its data and its
+    dimension including them, as UTF-8: the parts joined once, as bytes."""
     xml, last_row, ncols = rows
-    end = sheet_xml.index("</sheetData>")
-    sheet_xml = sheet_xml[:end] + xml + sheet_xml[end:]
 
     def dimension(m: re.Match[str]) -> str:
         letters = m.group(1)
         wide = sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(letters)))
         return f'<dimension ref="A1:{_col(max(wide, ncols))}{max(int(m.group(2)), last_row)}"'
 
-    return re.sub(r'<dimension ref="A1:([A-Z]+)(\d+)"', dimension, sheet_xml, count=1)
+    sheet_xml = re.sub(r'<dimension ref="A1:([A-Z]+)(\d+)"', dimension, sheet_xml, count=1)
+    end = sheet_xml.index("</sheetData>")
+    return b"".join([sheet_xml[:end].encode("utf-8"), xml.encode("utf-8"), sheet_xml[end:].encode("utf-8")])
