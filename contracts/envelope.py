@@ -6,6 +6,7 @@ JetStream header `Nats-Msg-Id` carries the event id so the stream dedupes re-pub
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -72,3 +73,19 @@ def build_event(*, type_: str, source: str, data: BaseModel, time: datetime,
     if extensions:
         event.update(extensions)
     return event
+
+
+def event_json(*, type_: str, source: str, data: BaseModel | str, time: datetime, subject: str | None = None,
+               id_: str | None = None, extensions: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(id, the JSON text of `build_event`'s dict) with the data serialised by pydantic straight to
+    JSON: the same document, without the intermediate dict of the data (a third of the cost of
+    recording a cascade's thousands of events). A str `data` is taken as the data model's
+    `model_dump_json()` already made."""
+    event_id = id_ or new_event_id()
+    head = json.dumps({"specversion": "1.0", "id": event_id, "source": source, "type": type_, "time": time.isoformat(),
+                       "datacontenttype": "application/json"}, ensure_ascii=False, separators=(",", ":"))
+    tail = "" if subject is None else ',"subject":' + json.dumps(subject, ensure_ascii=False)
+    for name, value in (extensions or {}).items():  # after the subject, as build_event puts them
+        tail += "," + json.dumps(name) + ":" + json.dumps(value, ensure_ascii=False)
+    tail += "}"
+    return event_id, head[:-1] + ',"data":' + (data if isinstance(data, str) else data.model_dump_json()) + tail

@@ -22,7 +22,8 @@ def nfc(value: str) -> str:
 Text = Annotated[str, AfterValidator(nfc), StringConstraints(min_length=1, max_length=500)]
 LongText = Annotated[str, AfterValidator(nfc), StringConstraints(max_length=20_000)]
 # Identifiers chosen by clients or minted by services: ASCII, no spaces, bounded.
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,99}$")]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,99}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Code = Annotated[str, AfterValidator(nfc), StringConstraints(min_length=1, max_length=64)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 _VN_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")

@@ -7,19 +7,22 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 import sqlalchemy as sa
 from pydantic import BaseModel
+from pydantic_core import from_json
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts.catalogue import event_of
-from contracts.envelope import build_event
+from contracts.envelope import event_json
 from runtime import tracing
 
 # Tables of the plumbing, present in every service's database (created by each service's first
@@ -160,7 +163,8 @@ def make_engine(url: str, sqlite_inline: bool = True, sqlite_synchronous: str = 
             extra["async_creator"] = _sqlite_creator(path, 5.0)
         # One connection: SQLite has one writer anyway; a single connection avoids "database is locked".
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
-                                     connect_args={"timeout": 30}, json_serializer=_dumps, **extra)
+                                     connect_args={"timeout": 30}, json_serializer=_dumps,
+                                     json_deserializer=_loads, **extra)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -171,14 +175,22 @@ def make_engine(url: str, sqlite_inline: bool = True, sqlite_synchronous: str = 
             # Inline on the event loop a lock wait would stall the process: wait briefly, then fail
             # (the request errors, the message is NAK'd and retried). One process owns each file.
             cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=_dumps)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=_dumps,
+                               json_deserializer=_loads)
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _loads(text: str | bytes) -> Any:
+    """JSON columns read with pydantic-core's parser (Rust): the same values as json.loads, about
+    four times faster (a national consolidation reads ~120,000 reports' figures)."""
+    return from_json(text)
 
 
 def run_migrations_sync(connection: sa.Connection, script_location: Path, version_table: str = "alembic_version") -> None:
@@ -208,6 +220,16 @@ async def migrate(engine: AsyncEngine, script_location: Path) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SerializedData:
+    """An event's data already serialised: ``json`` is what ``model(...).model_dump_json()`` gives.
+    For a cascade's thousands of events built from a few validated parts (validating 48,000
+    occurrence references one by one is a quarter of issuing a plan)."""
+
+    model: type[BaseModel]
+    json: str
 
 
 class UnitOfWork:
@@ -254,25 +276,99 @@ class UnitOfWork:
         return str(row["event_id"])
 
     async def emit_many(self, items: list[tuple[Any, ...]]) -> int:
-        """`emit` for many events (a cascade to thousands of units) in a few multi-row inserts.
-        Each item is (data, CloudEvents subject) or (data, subject, event id)."""
+        """`emit` for many events (a cascade to thousands of units) in one bulk insert. Each item
+        is (data, CloudEvents subject) or (data, subject, event id); data is a model instance or a
+        SerializedData (what its model would serialise, made by the caller from validated parts)."""
         now = self._now()
         trace = tracing.current_context_attributes()  # the same span for all of them: taken once
         rows = [self._outbox_row(item[0], item[1], item[2] if len(item) > 2 else None, now, trace) for item in items]
-        for i in range(0, len(rows), 1000):
-            await self.session.execute(_OUTBOX_INSERT, rows[i:i + 1000])
+        await bulk_insert(self.session, outbox, rows)
         self._emitted += len(rows)
         return len(rows)
 
-    def _outbox_row(self, data: BaseModel, subject: str | None, event_id: str | None, now: datetime,
-                    trace: dict[str, str]) -> dict[str, Any]:
-        spec = event_of(data)
+    def _outbox_row(self, data: BaseModel | SerializedData, subject: str | None, event_id: str | None,
+                    now: datetime, trace: dict[str, str]) -> dict[str, Any]:
         # The trace context active now goes into the event itself (the distributed-tracing
         # extension): the relay publishing it later and its consumers continue this trace.
-        ev = build_event(type_=spec.type, source=self._source, data=data, time=now, subject=subject, id_=event_id,
-                         extensions=trace)
-        return {"event_id": ev["id"], "type": spec.type, "subject": spec.subject, "created_at": now, "attempts": 0,
-                "payload": json.dumps(ev, ensure_ascii=False, separators=(",", ":"))}
+        if isinstance(data, SerializedData):
+            spec = event_of(data.model)
+            id_, payload = event_json(type_=spec.type, source=self._source, data=data.json, time=now,
+                                      subject=subject, id_=event_id, extensions=trace)
+        else:
+            spec = event_of(data)
+            id_, payload = event_json(type_=spec.type, source=self._source, data=data, time=now, subject=subject,
+                                      id_=event_id, extensions=trace)
+        return {"event_id": id_, "type": spec.type, "subject": spec.subject, "created_at": now, "attempts": 0,
+                "payload": payload}
+
+
+_BULK_SQL: dict[tuple[int, str, tuple[str, ...]], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def _bulk_statement(table: sa.Table, dialect: Any, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any]]]:
+    """The INSERT of `keys` into `table` compiled once per dialect, and per parameter position its
+    key and the column type's bind processor (None when the driver takes the value as it is)."""
+    ck = (id(table), dialect.name, keys)
+    hit = _BULK_SQL.get(ck)
+    if hit is None:
+        missing = [c.key for c in table.columns if c.key not in keys and c.default is not None]
+        if missing:
+            raise ValueError(f"bulk insert into {table.name}: no value for {missing} (Python-side defaults)")
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(keys))
+        order = list(compiled.positiontup or [])
+        hit = (str(compiled), [(k, table.c[k].type._cached_bind_processor(dialect)) for k in order])
+        _BULK_SQL[ck] = hit
+    return hit
+
+
+async def bulk_insert(conn: AsyncSession | Any, table: sa.Table, rows: list[dict[str, Any]],
+                      chunk: int = 5000, prepared: Collection[str] = ()) -> None:
+    """INSERT many rows (dicts with the same keys) as driver-level executemany: the statement is
+    compiled once and each column's bind processor applied in one pass, without SQLAlchemy's
+    per-row parameter handling (~10 µs a row). Same transaction as `conn` (a session or a
+    connection). Rows must give every column that has a Python-side default. The columns named in
+    `prepared` hold what the driver takes already (a JSON column's text), not converted again."""
+    if not rows:
+        return
+    connection = await conn.connection() if isinstance(conn, AsyncSession) else conn
+    sql, params = _bulk_statement(table, connection.dialect, tuple(rows[0]))
+    columns = []
+    for key, proc in params:
+        values = [r[key] for r in rows]
+        if proc is not None and key not in prepared:
+            try:  # a cascade repeats its few dates and one timestamp: each distinct value converted once
+                done = {v: proc(v) for v in set(values) if v is not None}
+                values = [None if v is None else done[v] for v in values]
+            except TypeError:  # unhashable (JSON documents): one by one
+                values = [None if v is None else proc(v) for v in values]
+        columns.append(values)
+    tuples = list(zip(*columns))
+    if connection.dialect.driver == "asyncpg":
+        # COPY, about twice as fast as a prepared executemany. The statement first makes sure the
+        # transaction has begun (SQLAlchemy's asyncpg adapter begins it lazily): COPY is then part of it.
+        await connection.exec_driver_sql("SELECT 1")
+        raw: Any = (await connection.get_raw_connection()).driver_connection
+        await raw.copy_records_to_table(table.name, records=tuples, columns=[k for k, _ in params],
+                                        schema_name=table.schema)
+        return
+    for i in range(0, len(tuples), chunk):
+        await connection.exec_driver_sql(sql, tuples[i:i + chunk])
+
+
+async def plain_rows(conn: AsyncSession | Any, stmt: sa.Select[Any]) -> list[Any]:
+    """A SELECT's rows as the driver gave them (tuples on SQLite, asyncpg records), without
+    SQLAlchemy's Row objects: for reads of a whole nation (~1 µs a row saved on 130,000). Only when
+    no selected column's type converts results (plain strings, numbers); otherwise the rows are
+    read the ordinary way, as tuples."""
+    connection = await conn.connection() if isinstance(conn, AsyncSession) else conn
+    dialect = connection.dialect
+    if any(c.type._cached_result_processor(dialect, None) is not None for c in stmt.selected_columns):
+        return [tuple(r) for r in (await connection.execute(stmt)).all()]
+    result = await connection.execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 # Prebuilt: building `outbox.insert().values(...)` per event costs a statement compile and a
@@ -298,6 +394,9 @@ def run_alembic_env() -> None:
         context.run_migrations()
 
 
+_VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # runtime.clock.TZ (ZoneInfo keeps one instance per key)
+
+
 class AwareDateTime(sa.types.TypeDecorator):
     """Timestamps stored in UTC and read back aware, in Asia/Ho_Chi_Minh, on SQLite and PostgreSQL."""
 
@@ -309,16 +408,12 @@ class AwareDateTime(sa.types.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: pass an aware one (clock.now())")
-        from datetime import UTC
         v = value.astimezone(UTC)
         return v.replace(tzinfo=None) if dialect.name == "sqlite" else v
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        from datetime import UTC
-
-        from runtime.clock import TZ
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(TZ)
+        return value.astimezone(_VN_TZ)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db import bulk_insert
 from runtime.directory import Directory, DirPerson, DirUnit, dir_unit
 from runtime.scheduler import cancel, reminders, schedule_many
 from services.plans.adapters.orm import (
@@ -240,8 +241,7 @@ class TaskRepository:
         return {(r.unit_id, r.item_id, r.period): r for r in rows}
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        for part in _chunks(rows, 1000):
-            await self.session.execute(occurrences.insert(), list(part))
+        await bulk_insert(self.session, occurrences, rows)
 
     async def get(self, occurrence_id: str, for_update: bool = False) -> Any:
         q = sa.select(occurrences).where(occurrences.c.occurrence_id == occurrence_id)
@@ -364,9 +364,9 @@ class ReminderRepository:
         self.session = session
 
     async def add_new(self, rows: list[dict[str, Any]]) -> None:
-        """Insert reminders whose keys cannot exist yet (they name a new occurrence or revision)."""
-        for part in _chunks(rows, 1000):
-            await self.session.execute(reminders.insert(), [{**r, "cancelled": False} for r in part])
+        """Insert reminders whose keys cannot exist yet (they name a new occurrence or revision);
+        each payload is given as its JSON text."""
+        await bulk_insert(self.session, reminders, [{**r, "cancelled": False} for r in rows], prepared={"payload"})
 
     async def add(self, rows: list[dict[str, Any]]) -> int:
         return await schedule_many(self.session, rows)

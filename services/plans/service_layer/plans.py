@@ -5,6 +5,8 @@ units, queries, and the yearly roll of the horizon."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -13,8 +15,11 @@ from typing import Any
 
 from contracts.api import plans as api
 from contracts.events import plans as ev
+from contracts.types import ID_PATTERN
 from runtime.access import Action, Actor
 from runtime.auth import Principal
+from runtime.collector import collector_paused
+from runtime.db import SerializedData
 from runtime.errors import conflict, not_found
 from runtime.logging import get_logger
 from services.plans.domain.hierarchy import HierarchyError
@@ -191,9 +196,41 @@ class Stats:
     reminders: int = 0
 
 
-def _ref(occ: str, item: Any, period: str, due: date | None) -> dict[str, Any]:
-    return {"occurrence_id": occ, "item_id": item.item_id, "period": period, "due_date": due,
-            "output": item.output, "content": item.content}
+_OCCURRENCE_ID = re.compile(ID_PATTERN)
+_REF_HEAD = '{"occurrence_id":"x",'
+
+
+class _Assigned:
+    """A cascade's tasks.assigned events (one per unit, split at MAX_REFS_PER_EVENT), serialised
+    from validated parts: each (item, period, due date) reference is validated once as an
+    OccurrenceRef, each unit's header once as a TasksAssigned, each occurrence id against the Id
+    pattern; the JSON is what ``TasksAssigned(...).model_dump_json()`` gives (a test compares)."""
+
+    def __init__(self, plan_id: str, revision: int, number: str) -> None:
+        self.plan_id, self.revision, self.number = plan_id, revision, number
+        self.per_unit: dict[str, list[str]] = defaultdict(list)
+        self._tails: dict[tuple[str, str, date | None], str] = {}
+
+    def add(self, unit_id: str, occ: str, item: Any, period: str, due: date | None) -> None:
+        key = (item.item_id, period, due)
+        tail = self._tails.get(key)
+        if tail is None:
+            ref = ev.OccurrenceRef(occurrence_id="x", item_id=item.item_id, period=period, due_date=due,
+                                   output=item.output, content=item.content).model_dump_json()
+            tail = self._tails[key] = ref[len(_REF_HEAD):]
+        if not _OCCURRENCE_ID.match(occ):
+            raise ValueError(f"occurrence id {occ!r} is not an Id")
+        self.per_unit[unit_id].append(f'{{"occurrence_id":"{occ}",{tail}')
+
+    def events(self) -> list[tuple[SerializedData, str]]:
+        out = []
+        for unit in sorted(self.per_unit):
+            refs = self.per_unit[unit]
+            head = ev.TasksAssigned(plan_id=self.plan_id, revision=self.revision, plan_number=self.number,
+                                    unit_id=unit, occurrences=[]).model_dump_json().removesuffix("]}")
+            out += [(SerializedData(ev.TasksAssigned, head + ",".join(refs[i:i + MAX_REFS_PER_EVENT]) + "]}"), unit)
+                    for i in range(0, len(refs), MAX_REFS_PER_EVENT)]
+        return out
 
 
 async def materialize(uow: PlansUnitOfWork, cfg: PlansConfig, *, plan_id: str, number: str, revision: int,
@@ -225,17 +262,27 @@ async def materialize(uow: PlansUnitOfWork, cfg: PlansConfig, *, plan_id: str, n
     new_reminders: list[dict[str, Any]] = []
     bumped: list[str] = []
     recancel: list[Any] = []
-    per_unit: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    assigned = _Assigned(plan_id, revision, number)
     seen: set[tuple[str, str, str]] = set()
 
+    when_of: dict[date, list[tuple[str, int | str, datetime, str]]] = {}
+    plan_json = json.dumps(plan_id, ensure_ascii=False)
+
     def schedule(occ: str, due: date | None) -> None:
+        """The occurrence's deadline reminders; the payload is written as JSON text here (the same
+        document json.dumps gives: a cascade schedules tens of thousands)."""
         if due is None:
             return
-        for offset, at in reminders_for(due, cfg.deadline_offsets, now):
+        whens = when_of.get(due)
+        if whens is None:
+            whens = when_of[due] = [(str(offset), json.dumps(offset), at, due.isoformat())
+                                    for offset, at in reminders_for(due, cfg.deadline_offsets, now)]
+        occ_json = json.dumps(occ, ensure_ascii=False)
+        for offset, offset_json, at, due_iso in whens:
             key = reminder_key(plan_id, occ, revision, offset)
-            new_reminders.append({"key": key, "kind": "deadline", "due_at": at, "payload": {
-                "occurrence_id": occ, "plan_id": plan_id, "offset": offset, "due": due.isoformat(),
-                "event_id": "dl-" + hashlib.sha1(key.encode()).hexdigest()[:32]}})
+            new_reminders.append({"key": key, "kind": "deadline", "due_at": at, "payload": (
+                f'{{"occurrence_id": {occ_json}, "plan_id": {plan_json}, "offset": {offset_json}, '
+                f'"due": "{due_iso}", "event_id": "dl-{hashlib.sha1(key.encode()).hexdigest()[:32]}"}}')})
 
     for p in planned:
         key = (p.unit_id, p.item_id, p.period)
@@ -249,7 +296,7 @@ async def materialize(uow: PlansUnitOfWork, cfg: PlansConfig, *, plan_id: str, n
                              "output": item.output, "status": OPEN, "done_on": None, "on_time": None,
                              "evidence": None, "withdrawn_reason": None, "updated_at": now, "updated_by": None})
             schedule(occ, p.due)
-            per_unit[p.unit_id].append(_ref(occ, item, p.period, p.due))
+            assigned.add(p.unit_id, occ, item, p.period, p.due)
             stats.created += 1
             continue
         if mode != "revise" or ex.status == DONE:
@@ -266,7 +313,7 @@ async def materialize(uow: PlansUnitOfWork, cfg: PlansConfig, *, plan_id: str, n
             if reinstated or ex.due_date != p.due:
                 recancel.append(ex)
                 schedule(ex.occurrence_id, p.due)
-            per_unit[p.unit_id].append(_ref(ex.occurrence_id, item, p.period, p.due))
+            assigned.add(p.unit_id, ex.occurrence_id, item, p.period, p.due)
             stats.changed += 1
         elif ex.revision != revision:
             bumped.append(ex.occurrence_id)  # same terms, now set by this revision
@@ -281,11 +328,8 @@ async def materialize(uow: PlansUnitOfWork, cfg: PlansConfig, *, plan_id: str, n
     await uow.tasks.insert_many(new_rows)
     await uow.reminders.add_new(new_reminders)
     stats.reminders = len(new_reminders)
-    await uow.emit_many([
-        (ev.TasksAssigned(plan_id=plan_id, revision=revision, plan_number=number, unit_id=unit,
-                          occurrences=per_unit[unit][i:i + MAX_REFS_PER_EVENT]), unit)
-        for unit in sorted(per_unit) for i in range(0, len(per_unit[unit]), MAX_REFS_PER_EVENT)])
-    stats.units = len(per_unit)
+    await uow.emit_many(assigned.events())
+    stats.units = len(assigned.per_unit)
     return stats
 
 
@@ -321,6 +365,12 @@ def _issue_reply(plan_id: str, revision: int, issued_on: date, stats: Stats, dup
 
 async def issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
                      cfg: PlansConfig = DEFAULT_CONFIG) -> api.IssueReply:
+    with collector_paused():  # a cascade to thousands of units builds ~200,000 objects
+        return await _issue_plan(cmd, who, uow, cfg)
+
+
+async def _issue_plan(cmd: api.IssuePlan, who: Principal, uow: PlansUnitOfWork,
+                      cfg: PlansConfig) -> api.IssueReply:
     async with uow:
         row = await uow.plans.get(cmd.plan_id, for_update=True)
         if row is None:

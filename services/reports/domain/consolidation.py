@@ -39,7 +39,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from itertools import compress
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.reports.domain.forms import FormDefinition, ShareField
 
@@ -244,11 +244,11 @@ class ReportStatus(StrEnum):
     RETURNED = "returned"  # sent back for correction; missing until resubmitted
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
+class Submission(NamedTuple):
     """A unit's latest report for the requirement and period. ``values`` are the cleaned values of
     the form (``FormDefinition.clean``); ``on_time`` is judged against the due date in Vietnamese
-    local time (``model.is_on_time``)."""
+    local time (``model.is_on_time``). A named tuple: a national consolidation reads 120,000 (a
+    frozen dataclass takes three times as long to build)."""
 
     unit_id: str
     values: Mapping[str, Any]
@@ -387,6 +387,7 @@ class Consolidation:
         self.warnings = tuple(warnings)
         self.root = root
         self.requirement_id, self.period = requirement_id, period
+        self._missing_of: dict[str | None, tuple[MissingUnit, ...]] = {}
 
     def _span(self, unit_id: str | None) -> tuple[int, int, int]:
         """(index, first preorder position, end position) of the node's subtree."""
@@ -454,7 +455,14 @@ class Consolidation:
         return self._missing_ids[bisect_left(self._missing_pos, lo):bisect_left(self._missing_pos, hi)]
 
     def missing(self, unit_id: str | None = None) -> list[MissingUnit]:
-        """The missing units with their parent and why they are missing (for reminders, đôn đốc)."""
+        """The missing units with their parent and why they are missing (for reminders, đôn đốc).
+        Made once per node (the reply, the DOCX and the XLSX of a consolidation each list them)."""
+        made = self._missing_of.get(unit_id)
+        if made is None:
+            made = self._missing_of[unit_id] = tuple(self._make_missing(unit_id))
+        return list(made)
+
+    def _make_missing(self, unit_id: str | None) -> list[MissingUnit]:
         _, lo, hi = self._span(unit_id)
         s = self.snapshot
         ids, names, kinds, parent, pre = s.ids, s.names, s.kinds, s.parent, s.pre
