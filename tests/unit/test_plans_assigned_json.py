@@ -57,3 +57,14 @@ def test_event_json_is_build_event_dumped(subject: str | None) -> None:
     assert event_json(type_="t", source="/s", data=data, time=now, subject=subject, id_="e-1") == ("e-1", want)
     assert event_json(type_="t", source="/s", data=data.model_dump_json(), time=now, subject=subject,
                       id_="e-1") == ("e-1", want)
+
+
+@pytest.mark.parametrize("subject", [None, "u-1"])
+def test_event_json_carries_the_tracing_extension_as_build_event_does(subject: str | None) -> None:
+    data = ev.TasksAssigned(plan_id="p", revision=1, plan_number="01/KH", unit_id="u", occurrences=[])
+    now = datetime(2026, 11, 30, 1, 2, 3, tzinfo=UTC)
+    trace = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "congdoan=1"}
+    want = json.dumps(build_event(type_="t", source="/s", data=data, time=now, subject=subject, id_="e-1",
+                                  extensions=trace), ensure_ascii=False, separators=(",", ":"))
+    assert event_json(type_="t", source="/s", data=data, time=now, subject=subject, id_="e-1",
+                      extensions=trace) == ("e-1", want)
