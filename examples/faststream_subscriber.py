@@ -32,7 +32,8 @@ STREAM = "CONGDOAN_REPORTS"
 
 
 def make_app(url: str, on_event: Callable[[dict[str, Any]], Awaitable[None]], durable: str = "hr-system-reports",
-             max_deliver: int = 5, inbox_prefix: str = "_INBOX", **connect_options: Any) -> tuple[FastStream, NatsBroker]:
+             max_deliver: int = 5, inbox_prefix: str = "_INBOX", ack_wait_s: float = 30,
+             **connect_options: Any) -> tuple[FastStream, NatsBroker]:
     """`inbox_prefix`: the user's own reply inbox (`_INBOX.<user>`), for the connection and the
     pull consumer alike; `connect_options` go to nats-py's connect (e.g. `nkeys_seed=` a seed file)."""
     broker = NatsBroker(url, log_level=logging.DEBUG, inbox_prefix=inbox_prefix, **connect_options)
@@ -40,7 +41,7 @@ def make_app(url: str, on_event: Callable[[dict[str, Any]], Awaitable[None]], du
 
     @broker.subscriber(SUBJECT, stream=JStream(STREAM, declare=False), durable=durable,
                        pull_sub=PullSub(batch_size=100, timeout=1.0), ack_policy=AckPolicy.NACK_ON_ERROR,
-                       config=ConsumerConfig(max_deliver=max_deliver, ack_wait=30),
+                       config=ConsumerConfig(max_deliver=max_deliver, ack_wait=ack_wait_s),
                        inbox_prefix=f"{inbox_prefix}.".encode())
     async def on_report_submitted(event: dict[str, Any], msg: NatsMessage) -> None:
         # Structured-mode CloudEvent: the whole envelope is the body.
