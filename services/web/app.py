@@ -25,9 +25,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from runtime import tracing
 from runtime.clock import follow_shared_clock, read_shared_offset
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import load_settings
@@ -150,6 +151,42 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class Traced:
+    """A server span per page request when tracing is on (off: one check), so a trace starts at the
+    person's click and the requests the page makes to the services (runtime.client's spans) are its
+    children. Named by the route's template (`GET /reports/{report_id}`), not the path, to keep
+    span names few. The live stream and static files are left out (a span would last the visit)."""
+
+    def __init__(self, app: Any, routes: list[Any]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        tracer = tracing.tracer("web") if scope["type"] == "http" else None
+        if tracer is None or scope["path"] == "/live" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        template = next((getattr(r, "path", scope["path"]) for r in self.routes if r.matches(scope)[0] is Match.FULL),
+                        "(no route)")
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+        status = 0
+
+        async def send_(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        with tracer.start_as_current_span(f"{scope['method']} {template}", context=tracing.extract(headers),
+                                          kind=tracing.SpanKind.SERVER,
+                                          attributes={"http.request.method": scope["method"], "http.route": template,
+                                                      "url.path": scope["path"]}) as span:
+            await self.app(scope, receive, send_)
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                tracing.fail(span, f"HTTP {status}")
+
+
 def templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
@@ -207,6 +244,7 @@ def create_app(settings: WebSettings, *, nc: Any = None) -> Starlette:
         HTTPException: _http_error, Exception: _internal})
     app.state.web = web
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Traced, routes=routes)
     return app
 
 

@@ -506,3 +506,38 @@ async def test_delivery_log(nc, nats_server, tmp_path, monkeypatch):
 
 async def _has(items: Any, n: int) -> bool:
     return len(await items) >= n
+
+
+@pytest.mark.timeout(120)
+async def test_a_page_request_starts_the_trace_of_the_requests_it_makes(nc, nats_server, tmp_path):
+    """With tracing on, a page is a server span named by its route, and the requests the page
+    makes to the services are its children, down to the services' own server spans."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from runtime import tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)  # before the services start: they take their tracers when built
+    try:
+        async with web(nc, nats_server.url, tmp_path) as (_, client):
+            assert (await login(client)).status_code == 303
+            exporter.clear()
+            assert (await client.get("/reports")).status_code == 200
+            assert (await client.get("/static/app.css")).status_code == 200
+    finally:
+        tracing.use(None)
+        provider.shutdown()
+    found = exporter.get_finished_spans()
+    page = [s for s in found if s.name == "GET /reports"]
+    assert len(page) == 1, [s.name for s in found]
+    root = page[0]
+    assert root.parent is None and root.attributes["http.response.status_code"] == 200
+    calls = [s for s in found if s.parent is not None and s.parent.span_id == root.context.span_id]
+    assert calls and all(s.name.startswith("congdoan-") for s in calls), [s.name for s in calls]
+    served = [s for s in found if s.parent is not None and s.parent.span_id in {c.context.span_id for c in calls}]
+    assert served and {s.context.trace_id for s in served} == {root.context.trace_id}
+    assert not [s for s in found if "static" in s.name]  # static files are not traced
