@@ -321,6 +321,16 @@ def _bulk_statement(table: sa.Table, dialect: Any, keys: tuple[str, ...]) -> tup
     return hit
 
 
+def insert_new(conn: AsyncSession | Any, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the dialect in use (SQLite or PostgreSQL): a row whose key
+    is there already is left alone. What replicas doing the same thing at once need — with a
+    check-then-insert the second one fails on the key (two notify replicas planning one digest)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    bind = conn.get_bind() if isinstance(conn, AsyncSession) else conn
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table).on_conflict_do_nothing()
+
+
 async def bulk_insert(conn: AsyncSession | Any, table: sa.Table, rows: list[dict[str, Any]],
                       chunk: int = 5000, prepared: Collection[str] = ()) -> None:
     """INSERT many rows (dicts with the same keys) as driver-level executemany: the statement is

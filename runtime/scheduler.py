@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import tracing
 from runtime.clock import Clock
-from runtime.db import AwareDateTime, UnitOfWork
+from runtime.db import AwareDateTime, UnitOfWork, insert_new
 from runtime.logging import get_logger
 
 log = get_logger("runtime.scheduler")
@@ -51,20 +51,10 @@ async def due_count(conn: Any, now: datetime) -> int:
 ReminderHandler = Callable[[dict[str, Any], Any], Awaitable[Any]]
 
 
-def _insert_new(session: AsyncSession) -> Any:
-    """INSERT … ON CONFLICT (key) DO NOTHING: replicas of a service schedule the same reminder at
-    the same moment (two notify processes starting both plan today's digest), and a check-then-insert
-    would let the second one fail on the key."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(reminders).on_conflict_do_nothing(index_elements=[reminders.c.key])
-
-
 async def schedule(session: AsyncSession, key: str, kind: str, due_at: datetime, payload: dict[str, Any]) -> bool:
     """Add a reminder unless one with this key exists (idempotent). Returns True when added."""
-    result = await session.execute(_insert_new(session).values(key=key, kind=kind, due_at=due_at, payload=payload,
-                                                                cancelled=False))
+    result = await session.execute(insert_new(session, reminders).values(
+        key=key, kind=kind, due_at=due_at, payload=payload, cancelled=False))
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -80,7 +70,7 @@ async def schedule_many(session: AsyncSession, rows: list[dict[str, Any]]) -> in
                                                .where(reminders.c.key.in_(keys[i:i + 500])))).scalars())
     new = [{**r, "cancelled": False} for r in rows if r["key"] not in existing]
     if new:
-        await session.execute(_insert_new(session), new)
+        await session.execute(insert_new(session, reminders), new)
     return len(new)
 
 

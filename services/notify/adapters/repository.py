@@ -11,10 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.db import AwareDateTime
+from runtime.db import AwareDateTime, insert_new
 from runtime.directory import dir_parents, dir_people, dir_units
 from services.notify.adapters.orm import deliveries, held_events, notifications, preferences, refs
 from services.notify.domain.model import EmailMode, Person, Preferences, Status
@@ -35,15 +34,10 @@ class NotifyRepository:
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    def _insert(self, table: sa.Table) -> Any:
-        if self.dialect == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
     async def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         """Insert rows; any that collide with a unique key already there are left alone."""
         for part in _chunks(rows, 1000):
-            await self.session.execute(self._insert(table).on_conflict_do_nothing(), list(part))
+            await self.session.execute(insert_new(self.session, table), list(part))
 
     async def insert_ignore_many(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         """`insert_ignore` for the hot path (a national fan-out writes a quarter of a million rows):

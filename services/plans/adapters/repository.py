@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.db import bulk_insert
+from runtime.db import bulk_insert, insert_new
 from runtime.directory import Directory, DirPerson, DirUnit, dir_unit
 from runtime.scheduler import cancel, reminders, schedule_many
 from services.plans.adapters.orm import (
@@ -333,11 +333,9 @@ class ReportRequirementRepository:
     async def remember(self, requirement_id: str, plan_id: str, item_id: str, period: str, at: datetime) -> bool:
         """Record the requirement's source once (a requirement's source never changes); False when
         it was known already."""
-        if await self.get(requirement_id) is not None:
-            return False
-        await self.session.execute(report_requirements.insert().values(
+        result = await self.session.execute(insert_new(self.session, report_requirements).values(
             requirement_id=requirement_id, plan_id=plan_id, item_id=item_id, period=period, recorded_at=at))
-        return True
+        return bool(getattr(result, "rowcount", 0))
 
     async def progress(self, requirement_id: str, unit_id: str) -> tuple[int, str] | None:
         """(revision, stage) of the unit's report as last recorded, or None."""
