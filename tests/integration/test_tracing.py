@@ -4,14 +4,10 @@ awards (runtime/tracing.py): the four services in this process, one in-memory ex
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from contracts.catalogue import event_of
@@ -23,19 +19,6 @@ from tests.support import api, call, client, open_requirements, running
 
 SUBMITTED = event_of(ReportSubmitted).subject
 CREATED = event_of(NotificationsCreated).subject
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    try:
-        yield exporter
-    finally:
-        tracing.use(None)
-        provider.shutdown()
 
 
 def _one(found: list[ReadableSpan], what: str) -> ReadableSpan:

@@ -509,29 +509,15 @@ async def _has(items: Any, n: int) -> bool:
 
 
 @pytest.mark.timeout(120)
-async def test_a_page_request_starts_the_trace_of_the_requests_it_makes(nc, nats_server, tmp_path):
+async def test_a_page_request_starts_the_trace_of_the_requests_it_makes(nc, nats_server, tmp_path, spans):
     """With tracing on, a page is a server span named by its route, and the requests the page
     makes to the services are its children, down to the services' own server spans."""
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from runtime import tracing
-
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)  # before the services start: they take their tracers when built
-    try:
-        async with web(nc, nats_server.url, tmp_path) as (_, client):
-            assert (await login(client)).status_code == 303
-            exporter.clear()
-            assert (await client.get("/reports")).status_code == 200
-            assert (await client.get("/static/app.css")).status_code == 200
-    finally:
-        tracing.use(None)
-        provider.shutdown()
-    found = exporter.get_finished_spans()
+    async with web(nc, nats_server.url, tmp_path) as (_, client):
+        assert (await login(client)).status_code == 303
+        spans.clear()
+        assert (await client.get("/reports")).status_code == 200
+        assert (await client.get("/static/app.css")).status_code == 200
+    found = spans.get_finished_spans()
     page = [s for s in found if s.name == "GET /reports"]
     assert len(page) == 1, [s.name for s in found]
     root = page[0]
